@@ -1,0 +1,50 @@
+package tracker
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// InfoHash names a torrent (the 20-byte SHA-1 of its info dictionary).
+type InfoHash [20]byte
+
+// PeerRecord is what the tracker persists about one peer in one swarm.
+type PeerRecord struct {
+	Info     InfoHash
+	Peer     i2p.Hash
+	LastSeen time.Time // second resolution is enough
+	Seed     bool
+}
+
+// Persister is where the tracker journals its state so it survives
+// restarts; package store implements it on Badger, MemoryPersister in
+// memory for tests.
+//
+// The journal methods are called on the announce path, in the order the
+// changes happened. They must not block on I/O: an implementation queues
+// and writes behind.
+type Persister interface {
+	PeerUpdated(p PeerRecord)
+	PeerRemoved(info InfoHash, peer i2p.Hash)
+	CompletedChanged(info InfoHash, total uint64)
+	DestinationSeen(d i2p.Destination)
+
+	// Restore replays the persisted state into r at start-up, before the
+	// tracker serves. Peers whose LastSeen is older than the expiry the
+	// implementation was given may be skipped.
+	Restore(ctx context.Context, r Restorer) error
+
+	// Secret returns the connection-ID secret (32 bytes), creating and
+	// persisting a random one on first use, so connection IDs stay valid
+	// across restarts.
+	Secret(ctx context.Context) ([]byte, error)
+}
+
+// Restorer receives persisted state during Persister.Restore.
+type Restorer interface {
+	RestorePeer(p PeerRecord)
+	RestoreCompleted(info InfoHash, total uint64)
+	RestoreDestination(d i2p.Destination)
+}
