@@ -59,3 +59,6 @@ func ParseB32(s string) (Hash, error) {
 	copy(h[:], b)
 	return h, nil
 }
+
+// Bytes returns the hash as a slice.
+func (h Hash) Bytes() []byte { return h[:] }
