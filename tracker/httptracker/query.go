@@ -1,0 +1,208 @@
+package httptracker
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Reasons a query is refused; each becomes a bencoded failure reason.
+var (
+	errBadInfoHash = errors.New("info_hash must be 20 bytes")
+	errBadPeerID   = errors.New("peer_id must be 20 bytes")
+	errBadEvent    = errors.New("unknown event")
+	errBadNumber   = errors.New("malformed number")
+	errBadEscape   = errors.New("malformed percent escape")
+	errTooMany     = errors.New("too many info_hash parameters")
+)
+
+// maxScrapeHashes bounds one scrape request, as for UDP.
+const maxScrapeHashes = 74
+
+// announceQuery holds the announce parameters the tracker uses; the rest
+// (port, key, uploaded, downloaded, corrupt, ...) are tolerated and ignored.
+type announceQuery struct {
+	infoHash    [20]byte
+	peerID      [20]byte
+	hasInfoHash bool
+	hasPeerID   bool
+	ip          string // raw value: a Base64 Destination, maybe with ".i2p"
+	left        uint64
+	hasLeft     bool
+	event       event
+	numWant     int // -1: the default
+	compact     bool
+}
+
+type event uint8
+
+const (
+	eventNone event = iota
+	eventCompleted
+	eventStarted
+	eventStopped
+)
+
+// scrapeQuery holds the info hashes of a scrape.
+type scrapeQuery struct {
+	hashes [maxScrapeHashes][20]byte
+	n      int
+}
+
+// forEachParam calls fn for every key=value pair of a raw query string,
+// decoding neither; it stops at the first error fn returns.
+func forEachParam(raw string, fn func(key, value string) error) error {
+	for raw != "" {
+		var pair string
+		if i := indexByte(raw, '&'); i >= 0 {
+			pair, raw = raw[:i], raw[i+1:]
+		} else {
+			pair, raw = raw, ""
+		}
+		if pair == "" {
+			continue
+		}
+		key, value := pair, ""
+		if i := indexByte(pair, '='); i >= 0 {
+			key, value = pair[:i], pair[i+1:]
+		}
+		if err := fn(key, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// unescapeInto percent-decodes s (and '+' as space) into dst, returning
+// the number of bytes written; it fails if the result does not fit.
+func unescapeInto(dst []byte, s string) (int, error) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if n >= len(dst) {
+			return n + 1, nil // too long: the caller checks the length
+		}
+		switch c := s[i]; c {
+		case '%':
+			if i+2 >= len(s) {
+				return 0, errBadEscape
+			}
+			hi, ok1 := unhex(s[i+1])
+			lo, ok2 := unhex(s[i+2])
+			if !ok1 || !ok2 {
+				return 0, errBadEscape
+			}
+			dst[n] = hi<<4 | lo
+			i += 2
+		case '+':
+			dst[n] = ' '
+		default:
+			dst[n] = c
+		}
+		n++
+	}
+	return n, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// decode20 percent-decodes a 20-byte binary parameter.
+func decode20(dst *[20]byte, s string, bad error) error {
+	n, err := unescapeInto(dst[:], s)
+	if err != nil {
+		return fmt.Errorf("%w: %w", bad, err)
+	}
+	if n != 20 {
+		return bad
+	}
+	return nil
+}
+
+// parseAnnounceQuery fills q from a raw query string.
+func parseAnnounceQuery(raw string, q *announceQuery) error {
+	*q = announceQuery{numWant: -1}
+	return forEachParam(raw, func(key, value string) error {
+		switch key {
+		case "info_hash":
+			q.hasInfoHash = true
+			return decode20(&q.infoHash, value, errBadInfoHash)
+		case "peer_id":
+			q.hasPeerID = true
+			return decode20(&q.peerID, value, errBadPeerID)
+		case "ip":
+			var buf [700]byte
+			n, err := unescapeInto(buf[:], value)
+			if err != nil {
+				return fmt.Errorf("ip: %w", err)
+			}
+			if n > len(buf) {
+				n = len(buf) // over-long: Destination parsing will reject it
+			}
+			q.ip = string(buf[:n])
+		case "left":
+			v, err := strconv.ParseUint(value, 10, 64)
+			if err != nil {
+				return fmt.Errorf("left: %w", errBadNumber)
+			}
+			q.left, q.hasLeft = v, true
+		case "numwant":
+			v, err := strconv.Atoi(value)
+			if err != nil {
+				return fmt.Errorf("numwant: %w", errBadNumber)
+			}
+			q.numWant = v
+		case "compact":
+			q.compact = value == "1"
+		case "event":
+			switch value {
+			case "", "empty", "none":
+				q.event = eventNone
+			case "started":
+				q.event = eventStarted
+			case "completed":
+				q.event = eventCompleted
+			case "stopped":
+				q.event = eventStopped
+			default:
+				return errBadEvent
+			}
+		}
+		return nil
+	})
+}
+
+// parseScrapeQuery collects every info_hash of a raw query string.
+func parseScrapeQuery(raw string, q *scrapeQuery) error {
+	q.n = 0
+	return forEachParam(raw, func(key, value string) error {
+		if key != "info_hash" {
+			return nil
+		}
+		if q.n == maxScrapeHashes {
+			return errTooMany
+		}
+		if err := decode20(&q.hashes[q.n], value, errBadInfoHash); err != nil {
+			return err
+		}
+		q.n++
+		return nil
+	})
+}

@@ -1,0 +1,82 @@
+package httptracker
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestParseAnnounceQuery(t *testing.T) {
+	ih := strings.Repeat("\x01", 19) + "\xff"
+	pid := "-BI0001-abcdefghijkl"
+	raw := "info_hash=" + url.QueryEscape(ih) + "&peer_id=" + url.QueryEscape(pid) +
+		"&ip=abc~-%3D.i2p&port=6881&uploaded=0&downloaded=0&left=0&event=completed&numwant=10&compact=1&key=x&&junk"
+	var q announceQuery
+	if err := parseAnnounceQuery(raw, &q); err != nil {
+		t.Fatal(err)
+	}
+	if string(q.infoHash[:]) != ih || string(q.peerID[:]) != pid || q.ip != "abc~-=.i2p" ||
+		!q.hasLeft || q.left != 0 || q.event != eventCompleted || q.numWant != 10 || !q.compact {
+		t.Fatalf("parsed %+v", q)
+	}
+	if err := parseAnnounceQuery("info_hash=short", &q); !errors.Is(err, errBadInfoHash) {
+		t.Fatalf("short info_hash: %v", err)
+	}
+	if err := parseAnnounceQuery("info_hash="+url.QueryEscape(ih+"x"), &q); !errors.Is(err, errBadInfoHash) {
+		t.Fatalf("long info_hash: %v", err)
+	}
+	if err := parseAnnounceQuery("peer_id=%zz"+strings.Repeat("a", 18), &q); !errors.Is(err, errBadPeerID) {
+		t.Fatalf("bad escape: %v", err)
+	}
+	if err := parseAnnounceQuery("peer_id=abc%4", &q); !errors.Is(err, errBadPeerID) {
+		t.Fatalf("truncated escape: %v", err)
+	}
+	if err := parseAnnounceQuery("event=paused", &q); !errors.Is(err, errBadEvent) {
+		t.Fatalf("unknown event: %v", err)
+	}
+	if err := parseAnnounceQuery("left=-1", &q); !errors.Is(err, errBadNumber) {
+		t.Fatalf("negative left: %v", err)
+	}
+	if err := parseAnnounceQuery("numwant=-1", &q); err != nil || q.numWant != -1 {
+		t.Fatalf("numwant -1: %v", err)
+	}
+}
+
+func TestParseScrapeQuery(t *testing.T) {
+	var q scrapeQuery
+	raw := "info_hash=" + url.QueryEscape(strings.Repeat("a", 20)) + "&info_hash=" + url.QueryEscape(strings.Repeat("b", 20))
+	if err := parseScrapeQuery(raw, &q); err != nil || q.n != 2 || q.hashes[1][0] != 'b' {
+		t.Fatalf("scrape: %v %d", err, q.n)
+	}
+	many := strings.Repeat("info_hash="+strings.Repeat("c", 20)+"&", maxScrapeHashes+1)
+	if err := parseScrapeQuery(many, &q); !errors.Is(err, errTooMany) {
+		t.Fatalf("75 hashes: %v", err)
+	}
+}
+
+func TestBencode(t *testing.T) {
+	got := string(appendFailure(nil, "no"))
+	if got != "d14:failure reason2:noe" {
+		t.Fatal(got)
+	}
+	if s := string(appendInt(appendBytes(nil, []byte{0, 1}), -5)); s != "2:\x00\x01i-5e" {
+		t.Fatal(s)
+	}
+}
+
+func FuzzParseQuery(f *testing.F) {
+	f.Add("info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14&peer_id=-AB1234-abcdefghijkl&ip=AAAA.i2p&left=5&numwant=50&compact=1&event=started")
+	f.Add("info_hash=aaaaaaaaaaaaaaaaaaaa&info_hash=bbbbbbbbbbbbbbbbbbbb")
+	f.Add("ip=%&&=&info_hash=%zz")
+	f.Fuzz(func(t *testing.T, raw string) {
+		var a announceQuery
+		if parseAnnounceQuery(raw, &a) == nil && len(a.ip) > 700 {
+			t.Fatal("ip longer than its buffer")
+		}
+		var s scrapeQuery
+		if parseScrapeQuery(raw, &s) == nil && s.n > maxScrapeHashes {
+			t.Fatal("too many hashes")
+		}
+	})
+}
