@@ -1,0 +1,385 @@
+package udptracker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/datagram"
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// DefaultPort is the tracker port of a udp:// URL without one.
+const DefaultPort = 6969
+
+// Session is what the transport needs of an I2CP session: sending raw
+// datagrams and resolving a hash to a Destination.
+type Session interface {
+	Send(to i2p.Destination, protocol uint8, fromPort, toPort uint16, payload []byte) error
+	Lookup(ctx context.Context, h i2p.Hash) (i2p.Destination, error)
+}
+
+// Swarms is what the transport needs of the swarm model.
+type Swarms interface {
+	// Announce applies an announce from peer and writes up to numWant
+	// sampled peer hashes into peers, returning how many it wrote.
+	Announce(a *AnnounceParams, peers []i2p.Hash) (AnnounceResult, error)
+	// Scrape returns the counts of one swarm (zeros when unknown).
+	Scrape(info [20]byte) (seeders, completed, leechers uint32)
+	// RememberDestination caches a verified sender's Destination.
+	RememberDestination(d i2p.Destination)
+	// Destination returns a cached Destination.
+	Destination(h i2p.Hash) (i2p.Destination, bool)
+}
+
+// AnnounceParams is one announce, as the swarm model needs it.
+type AnnounceParams struct {
+	InfoHash [20]byte
+	Peer     i2p.Hash
+	Event    uint32
+	Left     uint64
+	NumWant  int // already clamped to 0..MaxPeers
+}
+
+// AnnounceResult is the swarm's answer.
+type AnnounceResult struct {
+	Interval          uint32
+	Seeders, Leechers uint32
+	NumPeers          int // peer hashes written
+}
+
+// MaxPeers is the most peers one reply lists: 20 + 50 × 32 = 1620 bytes,
+// two tunnel messages, always far below 4 KB.
+const MaxPeers = 50
+
+// Config configures the transport.
+type Config struct {
+	Port        uint16 // the tracker port; default 6969
+	Lifetime    int    // connection-id lifetime in seconds; default 1200
+	DefaultWant int    // peers for num_want < 0; default 50, capped at MaxPeers
+	// MaxLookups bounds HostLookups in flight; replies waiting on them are
+	// bounded by MaxPendingReplies.
+	MaxLookups        int           // default 64
+	MaxPendingReplies int           // default 1024
+	LookupTimeout     time.Duration // default 10 s
+	Logger            *slog.Logger
+	Now               func() time.Time
+}
+
+func (c *Config) fill() {
+	if c.Port == 0 {
+		c.Port = DefaultPort
+	}
+	if c.DefaultWant <= 0 || c.DefaultWant > MaxPeers {
+		c.DefaultWant = MaxPeers
+	}
+	if c.MaxLookups <= 0 {
+		c.MaxLookups = 64
+	}
+	if c.MaxPendingReplies <= 0 {
+		c.MaxPendingReplies = 1024
+	}
+	if c.LookupTimeout <= 0 {
+		c.LookupTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Server answers proposal-160 requests arriving on an I2CP session.
+type Server struct {
+	cfg     Config
+	self    i2p.Hash
+	ids     *ConnIDs
+	swarms  Swarms
+	session Session
+	stats   Stats
+
+	bufs sync.Pool // *[replyBufLen]byte
+
+	mu          sync.Mutex
+	pending     map[i2p.Hash]*pendingReplies
+	pendingN    int
+	lookupsBusy int
+	ctx         context.Context
+}
+
+const replyBufLen = 20 + MaxPeers*i2p.HashLen
+
+type pendingReplies struct {
+	replies []pendingReply
+}
+
+type pendingReply struct {
+	toPort  uint16
+	payload []byte
+}
+
+// NewServer makes a transport for the tracker whose own Destination hash
+// is self, with the connection-id secret (persisted by the caller).
+func NewServer(cfg Config, self i2p.Hash, secret []byte, swarms Swarms, session Session) (*Server, error) {
+	cfg.fill()
+	ids, err := NewConnIDs(secret, cfg.Lifetime)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, self: self, ids: ids, swarms: swarms, session: session,
+		pending: map[i2p.Hash]*pendingReplies{},
+		ctx:     context.Background(),
+	}
+	s.bufs.New = func() any { return new([replyBufLen]byte) }
+	return s, nil
+}
+
+// SetContext sets the context that bounds background lookups; cancel it
+// to stop them when the transport shuts down.
+func (s *Server) SetContext(ctx context.Context) {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+}
+
+// Stats returns the transport's counters.
+func (s *Server) Stats() *Stats { return &s.stats }
+
+// ConnIDs returns the connection-id issuer (for tests and tools).
+func (s *Server) ConnIDs() *ConnIDs { return s.ids }
+
+// HandleMessage processes one I2CP payload addressed to the tracker. It
+// must be registered for protocols 17, 19 and 20 on the tracker port; it
+// never blocks on the network (lookups run in the background).
+func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload []byte) {
+	switch {
+	case toPort != s.cfg.Port:
+		s.stats.drop(DropWrongPort)
+	case fromPort == 0:
+		s.stats.drop(DropFromPortZero)
+	case protocol == datagram.ProtocolDatagram2:
+		s.handleDatagram2(fromPort, payload)
+	case protocol == datagram.ProtocolDatagram3:
+		s.handleDatagram3(fromPort, payload)
+	case protocol == datagram.ProtocolDatagram1:
+		s.stats.drop(DropDatagram1)
+	default:
+		s.stats.drop(DropWrongProtocol)
+	}
+}
+
+func (s *Server) handleDatagram2(fromPort uint16, payload []byte) {
+	var d datagram.Datagram2
+	if err := datagram.ParseDatagram2(payload, s.self, s.cfg.Now(), &d); err != nil {
+		s.stats.drop(dropForDatagram(err))
+		return
+	}
+	s.swarms.RememberDestination(d.From)
+	h, err := ParseHeader(d.Payload)
+	if err != nil {
+		s.stats.drop(DropMalformed)
+		return
+	}
+	if h.Action != ActionConnect {
+		s.stats.errorReply(ErrorWrongDatagram)
+		s.replyTo(d.From, fromPort, s.errorPayload(h.TransactionID, msgNeedDatagram3))
+		return
+	}
+	if err := CheckConnect(h); err != nil {
+		s.stats.drop(DropMalformed)
+		return
+	}
+	s.stats.connects.Add(1)
+	sender := d.From.Hash()
+	buf := s.bufs.Get().(*[replyBufLen]byte)
+	reply := AppendConnectResponse(buf[:0], h.TransactionID, s.ids.Issue(&sender, s.cfg.Now()), s.ids.Lifetime())
+	s.send(d.From, fromPort, reply)
+	s.bufs.Put(buf)
+}
+
+// Error messages sent back to clients.
+const (
+	msgNeedDatagram2 = "connect must be sent as a Datagram2"
+	msgNeedDatagram3 = "announce and scrape must be sent as a Datagram3"
+	msgBadConnID     = "Invalid connection ID"
+	msgUnknownAction = "unknown action"
+	msgMalformed     = "malformed request"
+	msgRefused       = "tracker refused the announce: "
+)
+
+func (s *Server) handleDatagram3(fromPort uint16, payload []byte) {
+	var d datagram.Datagram3
+	if err := datagram.ParseDatagram3(payload, &d); err != nil {
+		s.stats.drop(dropForDatagram(err))
+		return
+	}
+	if d.From.IsZero() {
+		s.stats.drop(DropZeroSender)
+		return
+	}
+	h, err := ParseHeader(d.Payload)
+	if err != nil {
+		s.stats.drop(DropMalformed)
+		return
+	}
+	buf := s.bufs.Get().(*[replyBufLen]byte)
+	defer s.bufs.Put(buf)
+	var reply []byte
+	switch h.Action {
+	case ActionConnect:
+		s.stats.errorReply(ErrorWrongDatagram)
+		reply = AppendErrorResponse(buf[:0], h.TransactionID, msgNeedDatagram2)
+	case ActionAnnounce, ActionScrape:
+		if !s.ids.Valid(h.ConnectionID, &d.From, s.cfg.Now()) {
+			s.stats.errorReply(ErrorBadConnID)
+			reply = AppendErrorResponse(buf[:0], h.TransactionID, msgBadConnID)
+		} else if h.Action == ActionAnnounce {
+			reply = s.announce(buf, &d.From, d.Payload, h.TransactionID)
+		} else {
+			reply = s.scrape(buf, d.Payload, h.TransactionID)
+		}
+	default:
+		s.stats.errorReply(ErrorUnknownAction)
+		reply = AppendErrorResponse(buf[:0], h.TransactionID, msgUnknownAction)
+	}
+	s.replyToHash(d.From, fromPort, reply)
+}
+
+func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte, tx uint32) []byte {
+	var a Announce
+	if err := ParseAnnounce(payload, &a); err != nil {
+		s.stats.errorReply(ErrorMalformed)
+		return AppendErrorResponse(buf[:0], tx, msgMalformed)
+	}
+	want := int(a.NumWant)
+	if want < 0 {
+		want = s.cfg.DefaultWant
+	}
+	want = min(want, MaxPeers)
+	left := a.Left
+	if a.Event == EventCompleted {
+		left = 0 // a client that just completed is a seed, whatever it says
+	}
+	p := AnnounceParams{InfoHash: a.InfoHash, Peer: *from, Event: a.Event, Left: left, NumWant: want}
+	var peers [MaxPeers]i2p.Hash
+	res, err := s.swarms.Announce(&p, peers[:want])
+	if err != nil {
+		s.stats.errorReply(ErrorRefused)
+		return AppendErrorResponse(buf[:0], tx, msgRefused+err.Error())
+	}
+	s.stats.announces.Add(1)
+	out := AppendAnnounceResponseHeader(buf[:0], tx, res.Interval, res.Leechers, res.Seeders)
+	for i := range min(res.NumPeers, want) {
+		out = append(out, peers[i][:]...)
+	}
+	return out
+}
+
+func (s *Server) scrape(buf *[replyBufLen]byte, payload []byte, tx uint32) []byte {
+	var sc Scrape
+	if err := ParseScrape(payload, &sc); err != nil {
+		s.stats.errorReply(ErrorMalformed)
+		return AppendErrorResponse(buf[:0], tx, msgMalformed)
+	}
+	s.stats.scrapes.Add(1)
+	out := AppendScrapeResponseHeader(buf[:0], tx)
+	for i := range sc.Len() {
+		seeders, completed, leechers := s.swarms.Scrape(sc.Hash(i))
+		out = AppendScrapeEntry(out, seeders, completed, leechers)
+	}
+	return out
+}
+
+func (s *Server) errorPayload(tx uint32, msg string) []byte {
+	return AppendErrorResponse(make([]byte, 0, 8+len(msg)), tx, msg)
+}
+
+// replyTo sends a raw reply to a known Destination.
+func (s *Server) replyTo(to i2p.Destination, toPort uint16, payload []byte) {
+	s.send(to, toPort, payload)
+}
+
+func (s *Server) send(to i2p.Destination, toPort uint16, payload []byte) {
+	if err := s.session.Send(to, datagram.ProtocolRaw, s.cfg.Port, toPort, payload); err != nil {
+		s.stats.sendFailures.Add(1)
+		return
+	}
+	s.stats.replies.Add(1)
+}
+
+// replyToHash sends to a Datagram3 sender: from the cache when we know
+// its Destination, else after a background HostLookup. The payload is
+// copied when it has to wait.
+func (s *Server) replyToHash(h i2p.Hash, toPort uint16, payload []byte) {
+	if d, ok := s.swarms.Destination(h); ok {
+		s.send(d, toPort, payload)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pendingN >= s.cfg.MaxPendingReplies {
+		s.stats.drop(DropPendingFull)
+		return
+	}
+	reply := pendingReply{toPort: toPort, payload: append([]byte(nil), payload...)}
+	if p, ok := s.pending[h]; ok {
+		p.replies = append(p.replies, reply)
+		s.pendingN++
+		return
+	}
+	if s.lookupsBusy >= s.cfg.MaxLookups {
+		s.stats.drop(DropLookupsBusy)
+		return
+	}
+	s.pending[h] = &pendingReplies{replies: []pendingReply{reply}}
+	s.pendingN++
+	s.lookupsBusy++
+	s.stats.lookups.Add(1)
+	go s.lookup(s.ctx, h)
+}
+
+// lookup resolves h and sends what waited for it. One goroutine per
+// distinct unknown sender, at most MaxLookups at once.
+func (s *Server) lookup(ctx context.Context, h i2p.Hash) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
+	d, err := s.session.Lookup(ctx, h)
+	cancel()
+	s.mu.Lock()
+	p := s.pending[h]
+	delete(s.pending, h)
+	s.pendingN -= len(p.replies)
+	s.lookupsBusy--
+	s.mu.Unlock()
+	if err != nil {
+		s.stats.lookupFailures.Add(1)
+		s.stats.drop(DropLookupFailed)
+		if !errors.Is(err, context.Canceled) {
+			s.cfg.Logger.Debug("lookup of announcing peer failed", "peer", h.B32(), "err", err)
+		}
+		return
+	}
+	if d.Hash() != h {
+		s.stats.lookupFailures.Add(1)
+		s.stats.drop(DropLookupFailed)
+		return
+	}
+	s.swarms.RememberDestination(d)
+	for _, r := range p.replies {
+		s.send(d, r.toPort, r.payload)
+	}
+}
+
+func dropForDatagram(err error) DropReason {
+	switch {
+	case errors.Is(err, datagram.ErrBadSignature):
+		return DropBadSignature
+	case errors.Is(err, datagram.ErrBadOffline):
+		return DropBadSignature
+	default:
+		return DropMalformedDatagram
+	}
+}

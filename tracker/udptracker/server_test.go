@@ -1,0 +1,419 @@
+package udptracker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/datagram"
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// sent is one datagram the transport handed to the session.
+type sent struct {
+	to               i2p.Hash
+	protocol         uint8
+	fromPort, toPort uint16
+	payload          []byte
+}
+
+// recordingSession captures sends and answers lookups from a directory;
+// lookups block until released when gate is set.
+type recordingSession struct {
+	mu      sync.Mutex
+	sent    []sent
+	dir     map[i2p.Hash]i2p.Destination
+	lookups int
+	gate    chan struct{}
+	got     chan struct{}
+}
+
+func newRecordingSession() *recordingSession {
+	return &recordingSession{dir: map[i2p.Hash]i2p.Destination{}, got: make(chan struct{}, 100)}
+}
+
+func (r *recordingSession) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint16, payload []byte) error {
+	r.mu.Lock()
+	r.sent = append(r.sent, sent{to.Hash(), protocol, fromPort, toPort, append([]byte(nil), payload...)})
+	r.mu.Unlock()
+	r.got <- struct{}{}
+	return nil
+}
+
+func (r *recordingSession) Lookup(ctx context.Context, h i2p.Hash) (i2p.Destination, error) {
+	r.mu.Lock()
+	r.lookups++
+	d, ok := r.dir[h]
+	gate := r.gate
+	r.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return i2p.Destination{}, ctx.Err()
+		}
+	}
+	if !ok {
+		return i2p.Destination{}, errors.New("not found")
+	}
+	return d, nil
+}
+
+func (r *recordingSession) take(t *testing.T) sent {
+	t.Helper()
+	select {
+	case <-r.got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no datagram sent")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.sent[0]
+	r.sent = r.sent[1:]
+	return s
+}
+
+func (r *recordingSession) none(t *testing.T) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.sent) != 0 {
+		t.Fatalf("unexpected datagram sent: %x", r.sent[0].payload)
+	}
+}
+
+// mapSwarms is a minimal swarm model for exercising the transport's
+// rules in isolation; the tracker package's own tests cover the model.
+type mapSwarms struct {
+	mu    sync.Mutex
+	peers map[[20]byte]map[i2p.Hash]bool // peer → seed
+	dests map[i2p.Hash]i2p.Destination
+}
+
+func newMapSwarms() *mapSwarms {
+	return &mapSwarms{peers: map[[20]byte]map[i2p.Hash]bool{}, dests: map[i2p.Hash]i2p.Destination{}}
+}
+
+func (m *mapSwarms) Announce(a *AnnounceParams, out []i2p.Hash) (AnnounceResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sw := m.peers[a.InfoHash]
+	if sw == nil {
+		sw = map[i2p.Hash]bool{}
+		m.peers[a.InfoHash] = sw
+	}
+	if a.Event == EventStopped {
+		delete(sw, a.Peer)
+	} else {
+		sw[a.Peer] = a.Left == 0
+	}
+	res := AnnounceResult{Interval: 1620}
+	for p, seed := range sw {
+		if seed {
+			res.Seeders++
+		} else {
+			res.Leechers++
+		}
+		if p != a.Peer && res.NumPeers < len(out) && a.Event != EventStopped {
+			out[res.NumPeers] = p
+			res.NumPeers++
+		}
+	}
+	return res, nil
+}
+
+func (m *mapSwarms) Scrape(info [20]byte) (uint32, uint32, uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var s, l uint32
+	for _, seed := range m.peers[info] {
+		if seed {
+			s++
+		} else {
+			l++
+		}
+	}
+	return s, 0, l
+}
+
+func (m *mapSwarms) RememberDestination(d i2p.Destination) {
+	m.mu.Lock()
+	m.dests[d.Hash()] = d
+	m.mu.Unlock()
+}
+
+func (m *mapSwarms) Destination(h i2p.Hash) (i2p.Destination, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.dests[h]
+	return d, ok
+}
+
+type harness struct {
+	t       *testing.T
+	tracker *i2p.PrivateKeys
+	srv     *Server
+	session *recordingSession
+	swarms  *mapSwarms
+	now     time.Time
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	keys, err := i2p.NewIdentity(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, tracker: keys, session: newRecordingSession(), swarms: newMapSwarms(), now: time.Unix(1_800_000_000, 0)}
+	h.srv, err = NewServer(Config{Now: func() time.Time { return h.now }, LookupTimeout: 2 * time.Second},
+		keys.Destination.Hash(), []byte("0123456789abcdef0123456789abcdef"), h.swarms, h.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+type client struct {
+	keys *i2p.PrivateKeys
+	port uint16
+	cid  uint64
+}
+
+func (h *harness) newClient(port uint16) *client {
+	k, err := i2p.NewIdentity(rand.Reader)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.session.mu.Lock()
+	h.session.dir[k.Destination.Hash()] = k.Destination
+	h.session.mu.Unlock()
+	return &client{keys: k, port: port}
+}
+
+func (h *harness) dg2(c *client, payload []byte) []byte {
+	b, err := datagram.AppendDatagram2(nil, c.keys, h.tracker.Destination.Hash(), nil, payload)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b
+}
+
+func (h *harness) dg3(c *client, payload []byte) []byte {
+	b, err := datagram.AppendDatagram3(nil, c.keys.Destination.Hash(), nil, payload)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b
+}
+
+// connect performs a Datagram2 connect and returns the reply.
+func (h *harness) connect(c *client) sent {
+	h.srv.HandleMessage(datagram.ProtocolDatagram2, c.port, DefaultPort, h.dg2(c, AppendConnectRequest(nil, 77)))
+	r := h.session.take(h.t)
+	if len(r.payload) == 18 {
+		c.cid = binary.BigEndian.Uint64(r.payload[8:])
+	}
+	return r
+}
+
+func (h *harness) announce(c *client, info [20]byte, event uint32, left uint64, want int32) sent {
+	a := Announce{Header: Header{ConnectionID: c.cid, TransactionID: 5}, InfoHash: info, Event: event, Left: left, NumWant: want, Port: 6881}
+	h.srv.HandleMessage(datagram.ProtocolDatagram3, c.port, DefaultPort, h.dg3(c, AppendAnnounceRequest(nil, &a)))
+	return h.session.take(h.t)
+}
+
+func action(p []byte) uint32 { return binary.BigEndian.Uint32(p) }
+
+func TestConnectAnnounceFlow(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.newClient(6880), h.newClient(7000)
+	r := h.connect(alice)
+	if r.protocol != datagram.ProtocolRaw || r.fromPort != DefaultPort || r.toPort != 6880 || r.to != alice.keys.Destination.Hash() {
+		t.Fatalf("connect reply sent as %d %d→%d", r.protocol, r.fromPort, r.toPort)
+	}
+	if len(r.payload) != 18 || action(r.payload) != ActionConnect || binary.BigEndian.Uint32(r.payload[4:]) != 77 ||
+		binary.BigEndian.Uint16(r.payload[16:]) != DefaultLifetime {
+		t.Fatalf("connect reply %x", r.payload)
+	}
+	h.connect(bob)
+	info := [20]byte{1}
+	r = h.announce(alice, info, EventStarted, 100, -1)
+	if action(r.payload) != ActionAnnounce || len(r.payload) != 20 || r.toPort != 6880 {
+		t.Fatalf("first announce reply %x", r.payload)
+	}
+	r = h.announce(bob, info, EventStarted, 0, 50)
+	if len(r.payload) != 20+32 || [32]byte(r.payload[20:]) != alice.keys.Destination.Hash() {
+		t.Fatalf("bob should see alice: %x", r.payload)
+	}
+	if binary.BigEndian.Uint32(r.payload[12:]) != 1 || binary.BigEndian.Uint32(r.payload[16:]) != 1 {
+		t.Fatalf("leechers/seeders %x", r.payload[12:20])
+	}
+	r = h.announce(alice, info, EventStopped, 100, -1)
+	if len(r.payload) != 20 {
+		t.Fatalf("stopped announce returned peers: %x", r.payload)
+	}
+	// Scrape sees bob only.
+	h.srv.HandleMessage(datagram.ProtocolDatagram3, 7000, DefaultPort, h.dg3(bob, AppendScrapeRequest(nil, bob.cid, 9, info, [20]byte{2})))
+	r = h.session.take(t)
+	if action(r.payload) != ActionScrape || len(r.payload) != 8+24 || binary.BigEndian.Uint32(r.payload[8:]) != 1 {
+		t.Fatalf("scrape reply %x", r.payload)
+	}
+	snap := h.srv.Stats().Snapshot()
+	if snap.Connects != 2 || snap.Announces != 3 || snap.Scrapes != 1 || snap.Lookups != 0 {
+		t.Fatalf("stats %+v", snap)
+	}
+}
+
+func TestErrorsAndDrops(t *testing.T) {
+	h := newHarness(t)
+	alice := h.newClient(6880)
+	h.connect(alice)
+
+	// Announce as a Datagram2: an error, sent to the verified sender.
+	a := Announce{Header: Header{ConnectionID: alice.cid, TransactionID: 3}, NumWant: -1}
+	h.srv.HandleMessage(datagram.ProtocolDatagram2, 6880, DefaultPort, h.dg2(alice, AppendAnnounceRequest(nil, &a)))
+	if r := h.session.take(t); action(r.payload) != ActionError || string(r.payload[8:]) != msgNeedDatagram3 {
+		t.Fatalf("announce as Datagram2: %q", r.payload)
+	}
+	// Connect as a Datagram3: an error.
+	h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, AppendConnectRequest(nil, 4)))
+	if r := h.session.take(t); action(r.payload) != ActionError || string(r.payload[8:]) != msgNeedDatagram2 {
+		t.Fatalf("connect as Datagram3: %q", r.payload)
+	}
+	// A wrong connection id: an error.
+	bad := Announce{Header: Header{ConnectionID: alice.cid ^ 1, TransactionID: 3}}
+	h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, AppendAnnounceRequest(nil, &bad)))
+	if r := h.session.take(t); string(r.payload[8:]) != msgBadConnID {
+		t.Fatalf("bad cid: %q", r.payload)
+	}
+	// An expired connection id: after two periods it is refused.
+	h.now = h.now.Add(2*(DefaultLifetime+60)*time.Second + time.Second)
+	h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, AppendAnnounceRequest(nil, &a)))
+	if r := h.session.take(t); string(r.payload[8:]) != msgBadConnID {
+		t.Fatalf("expired cid: %q", r.payload)
+	}
+	// Unknown action.
+	unk := AppendScrapeRequest(nil, alice.cid, 1, [20]byte{})
+	binary.BigEndian.PutUint32(unk[8:], 9)
+	h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, unk))
+	if r := h.session.take(t); string(r.payload[8:]) != msgUnknownAction {
+		t.Fatalf("unknown action: %q", r.payload)
+	}
+
+	drops := []struct {
+		name             string
+		protocol         uint8
+		fromPort, toPort uint16
+		payload          []byte
+		reason           DropReason
+	}{
+		{"protocol 17 on the tracker port", datagram.ProtocolDatagram1, 6880, DefaultPort, []byte("x"), DropDatagram1},
+		{"other port", datagram.ProtocolDatagram3, 6880, 6970, h.dg3(alice, AppendConnectRequest(nil, 1)), DropWrongPort},
+		{"from port 0", datagram.ProtocolDatagram3, 0, DefaultPort, h.dg3(alice, AppendConnectRequest(nil, 1)), DropFromPortZero},
+		{"raw protocol", datagram.ProtocolRaw, 6880, DefaultPort, []byte("x"), DropWrongProtocol},
+		{"zero sender", datagram.ProtocolDatagram3, 6880, DefaultPort,
+			func() []byte { b, _ := datagram.AppendDatagram3(nil, i2p.Hash{}, nil, AppendConnectRequest(nil, 1)); return b }(), DropZeroSender},
+		{"Datagram2 for another receiver", datagram.ProtocolDatagram2, 6880, DefaultPort,
+			func() []byte {
+				b, _ := datagram.AppendDatagram2(nil, alice.keys, i2p.HashOf([]byte("other")), nil, AppendConnectRequest(nil, 1))
+				return b
+			}(), DropBadSignature},
+		{"garbage Datagram3", datagram.ProtocolDatagram3, 6880, DefaultPort, []byte("short"), DropMalformedDatagram},
+		{"short BEP 15 header", datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, []byte("0123")), DropMalformed},
+	}
+	for _, d := range drops {
+		before := h.srv.Stats().drops[d.reason].Load()
+		h.srv.HandleMessage(d.protocol, d.fromPort, d.toPort, d.payload)
+		if h.srv.Stats().drops[d.reason].Load() != before+1 {
+			t.Errorf("%s: not counted as %v", d.name, d.reason)
+		}
+		h.session.none(t)
+	}
+}
+
+// TestLookupForUnknownSender covers the Datagram3 sender whose Destination
+// the tracker has never seen: the reply waits for a HostLookup.
+func TestLookupForUnknownSender(t *testing.T) {
+	h := newHarness(t)
+	alice := h.newClient(6880)
+	sender := alice.keys.Destination.Hash()
+	alice.cid = h.srv.ConnIDs().Issue(&sender, h.now) // as if connected before a restart
+	h.session.gate = make(chan struct{})
+	a := Announce{Header: Header{ConnectionID: alice.cid, TransactionID: 3}, InfoHash: [20]byte{7}, NumWant: -1}
+	for range 3 { // retransmissions share one lookup
+		h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, AppendAnnounceRequest(nil, &a)))
+	}
+	close(h.session.gate)
+	for range 3 {
+		if r := h.session.take(t); action(r.payload) != ActionAnnounce || r.to != sender {
+			t.Fatalf("reply after lookup: %x", r.payload)
+		}
+	}
+	h.session.mu.Lock()
+	lookups := h.session.lookups
+	h.session.mu.Unlock()
+	if lookups != 1 {
+		t.Fatalf("%d lookups, want 1", lookups)
+	}
+	if _, ok := h.swarms.Destination(sender); !ok {
+		t.Fatal("looked-up Destination not cached")
+	}
+	// An unknown sender whose lookup fails gets nothing, counted.
+	ghost := h.newClient(6881)
+	h.session.mu.Lock()
+	delete(h.session.dir, ghost.keys.Destination.Hash())
+	h.session.gate = nil
+	h.session.mu.Unlock()
+	gh := ghost.keys.Destination.Hash()
+	ghost.cid = h.srv.ConnIDs().Issue(&gh, h.now)
+	h.srv.HandleMessage(datagram.ProtocolDatagram3, 6881, DefaultPort, h.dg3(ghost, AppendAnnounceRequest(nil, &a)))
+	deadline := time.Now().Add(5 * time.Second)
+	for h.srv.Stats().drops[DropLookupFailed].Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if h.srv.Stats().drops[DropLookupFailed].Load() != 1 {
+		t.Fatal("failed lookup not counted")
+	}
+	h.session.none(t)
+}
+
+func TestPendingRepliesBounded(t *testing.T) {
+	h := newHarness(t)
+	h.srv.cfg.MaxLookups = 2
+	h.srv.cfg.MaxPendingReplies = 3
+	h.session.gate = make(chan struct{})
+	defer close(h.session.gate)
+	for i := range 5 {
+		c := h.newClient(uint16(7000 + i))
+		hash := c.keys.Destination.Hash()
+		c.cid = h.srv.ConnIDs().Issue(&hash, h.now)
+		a := Announce{Header: Header{ConnectionID: c.cid}, NumWant: -1}
+		h.srv.HandleMessage(datagram.ProtocolDatagram3, c.port, DefaultPort, h.dg3(c, AppendAnnounceRequest(nil, &a)))
+	}
+	if busy := h.srv.Stats().drops[DropLookupsBusy].Load(); busy != 3 {
+		t.Fatalf("%d dropped for busy lookups, want 3", busy)
+	}
+}
+
+func BenchmarkAnnounceTransport(b *testing.B) {
+	t := &testing.T{}
+	h := newHarness(t)
+	h.session.got = make(chan struct{}, 1)
+	alice := h.newClient(6880)
+	h.srv.HandleMessage(datagram.ProtocolDatagram2, 6880, DefaultPort, h.dg2(alice, AppendConnectRequest(nil, 1)))
+	<-h.session.got
+	hash := alice.keys.Destination.Hash()
+	alice.cid = h.srv.ConnIDs().Issue(&hash, h.now)
+	a := Announce{Header: Header{ConnectionID: alice.cid}, InfoHash: [20]byte{1}, NumWant: -1}
+	msg := h.dg3(alice, AppendAnnounceRequest(nil, &a))
+	b.ReportAllocs()
+	for b.Loop() {
+		h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, msg)
+		<-h.session.got
+		h.session.sent = h.session.sent[:0]
+	}
+}
