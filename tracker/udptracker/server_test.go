@@ -316,7 +316,10 @@ func TestErrorsAndDrops(t *testing.T) {
 		{"from port 0", datagram.ProtocolDatagram3, 0, DefaultPort, h.dg3(alice, AppendConnectRequest(nil, 1)), DropFromPortZero},
 		{"raw protocol", datagram.ProtocolRaw, 6880, DefaultPort, []byte("x"), DropWrongProtocol},
 		{"zero sender", datagram.ProtocolDatagram3, 6880, DefaultPort,
-			func() []byte { b, _ := datagram.AppendDatagram3(nil, i2p.Hash{}, nil, AppendConnectRequest(nil, 1)); return b }(), DropZeroSender},
+			func() []byte {
+				b, _ := datagram.AppendDatagram3(nil, i2p.Hash{}, nil, AppendConnectRequest(nil, 1))
+				return b
+			}(), DropZeroSender},
 		{"Datagram2 for another receiver", datagram.ProtocolDatagram2, 6880, DefaultPort,
 			func() []byte {
 				b, _ := datagram.AppendDatagram2(nil, alice.keys, i2p.HashOf([]byte("other")), nil, AppendConnectRequest(nil, 1))
