@@ -1,0 +1,423 @@
+package httptracker
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// MaxPeers is the most peers one reply lists.
+const MaxPeers = 50
+
+// Swarms is what the HTTP transport needs of the swarm model.
+type Swarms interface {
+	Announce(p *AnnounceParams, peers []i2p.Hash) (AnnounceResult, error)
+	Scrape(info [20]byte) (seeders, completed, leechers uint32)
+	// ScrapeAll calls fn for every swarm until fn returns false.
+	ScrapeAll(fn func(info [20]byte, seeders, completed, leechers uint32) bool)
+	RememberDestination(d i2p.Destination)
+	Destination(h i2p.Hash) (i2p.Destination, bool)
+}
+
+// AnnounceParams is one announce, as the swarm model needs it.
+type AnnounceParams struct {
+	InfoHash [20]byte
+	Peer     i2p.Hash
+	Event    uint32 // 0 none, 1 completed, 2 started, 3 stopped (BEP 15 numbering)
+	Left     uint64
+	NumWant  int
+	// ReadOnly asks for peers without adding or updating the announcing
+	// peer (an ip that disagrees with the tunnel's X-I2P-Dest* headers).
+	ReadOnly bool
+}
+
+// AnnounceResult is the swarm's answer.
+type AnnounceResult struct {
+	Interval          uint32
+	Seeders, Leechers uint32
+	NumPeers          int
+}
+
+// Config configures the handler.
+type Config struct {
+	DefaultWant int  // peers for a missing or negative numwant; default 50
+	FullScrape  bool // allow /scrape without info_hash (every swarm)
+	// Strict refuses announces that did not come through an I2P server
+	// tunnel (no X-I2P-Dest* headers). Off, the ip parameter is trusted
+	// for such requests, as zzzot does.
+	Strict bool
+	Logger *slog.Logger
+}
+
+// Handler serves the tracker's HTTP paths: /a, /announce, /announce.php,
+// /announce.jsp, /scrape, /scrape.php, /scrape.jsp and /a/scrape.
+type Handler struct {
+	cfg    Config
+	swarms Swarms
+	stats  Stats
+	strict atomic.Bool
+	bufs   sync.Pool // *[]byte
+}
+
+// New returns a Handler over the swarm model.
+func New(cfg Config, swarms Swarms) *Handler {
+	if cfg.DefaultWant <= 0 || cfg.DefaultWant > MaxPeers {
+		cfg.DefaultWant = MaxPeers
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg, swarms: swarms}
+	h.strict.Store(cfg.Strict)
+	h.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	return h
+}
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() *Stats { return &h.stats }
+
+// SetStrict turns strict destination enforcement on or off (live).
+func (h *Handler) SetStrict(on bool) { h.strict.Store(on) }
+
+// IsAnnouncePath and IsScrapePath tell the tracker paths apart.
+func IsAnnouncePath(p string) bool {
+	switch p {
+	case "/a", "/announce", "/announce.php", "/announce.jsp":
+		return true
+	}
+	return false
+}
+
+// IsScrapePath reports whether p is one of the scrape paths.
+func IsScrapePath(p string) bool {
+	switch p {
+	case "/scrape", "/scrape.php", "/scrape.jsp", "/a/scrape":
+		return true
+	}
+	return false
+}
+
+// ServeHTTP answers announce and scrape requests; other paths get 404.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case IsAnnouncePath(r.URL.Path):
+		h.serve(w, r, h.announce)
+	case IsScrapePath(r.URL.Path):
+		h.serve(w, r, h.scrape)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(dst []byte, r *http.Request) []byte) {
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Forwarded-Server") != "" {
+		h.stats.count(FailInproxy)
+		http.Error(w, "requests through an inproxy are refused", http.StatusForbidden)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	bp := h.bufs.Get().(*[]byte)
+	body := fn((*bp)[:0], r)
+	hdr := w.Header()
+	hdr["Content-Type"] = textPlain
+	hdr["Cache-Control"] = noCache
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+	if cap(body) <= 64<<10 {
+		*bp = body[:0]
+		h.bufs.Put(bp)
+	}
+}
+
+var (
+	textPlain = []string{"text/plain"}
+	noCache   = []string{"no-cache"}
+)
+
+// Failure reasons sent to clients.
+const (
+	failNoInfoHash   = "missing info_hash"
+	failNoPeerID     = "missing peer_id"
+	failNoIP         = "missing ip: announce your Base64 Destination in the ip parameter"
+	failClearnetIP   = "ip is a clearnet address; this tracker only serves I2P Destinations"
+	failBadDest      = "ip is not a valid Base64 I2P Destination"
+	failMismatch     = "ip does not match the destination this request came from"
+	failNotTunneled  = "announces must come through the tracker's I2P server tunnel"
+	failFullScrape   = "full scrape is disabled: give info_hash"
+	failTooManyPeers = "tracker full"
+)
+
+// identity resolves the announcing peer: the X-I2P-Dest* headers an I2P
+// server tunnel adds (clients cannot forge them) win over the ip
+// parameter. mismatch reports an ip that names someone else.
+func (h *Handler) identity(r *http.Request, ip string) (peer i2p.Hash, dest i2p.Destination, mismatch bool, failure string) {
+	var fromHeader i2p.Hash
+	tunneled := false
+	if b64 := r.Header.Get("X-I2P-DestB64"); b64 != "" {
+		d, err := i2p.ParseDestinationBase64(b64)
+		if err == nil {
+			dest, fromHeader, tunneled = d, d.Hash(), true
+		}
+	}
+	if !tunneled {
+		if s := r.Header.Get("X-I2P-DestHash"); s != "" {
+			if hh, err := i2p.ParseHashBase64(s); err == nil {
+				fromHeader, tunneled = hh, true
+			}
+		}
+	}
+	if !tunneled {
+		if s := r.Header.Get("X-I2P-DestB32"); s != "" {
+			if hh, err := i2p.ParseB32(s); err == nil {
+				fromHeader, tunneled = hh, true
+			}
+		}
+	}
+	if !tunneled && h.strict.Load() {
+		return peer, dest, false, failNotTunneled
+	}
+	if ip == "" {
+		if tunneled {
+			return fromHeader, dest, false, ""
+		}
+		return peer, dest, false, failNoIP
+	}
+	if looksLikeIP(ip) {
+		return peer, dest, false, failClearnetIP
+	}
+	d, err := i2p.ParseDestinationBase64(ip)
+	if err != nil {
+		return peer, dest, false, failBadDest
+	}
+	if tunneled && d.Hash() != fromHeader {
+		return fromHeader, dest, true, ""
+	}
+	return d.Hash(), d, false, ""
+}
+
+// looksLikeIP reports whether s is an IPv4 or IPv6 literal rather than
+// Base64 (Base64 never contains '.', ':' is not in the I2P alphabet).
+func looksLikeIP(s string) bool {
+	s = strings.TrimSuffix(s, ".i2p")
+	return strings.ContainsAny(s, ".:")
+}
+
+func (h *Handler) announce(dst []byte, r *http.Request) []byte {
+	h.stats.announces.Add(1)
+	var q announceQuery
+	if err := parseAnnounceQuery(r.URL.RawQuery, &q); err != nil {
+		h.stats.count(FailMalformed)
+		return appendFailure(dst, err.Error())
+	}
+	switch {
+	case !q.hasInfoHash:
+		h.stats.count(FailMalformed)
+		return appendFailure(dst, failNoInfoHash)
+	case !q.hasPeerID:
+		h.stats.count(FailMalformed)
+		return appendFailure(dst, failNoPeerID)
+	}
+	peer, dest, mismatch, failure := h.identity(r, q.ip)
+	if failure != "" {
+		h.stats.count(reasonFor(failure))
+		return appendFailure(dst, failure)
+	}
+	want := q.numWant
+	if want < 0 {
+		want = h.cfg.DefaultWant
+	}
+	want = min(want, MaxPeers)
+	if mismatch && (want == 0 || q.event == eventStopped) {
+		h.stats.count(FailMismatch)
+		return appendFailure(dst, failMismatch)
+	}
+	if mismatch {
+		h.stats.count(FailMismatch)
+	}
+	if !dest.IsZero() && !mismatch {
+		h.swarms.RememberDestination(dest)
+	}
+	left := q.left
+	switch {
+	case q.event == eventCompleted:
+		left = 0 // a client that just completed is a seed, whatever it says
+	case !q.hasLeft:
+		left = 1 // left is required; without it, count the peer as a leecher
+	}
+	p := AnnounceParams{InfoHash: q.infoHash, Peer: peer, Event: uint32(q.event), Left: left, NumWant: want, ReadOnly: mismatch}
+	var peers [MaxPeers]i2p.Hash
+	res, err := h.swarms.Announce(&p, peers[:want])
+	if err != nil {
+		h.stats.count(FailRefused)
+		return appendFailure(dst, failTooManyPeers+": "+err.Error())
+	}
+	n := min(res.NumPeers, want)
+	// Keys in sorted order: complete, incomplete, interval, peers.
+	dst = append(dst, "d8:completei"...)
+	dst = strconv.AppendUint(dst, uint64(res.Seeders), 10)
+	dst = append(dst, "e10:incompletei"...)
+	dst = strconv.AppendUint(dst, uint64(res.Leechers), 10)
+	dst = append(dst, "e8:intervali"...)
+	dst = strconv.AppendUint(dst, uint64(res.Interval), 10)
+	dst = append(dst, "e5:peers"...)
+	if q.compact {
+		dst = strconv.AppendInt(dst, int64(n*i2p.HashLen), 10)
+		dst = append(dst, ':')
+		for i := range n {
+			dst = append(dst, peers[i][:]...)
+		}
+	} else {
+		dst = append(dst, 'l')
+		for i := range n {
+			d, ok := h.swarms.Destination(peers[i])
+			if !ok {
+				continue // a peer whose Destination we no longer hold
+			}
+			// Keys sorted: ip, peer id, port.
+			dst = append(dst, "d2:ip"...)
+			b64 := d.Base64()
+			dst = strconv.AppendInt(dst, int64(len(b64)+4), 10)
+			dst = append(dst, ':')
+			dst = append(dst, b64...)
+			dst = append(dst, ".i2p7:peer id20:"...)
+			dst = append(dst, peerIDFor(peers[i])...)
+			dst = append(dst, "4:porti6881ee"...)
+		}
+		dst = append(dst, 'e')
+	}
+	return append(dst, 'e')
+}
+
+// peerIDFor gives the non-compact "peer id" of a peer: the first 20 bytes
+// of its Destination hash. The tracker keys peers by Destination and does
+// not keep the ids they announced with (20 bytes a peer it would rather
+// not spend); clients identify I2P peers by Destination, and the derived
+// id is stable and unique per Destination.
+func peerIDFor(h i2p.Hash) []byte { return h[:20] }
+
+func (h *Handler) scrape(dst []byte, r *http.Request) []byte {
+	h.stats.scrapes.Add(1)
+	var q scrapeQuery
+	if err := parseScrapeQuery(r.URL.RawQuery, &q); err != nil {
+		h.stats.count(FailMalformed)
+		return appendFailure(dst, err.Error())
+	}
+	dst = append(dst, "d5:filesd"...)
+	entry := func(info [20]byte, seeders, completed, leechers uint32) {
+		dst = append(dst, "20:"...)
+		dst = append(dst, info[:]...)
+		dst = append(dst, "d8:completei"...)
+		dst = strconv.AppendUint(dst, uint64(seeders), 10)
+		dst = append(dst, "e10:downloadedi"...)
+		dst = strconv.AppendUint(dst, uint64(completed), 10)
+		dst = append(dst, "e10:incompletei"...)
+		dst = strconv.AppendUint(dst, uint64(leechers), 10)
+		dst = append(dst, "ee"...)
+	}
+	if q.n == 0 {
+		if !h.cfg.FullScrape {
+			h.stats.count(FailFullScrape)
+			return appendFailure(dst[:0], failFullScrape)
+		}
+		h.swarms.ScrapeAll(func(info [20]byte, s, c, l uint32) bool { entry(info, s, c, l); return true })
+		return append(dst, "ee"...)
+	}
+	// bencode wants dictionary keys sorted and unique.
+	hashes := q.hashes[:q.n]
+	sortHashes(hashes)
+	for i, info := range hashes {
+		if i > 0 && info == hashes[i-1] {
+			continue
+		}
+		s, c, l := h.swarms.Scrape(info)
+		entry(info, s, c, l)
+	}
+	return append(dst, "ee"...)
+}
+
+func sortHashes(h [][20]byte) {
+	for i := 1; i < len(h); i++ { // insertion sort: at most 74 entries
+		for j := i; j > 0 && string(h[j][:]) < string(h[j-1][:]); j-- {
+			h[j], h[j-1] = h[j-1], h[j]
+		}
+	}
+}
+
+// Stats counts requests and failures; safe for concurrent use.
+type Stats struct {
+	announces, scrapes atomic.Uint64
+	failures           [numFailReasons]atomic.Uint64
+}
+
+// FailReason names why a request got a failure (or a 403).
+type FailReason int
+
+// The failure reasons.
+const (
+	FailMalformed FailReason = iota
+	FailNoIP
+	FailClearnetIP
+	FailBadDest
+	FailMismatch
+	FailNotTunneled
+	FailInproxy
+	FailFullScrape
+	FailRefused
+	numFailReasons
+)
+
+var failNames = [numFailReasons]string{
+	FailMalformed: "malformed", FailNoIP: "no_ip", FailClearnetIP: "clearnet_ip", FailBadDest: "bad_destination",
+	FailMismatch: "ip_mismatch", FailNotTunneled: "not_tunneled", FailInproxy: "inproxy", FailFullScrape: "full_scrape_disabled",
+	FailRefused: "refused",
+}
+
+func (r FailReason) String() string {
+	if r >= 0 && r < numFailReasons {
+		return failNames[r]
+	}
+	return "unknown"
+}
+
+func (s *Stats) count(r FailReason) { s.failures[r].Add(1) }
+
+func reasonFor(failure string) FailReason {
+	switch failure {
+	case failNoIP:
+		return FailNoIP
+	case failClearnetIP:
+		return FailClearnetIP
+	case failBadDest:
+		return FailBadDest
+	case failNotTunneled:
+		return FailNotTunneled
+	}
+	return FailMalformed
+}
+
+// Snapshot is a copy of the counters.
+type Snapshot struct {
+	Announces, Scrapes uint64
+	Failures           map[string]uint64
+}
+
+// Snapshot copies the counters.
+func (s *Stats) Snapshot() Snapshot {
+	out := Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Failures: map[string]uint64{}}
+	for i := range s.failures {
+		out.Failures[FailReason(i).String()] = s.failures[i].Load()
+	}
+	return out
+}

@@ -1,0 +1,318 @@
+package httptracker
+
+import (
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// mapSwarms is a minimal swarm model that exercises the handler's rules
+// in isolation; the tracker package's tests cover the model itself.
+type mapSwarms struct {
+	mu    sync.Mutex
+	peers map[[20]byte]map[i2p.Hash]bool
+	dests map[i2p.Hash]i2p.Destination
+	last  AnnounceParams
+}
+
+func newMapSwarms() *mapSwarms {
+	return &mapSwarms{peers: map[[20]byte]map[i2p.Hash]bool{}, dests: map[i2p.Hash]i2p.Destination{}}
+}
+
+func (m *mapSwarms) Announce(a *AnnounceParams, out []i2p.Hash) (AnnounceResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.last = *a
+	sw := m.peers[a.InfoHash]
+	if sw == nil {
+		sw = map[i2p.Hash]bool{}
+		m.peers[a.InfoHash] = sw
+	}
+	if !a.ReadOnly {
+		if a.Event == 3 {
+			delete(sw, a.Peer)
+		} else {
+			sw[a.Peer] = a.Left == 0
+		}
+	}
+	res := AnnounceResult{Interval: 1620}
+	for p, seed := range sw {
+		if seed {
+			res.Seeders++
+		} else {
+			res.Leechers++
+		}
+		if p != a.Peer && res.NumPeers < len(out) && a.Event != 3 {
+			out[res.NumPeers] = p
+			res.NumPeers++
+		}
+	}
+	return res, nil
+}
+
+func (m *mapSwarms) Scrape(info [20]byte) (uint32, uint32, uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var s, l uint32
+	for _, seed := range m.peers[info] {
+		if seed {
+			s++
+		} else {
+			l++
+		}
+	}
+	return s, 0, l
+}
+
+func (m *mapSwarms) ScrapeAll(fn func([20]byte, uint32, uint32, uint32) bool) {
+	m.mu.Lock()
+	infos := make([][20]byte, 0, len(m.peers))
+	for k := range m.peers {
+		infos = append(infos, k)
+	}
+	m.mu.Unlock()
+	for _, k := range infos {
+		s, c, l := m.Scrape(k)
+		if !fn(k, s, c, l) {
+			return
+		}
+	}
+}
+
+func (m *mapSwarms) RememberDestination(d i2p.Destination) {
+	m.mu.Lock()
+	m.dests[d.Hash()] = d
+	m.mu.Unlock()
+}
+
+func (m *mapSwarms) Destination(h i2p.Hash) (i2p.Destination, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.dests[h]
+	return d, ok
+}
+
+func newDest(t *testing.T) i2p.Destination {
+	t.Helper()
+	k, err := i2p.NewIdentity(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Destination
+}
+
+type announceReq struct {
+	path, ip, event, numwant, left string
+	compact                        bool
+	info                           string
+	headers                        map[string]string
+}
+
+func (h announceReq) do(t *testing.T, srv http.Handler) (int, string) {
+	t.Helper()
+	v := url.Values{}
+	info := h.info
+	if info == "" {
+		info = strings.Repeat("i", 20)
+	}
+	v.Set("info_hash", info)
+	v.Set("peer_id", "-XX0001-abcdefghijkl")
+	v.Set("port", "6881")
+	if h.ip != "" {
+		v.Set("ip", h.ip)
+	}
+	if h.left != "" {
+		v.Set("left", h.left)
+	} else {
+		v.Set("left", "100")
+	}
+	if h.event != "" {
+		v.Set("event", h.event)
+	}
+	if h.numwant != "" {
+		v.Set("numwant", h.numwant)
+	}
+	if h.compact {
+		v.Set("compact", "1")
+	}
+	path := h.path
+	if path == "" {
+		path = "/a"
+	}
+	req := httptest.NewRequest(http.MethodGet, path+"?"+v.Encode(), nil)
+	for k, val := range h.headers {
+		req.Header.Set(k, val)
+	}
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	body, _ := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(body)
+}
+
+func TestAnnounceCompactAndNonCompact(t *testing.T) {
+	sw := newMapSwarms()
+	h := New(Config{}, sw)
+	alice, bob := newDest(t), newDest(t)
+	for _, p := range []string{"/a", "/announce", "/announce.php", "/announce.jsp"} {
+		if code, body := (announceReq{path: p, ip: alice.Base64() + ".i2p", compact: true}).do(t, h); code != 200 || !strings.HasPrefix(body, "d8:complete") {
+			t.Fatalf("%s: %d %q", p, code, body)
+		}
+	}
+	code, body := announceReq{ip: bob.Base64(), compact: true, left: "0"}.do(t, h)
+	ah := alice.Hash()
+	want := "d8:completei1e10:incompletei1e8:intervali1620e5:peers32:" + string(ah[:]) + "e"
+	if code != 200 || body != want {
+		t.Fatalf("compact reply %q, want %q", body, want)
+	}
+	_, body = announceReq{ip: bob.Base64(), left: "0"}.do(t, h)
+	want = "d8:completei1e10:incompletei1e8:intervali1620e5:peersld2:ip" + strconv.Itoa(len(alice.Base64())+4) + ":" + alice.Base64() +
+		".i2p7:peer id20:" + string(ah[:20]) + "4:porti6881eeee"
+	if body != want {
+		t.Fatalf("non-compact reply\n%q\nwant\n%q", body, want)
+	}
+	_, body = announceReq{ip: alice.Base64(), event: "stopped", compact: true}.do(t, h)
+	if !strings.HasSuffix(body, "5:peers0:e") {
+		t.Fatalf("stopped announce returned peers: %q", body)
+	}
+}
+
+func TestAnnounceFailures(t *testing.T) {
+	sw := newMapSwarms()
+	h := New(Config{}, sw)
+	alice, mallory := newDest(t), newDest(t)
+	cases := []struct {
+		name string
+		req  announceReq
+		code int
+		want string
+	}{
+		{"no ip", announceReq{}, 200, failNoIP},
+		{"ipv4", announceReq{ip: "10.1.2.3"}, 200, failClearnetIP},
+		{"ipv6", announceReq{ip: "2001:db8::1"}, 200, failClearnetIP},
+		{"bad base64", announceReq{ip: "!!!!"}, 200, failBadDest},
+		{"short destination", announceReq{ip: i2p.EncodeBase64(make([]byte, 100))}, 200, failBadDest},
+		{"bad info_hash", announceReq{ip: alice.Base64(), info: "short"}, 200, errBadInfoHash.Error()},
+		{"bad event", announceReq{ip: alice.Base64(), event: "paused"}, 200, errBadEvent.Error()},
+		{"inproxy", announceReq{ip: alice.Base64(), headers: map[string]string{"X-Forwarded-For": "1.2.3.4"}}, 403, "inproxy"},
+		{"inproxy server", announceReq{ip: alice.Base64(), headers: map[string]string{"X-Forwarded-Server": "x"}}, 403, "inproxy"},
+		{"mismatch wanting no peers", announceReq{ip: mallory.Base64(), numwant: "0",
+			headers: map[string]string{"X-I2P-DestB64": alice.Base64()}}, 200, failMismatch},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := c.req.do(t, h)
+			if code != c.code || !strings.Contains(body, c.want) {
+				t.Fatalf("%d %q, want %d with %q", code, body, c.code, c.want)
+			}
+			if code == 200 && !strings.HasPrefix(body, "d14:failure reason") {
+				t.Fatalf("not a bencoded failure: %q", body)
+			}
+		})
+	}
+	if len(sw.peers) != 0 {
+		t.Fatalf("a failed announce added peers: %v", sw.peers)
+	}
+}
+
+// TestDestinationEnforcement: the X-I2P-Dest* headers of an I2P server
+// tunnel name the peer; an ip that disagrees updates nothing.
+func TestDestinationEnforcement(t *testing.T) {
+	sw := newMapSwarms()
+	h := New(Config{}, sw)
+	alice, mallory := newDest(t), newDest(t)
+	ah := alice.Hash()
+	for _, hdr := range []map[string]string{
+		{"X-I2P-DestB64": alice.Base64()},
+		{"X-I2P-DestHash": ah.Base64()},
+		{"X-I2P-DestB32": ah.B32()},
+	} {
+		// No ip: the header is the peer.
+		if _, body := (announceReq{headers: hdr, compact: true}).do(t, h); strings.Contains(body, "failure") || sw.last.Peer != ah || sw.last.ReadOnly {
+			t.Fatalf("header %v: %q", hdr, body)
+		}
+		// A disagreeing ip: peers returned, nothing updated.
+		_, body := announceReq{headers: hdr, ip: mallory.Base64(), compact: true}.do(t, h)
+		if strings.Contains(body, "failure") || !sw.last.ReadOnly {
+			t.Fatalf("mismatch with %v: %q readOnly=%v", hdr, body, sw.last.ReadOnly)
+		}
+		if _, ok := sw.dests[mallory.Hash()]; ok {
+			t.Fatal("a mismatched ip entered the destination cache")
+		}
+	}
+	// Strict mode refuses requests that did not come through a tunnel.
+	h.SetStrict(true)
+	if _, body := (announceReq{ip: alice.Base64()}).do(t, h); !strings.Contains(body, failNotTunneled) {
+		t.Fatalf("strict without headers: %q", body)
+	}
+	if _, body := (announceReq{headers: map[string]string{"X-I2P-DestB64": alice.Base64()}, compact: true}).do(t, h); strings.Contains(body, "failure") {
+		t.Fatalf("strict with headers: %q", body)
+	}
+}
+
+func TestScrape(t *testing.T) {
+	sw := newMapSwarms()
+	h := New(Config{}, sw)
+	alice := newDest(t)
+	announceReq{ip: alice.Base64(), info: strings.Repeat("b", 20)}.do(t, h)
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	q := "?info_hash=" + url.QueryEscape(strings.Repeat("b", 20)) + "&info_hash=" + url.QueryEscape(strings.Repeat("a", 20)) +
+		"&info_hash=" + url.QueryEscape(strings.Repeat("b", 20))
+	want := "d5:filesd20:" + strings.Repeat("a", 20) + "d8:completei0e10:downloadedi0e10:incompletei0ee20:" +
+		strings.Repeat("b", 20) + "d8:completei0e10:downloadedi0e10:incompletei1eeee"
+	for _, p := range []string{"/scrape", "/scrape.php", "/scrape.jsp", "/a/scrape"} {
+		if code, body := get(p + q); code != 200 || body != want {
+			t.Fatalf("%s: %d\n%q\nwant\n%q", p, code, body, want)
+		}
+	}
+	if _, body := get("/scrape"); !strings.Contains(body, failFullScrape) {
+		t.Fatalf("full scrape while disabled: %q", body)
+	}
+	full := New(Config{FullScrape: true}, sw)
+	rec := httptest.NewRecorder()
+	full.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/scrape", nil))
+	if !strings.Contains(rec.Body.String(), strings.Repeat("b", 20)) {
+		t.Fatalf("full scrape: %q", rec.Body.String())
+	}
+	if code, _ := get("/nope"); code != 404 {
+		t.Fatalf("unknown path: %d", code)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/a", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("POST: %d", rec.Code)
+	}
+}
+
+func BenchmarkAnnounceCompact(b *testing.B) {
+	sw := newMapSwarms()
+	h := New(Config{}, sw)
+	t := &testing.T{}
+	var first string
+	for i := range 60 {
+		d := newDest(t)
+		if i == 0 {
+			first = d.Base64()
+		}
+		announceReq{ip: d.Base64()}.do(t, h)
+	}
+	v := url.Values{"info_hash": {strings.Repeat("i", 20)}, "peer_id": {"-XX0001-abcdefghijkl"}, "ip": {first}, "compact": {"1"}, "left": {"5"}}
+	req := httptest.NewRequest(http.MethodGet, "/a?"+v.Encode(), nil)
+	rec := httptest.NewRecorder()
+	b.ReportAllocs()
+	for b.Loop() {
+		rec.Body.Reset()
+		h.ServeHTTP(rec, req)
+	}
+}
