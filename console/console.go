@@ -1,0 +1,309 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Options configure a Console.
+type Options struct {
+	// Password, when set, guards every page with HTTP Basic auth (any user
+	// name). The plugin requires one when the console listens beyond
+	// loopback.
+	Password string
+	// SampleEvery is the chart resolution; a day of samples is kept.
+	// Default one minute.
+	SampleEvery time.Duration
+	// RefreshSeconds is how often the page refreshes itself with
+	// JavaScript; default 10.
+	RefreshSeconds int
+	// PageSize is the number of swarms a table page lists; default 25.
+	PageSize int
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// Console serves the operator page. Create it with New; mount it with
+// Handler; run its sampler with Run.
+type Console struct {
+	src     Source
+	opt     Options
+	csrf    string
+	hist    *history
+	page    *template.Template
+	mux     *http.ServeMux
+	extra   *http.ServeMux
+	flashes chan string
+}
+
+// New makes a console over src.
+func New(src Source, opt Options) (*Console, error) {
+	if opt.SampleEvery <= 0 {
+		opt.SampleEvery = time.Minute
+	}
+	if opt.RefreshSeconds <= 0 {
+		opt.RefreshSeconds = 10
+	}
+	if opt.PageSize <= 0 {
+		opt.PageSize = 25
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	var tok [16]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return nil, fmt.Errorf("console: csrf token: %w", err)
+	}
+	page, err := template.New("page.html").Funcs(funcs).ParseFS(assets, "assets/page.html")
+	if err != nil {
+		return nil, fmt.Errorf("console: template: %w", err)
+	}
+	c := &Console{
+		src: src, opt: opt, csrf: hex.EncodeToString(tok[:]), page: page,
+		hist: newHistory(int((24 * time.Hour) / opt.SampleEvery)),
+		mux:  http.NewServeMux(), extra: http.NewServeMux(),
+	}
+	c.mux.HandleFunc("GET /{$}", c.serveIndex)
+	c.mux.HandleFunc("GET /api/status", c.serveStatusJSON)
+	c.mux.HandleFunc("POST /settings", c.serveSettings)
+	c.mux.Handle("GET /assets/", http.FileServerFS(assets))
+	c.mux.Handle("/", c.extra)
+	return c, nil
+}
+
+// Handle mounts another handler under the console (for /metrics and
+// /stats), behind the same password.
+func (c *Console) Handle(pattern string, h http.Handler) { c.extra.Handle(pattern, h) }
+
+// Handler returns the console's http.Handler.
+func (c *Console) Handler() http.Handler { return http.HandlerFunc(c.serve) }
+
+func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
+	if c.opt.Password != "" {
+		_, pass, ok := r.BasicAuth()
+		if !ok || subtle.ConstantTimeCompare([]byte(pass), []byte(c.opt.Password)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="go-opentracker console"`)
+			http.Error(w, "password required", http.StatusUnauthorized)
+			return
+		}
+	}
+	h := w.Header()
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+	c.mux.ServeHTTP(w, r)
+}
+
+// Run samples the source for the charts until ctx ends.
+func (c *Console) Run(ctx context.Context) {
+	c.Sample()
+	t := time.NewTicker(c.opt.SampleEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.Sample()
+		}
+	}
+}
+
+// Sample records one chart sample now.
+func (c *Console) Sample() {
+	st := c.src.Status()
+	c.hist.add(sample{at: c.opt.Now(), announces: st.Counters.Announces(), peers: st.Totals.Peers, swarms: st.Totals.Swarms})
+}
+
+// view is what the page template renders.
+type view struct {
+	Status
+	Now         time.Time
+	Uptime      time.Duration
+	Rate        float64 // announces per second since the last sample
+	Charts      []chartView
+	Swarms      []SwarmRow
+	SwarmTotal  int
+	Page, Pages int
+	PrevPage    int
+	NextPage    int
+	Settings    []Setting
+	CSRF        string
+	Refresh     int
+	Flash       string
+	FlashError  bool
+}
+
+type chartView struct {
+	Title, Unit string
+	SVG         template.HTML
+	Latest      string
+}
+
+func (c *Console) buildView(r *http.Request) view {
+	now := c.opt.Now()
+	st := c.src.Status()
+	v := view{Status: st, Now: now, CSRF: c.csrf, Refresh: c.opt.RefreshSeconds, Settings: c.src.Settings()}
+	if !st.Started.IsZero() {
+		v.Uptime = now.Sub(st.Started).Truncate(time.Second)
+	}
+	samples := c.hist.ordered()
+	if n := len(samples); n > 0 {
+		last := samples[n-1]
+		if secs := now.Sub(last.at).Seconds(); secs >= 1 && st.Counters.Announces() >= last.announces {
+			v.Rate = float64(st.Counters.Announces()-last.announces) / secs
+		} else if n > 1 {
+			prev := samples[n-2]
+			if secs := last.at.Sub(prev.at).Seconds(); secs > 0 && last.announces >= prev.announces {
+				v.Rate = float64(last.announces-prev.announces) / secs
+			}
+		}
+	}
+	for _, s := range charts(samples) {
+		latest := "–"
+		if n := len(s.values); n > 0 {
+			latest = humanNumber(s.values[n-1])
+		}
+		v.Charts = append(v.Charts, chartView{Title: s.title, Unit: s.unit, SVG: s.svg(now, 24*time.Hour), Latest: latest})
+	}
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = max(page, 1)
+	v.Swarms, v.SwarmTotal = c.src.Swarms((page-1)*c.opt.PageSize, c.opt.PageSize)
+	v.Pages = max(1, (v.SwarmTotal+c.opt.PageSize-1)/c.opt.PageSize)
+	v.Page = min(page, v.Pages)
+	v.PrevPage, v.NextPage = v.Page-1, v.Page+1
+	if v.NextPage > v.Pages {
+		v.NextPage = 0
+	}
+	q := r.URL.Query()
+	if msg := q.Get("saved"); msg != "" {
+		v.Flash = msg
+	}
+	if msg := q.Get("error"); msg != "" {
+		v.Flash, v.FlashError = msg, true
+	}
+	return v
+}
+
+func (c *Console) serveIndex(w http.ResponseWriter, r *http.Request) {
+	v := c.buildView(r)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := c.page.Execute(w, v); err != nil {
+		c.opt.Logger.Warn("console: render", "err", err)
+	}
+}
+
+func (c *Console) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
+	v := c.buildView(r)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(struct {
+		Status
+		Rate   float64
+		Swarms []SwarmRow
+	}{v.Status, v.Rate, v.Swarms})
+}
+
+// serveSettings applies the settings form. It requires the CSRF token
+// the page carries and, when the browser sends one, a same-host Origin.
+func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(c.csrf)) != 1 || !sameOrigin(r) {
+		http.Error(w, "stale or forged form: reload the console and try again", http.StatusForbidden)
+		return
+	}
+	var changed, restart []string
+	for _, s := range c.src.Settings() {
+		value := r.PostForm.Get(s.Key)
+		if s.Kind == "bool" {
+			value = strconv.FormatBool(value == "on" || value == "true")
+		} else if _, present := r.PostForm[s.Key]; !present {
+			continue
+		}
+		if value == s.Value {
+			continue
+		}
+		needsRestart, err := c.src.SetSetting(s.Key, value)
+		if err != nil {
+			http.Redirect(w, r, "/?error="+url.QueryEscape(s.Label+": "+err.Error())+"#settings", http.StatusSeeOther)
+			return
+		}
+		changed = append(changed, s.Label)
+		if needsRestart {
+			restart = append(restart, s.Label)
+		}
+		c.opt.Logger.Info("console: setting changed", "key", s.Key, "value", value)
+	}
+	msg := "No changes."
+	if len(changed) > 0 {
+		msg = fmt.Sprintf("Saved: %s.", joinComma(changed))
+		if len(restart) > 0 {
+			msg += fmt.Sprintf(" Takes effect after a restart: %s.", joinComma(restart))
+		}
+	}
+	http.Redirect(w, r, "/?saved="+url.QueryEscape(msg)+"#settings", http.StatusSeeOther)
+}
+
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || origin == "null" {
+		return origin == "" // no Origin: an old browser or a non-browser client
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}
+
+func joinComma(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}
+
+var funcs = template.FuncMap{
+	"num": func(v uint64) string { return strconv.FormatUint(v, 10) },
+	"bytes": func(n int64) string {
+		switch {
+		case n >= 1<<30:
+			return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+		case n >= 1<<20:
+			return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+		case n >= 1<<10:
+			return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+		}
+		return fmt.Sprintf("%d B", n)
+	},
+	"ago": func(now, t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return now.Sub(t).Truncate(time.Second).String() + " ago"
+	},
+	"rate": func(r float64) string { return strconv.FormatFloat(r, 'f', 1, 64) },
+}

@@ -1,0 +1,206 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeSource is a Source with settable state; the plugin's tests drive
+// the console over the real tracker.
+type fakeSource struct {
+	mu       sync.Mutex
+	status   Status
+	swarms   []SwarmRow
+	settings []Setting
+}
+
+func (f *fakeSource) Status() Status { f.mu.Lock(); defer f.mu.Unlock(); return f.status }
+
+func (f *fakeSource) Swarms(offset, limit int) ([]SwarmRow, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if offset >= len(f.swarms) {
+		return nil, len(f.swarms)
+	}
+	return f.swarms[offset:min(len(f.swarms), offset+limit)], len(f.swarms)
+}
+
+func (f *fakeSource) Settings() []Setting {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Setting(nil), f.settings...)
+}
+
+func (f *fakeSource) SetSetting(key, value string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, s := range f.settings {
+		if s.Key == key {
+			if s.Kind == "number" {
+				n, err := strconv.ParseInt(value, 10, 64)
+				if err != nil || n < s.Min || n > s.Max {
+					return false, fmt.Errorf("must be a number from %d to %d", s.Min, s.Max)
+				}
+			}
+			f.settings[i].Value = value
+			return s.NeedsRestart, nil
+		}
+	}
+	return false, fmt.Errorf("unknown setting %q", key)
+}
+
+func newFake() *fakeSource {
+	f := &fakeSource{
+		status: Status{
+			Version: "0.1.0", Started: time.Now().Add(-time.Hour),
+			Router:   RouterStatus{Address: "127.0.0.1:7654", State: "LeaseSet published", Healthy: true},
+			Identity: Identity{B32: "abc.b32.i2p", UDPAnnounce: "udp://abc.b32.i2p:6969/", HTTPAnnounce: "http://abc.b32.i2p/a"},
+			Totals:   Totals{Swarms: 3, Peers: 42, Seeds: 10, Leechers: 32, Completed: 7},
+			Problems: []Problem{{Where: "udp", Reason: "bad_connection_id", Count: 5}},
+		},
+		settings: []Setting{
+			{Key: "interval", Label: "Announce interval", Kind: "number", Value: "1620", Min: 300, Max: 21600},
+			{Key: "full_scrape", Label: "Full scrape", Kind: "bool", Value: "false"},
+			{Key: "tracker_port", Label: "Tracker port", Kind: "number", Value: "6969", Min: 1, Max: 65535, NeedsRestart: true},
+		},
+	}
+	for i := range 60 {
+		f.swarms = append(f.swarms, SwarmRow{InfoHash: fmt.Sprintf("%040x", i), Seeds: uint64(60 - i)})
+	}
+	return f
+}
+
+func TestPageShowsStatus(t *testing.T) {
+	f := newFake()
+	c, err := New(f, Options{PageSize: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Sample()
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	body := rec.Body.String()
+	for _, want := range []string{`id="total-peers">42<`, `id="total-swarms">3<`, "udp://abc.b32.i2p:6969/", "bad_connection_id",
+		"LeaseSet published", "page 1 of 3", "<svg", `name="csrf"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if rec.Header().Get("Content-Security-Policy") == "" || rec.Header().Get("X-Frame-Options") != "DENY" {
+		t.Error("security headers missing")
+	}
+	rec = httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/?page=3", nil))
+	if !strings.Contains(rec.Body.String(), "page 3 of 3") || strings.Contains(rec.Body.String(), "more →") {
+		t.Error("last page wrong")
+	}
+	rec = httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/status", nil))
+	var got struct{ Totals Totals }
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Totals.Peers != 42 {
+		t.Fatalf("json status: %v %+v", err, got)
+	}
+	for _, asset := range []string{"/assets/console.css", "/assets/console.js"} {
+		rec = httptest.NewRecorder()
+		c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, asset, nil))
+		if rec.Code != 200 || rec.Body.Len() == 0 {
+			t.Errorf("%s: %d", asset, rec.Code)
+		}
+	}
+}
+
+func postSettings(c *Console, form url.Values, origin string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/settings", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+func TestSettingsForm(t *testing.T) {
+	f := newFake()
+	c, _ := New(f, Options{})
+	// Without the token, or from another origin: refused, nothing changed.
+	if rec := postSettings(c, url.Values{"interval": {"900"}}, ""); rec.Code != http.StatusForbidden {
+		t.Fatalf("no token: %d", rec.Code)
+	}
+	if rec := postSettings(c, url.Values{"interval": {"900"}, "csrf": {c.csrf}}, "http://evil.example"); rec.Code != http.StatusForbidden {
+		t.Fatalf("cross origin: %d", rec.Code)
+	}
+	if f.settings[0].Value != "1620" {
+		t.Fatal("forged form changed a setting")
+	}
+	rec := postSettings(c, url.Values{"interval": {"900"}, "full_scrape": {"on"}, "tracker_port": {"7000"}, "csrf": {c.csrf}}, "http://example.com")
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("valid form: %d", rec.Code)
+	}
+	loc := rec.Header().Get("Location")
+	if f.settings[0].Value != "900" || f.settings[1].Value != "true" || f.settings[2].Value != "7000" {
+		t.Fatalf("settings not applied: %+v", f.settings)
+	}
+	if !strings.Contains(loc, "restart") {
+		t.Fatalf("restart not reported: %s", loc)
+	}
+	rec = postSettings(c, url.Values{"interval": {"5"}, "csrf": {c.csrf}}, "")
+	if !strings.Contains(rec.Header().Get("Location"), "error=") || f.settings[0].Value != "900" {
+		t.Fatal("out-of-range value accepted")
+	}
+}
+
+func TestPassword(t *testing.T) {
+	c, _ := New(newFake(), Options{Password: "s3cret"})
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("no password: %d", rec.Code)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.SetBasicAuth("admin", "s3cret")
+	rec = httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("right password: %d", rec.Code)
+	}
+}
+
+func TestCharts(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	var samples []sample
+	for i := range 10 {
+		samples = append(samples, sample{at: now.Add(time.Duration(i-10) * time.Minute), announces: uint64(i * 120), peers: uint64(i)})
+	}
+	cs := charts(samples)
+	if len(cs[0].values) != 9 || cs[0].values[0] != 120 {
+		t.Fatalf("announces per minute %v", cs[0].values)
+	}
+	svg := string(cs[1].svg(now, 24*time.Hour))
+	if !strings.Contains(svg, "<polyline") || !strings.Contains(svg, ">10<") {
+		t.Fatalf("svg %s", svg)
+	}
+	for in, want := range map[float64]float64{0: 1, 0.3: 0.5, 7: 10, 120: 200, 1000: 1000} {
+		if in < 1 && in > 0 {
+			continue
+		}
+		if got := niceCeil(in); got != want {
+			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
+		}
+	}
+	h := newHistory(3)
+	for i := range 5 {
+		h.add(sample{peers: uint64(i)})
+	}
+	if o := h.ordered(); len(o) != 3 || o[0].peers != 2 || o[2].peers != 4 {
+		t.Fatalf("ring order %v", o)
+	}
+}

@@ -1,0 +1,98 @@
+package console
+
+import "time"
+
+// Source is what the console shows and changes. The plugin implements it
+// over the tracker, the store and the I2CP session.
+type Source interface {
+	Status() Status
+	// Swarms returns one page of the busiest swarms (by peers) and the
+	// total number of swarms.
+	Swarms(offset, limit int) (rows []SwarmRow, total int)
+	Settings() []Setting
+	// SetSetting changes one setting; restart reports whether it only
+	// takes effect after a restart.
+	SetSetting(key, value string) (restart bool, err error)
+}
+
+// Status is one snapshot of everything the page shows.
+type Status struct {
+	Version string
+	Started time.Time
+
+	Router   RouterStatus
+	Identity Identity
+	Totals   Totals
+	// Counters are monotonic totals (announces by protocol, ...) from
+	// which the console derives rates and its charts.
+	Counters Counters
+	// Problems are drops and errors by reason, grouped by where they
+	// were counted ("udp", "http", "i2cp", "tracker").
+	Problems []Problem
+	Store    StoreStatus
+}
+
+// RouterStatus is the state of the link to the router.
+type RouterStatus struct {
+	Address string // where the I2CP connection goes
+	State   string // e.g. "connecting", "session up", "LeaseSet published", "disconnected"
+	Detail  string // the last error or reason, if any
+	Since   time.Time
+	Healthy bool
+}
+
+// Identity is the tracker's address and its announce URLs.
+type Identity struct {
+	B32          string
+	Base64       string
+	HTTPAnnounce string
+	UDPAnnounce  string
+}
+
+// Totals are the swarm model's current sizes.
+type Totals struct {
+	Swarms, Peers, Seeds, Leechers uint64
+	Completed                      uint64
+}
+
+// Counters are monotonic request counters.
+type Counters struct {
+	UDPConnects, UDPAnnounces, UDPScrapes uint64
+	HTTPAnnounces, HTTPScrapes            uint64
+}
+
+// Announces is the sum of announces over both transports.
+func (c Counters) Announces() uint64 { return c.UDPAnnounces + c.HTTPAnnounces }
+
+// Problem is one counted drop or error.
+type Problem struct {
+	Where, Reason string
+	Count         uint64
+}
+
+// StoreStatus is the persistence layer's health.
+type StoreStatus struct {
+	Path            string
+	SizeBytes       int64
+	LastFlush       time.Time
+	Pending         int
+	Dropped         uint64
+	RestoreDuration time.Duration
+	RestoredPeers   int
+	Err             string
+}
+
+// SwarmRow is one line of the busiest-swarms table.
+type SwarmRow struct {
+	InfoHash                   string // hex
+	Seeds, Leechers, Completed uint64
+}
+
+// Setting is one live setting and how to edit it.
+type Setting struct {
+	Key, Label, Help string
+	Value            string
+	Kind             string // "number", "bool" or "text"
+	Min, Max         int64  // for numbers, when Max > Min
+	NeedsRestart     bool
+}
