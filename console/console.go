@@ -40,14 +40,13 @@ type Options struct {
 // Console serves the operator page. Create it with New; mount it with
 // Handler; run its sampler with Run.
 type Console struct {
-	src     Source
-	opt     Options
-	csrf    string
-	hist    *history
-	page    *template.Template
-	mux     *http.ServeMux
-	extra   *http.ServeMux
-	flashes chan string
+	src   Source
+	opt   Options
+	csrf  string
+	hist  *history
+	page  *template.Template
+	mux   *http.ServeMux
+	extra *http.ServeMux
 }
 
 // New makes a console over src.
