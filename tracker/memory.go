@@ -1,0 +1,96 @@
+package tracker
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// MemoryPersister keeps the journal in memory: for tests, and for running
+// without a data directory. It restores exactly what it recorded.
+type MemoryPersister struct {
+	mu        sync.Mutex
+	peers     map[peerKey]PeerRecord
+	completed map[InfoHash]uint64
+	dests     map[i2p.Hash]i2p.Destination
+	secret    []byte
+}
+
+type peerKey struct {
+	info InfoHash
+	peer i2p.Hash
+}
+
+// NewMemoryPersister returns an empty MemoryPersister.
+func NewMemoryPersister() *MemoryPersister {
+	return &MemoryPersister{peers: map[peerKey]PeerRecord{}, completed: map[InfoHash]uint64{}, dests: map[i2p.Hash]i2p.Destination{}}
+}
+
+// PeerUpdated records a peer.
+func (m *MemoryPersister) PeerUpdated(p PeerRecord) {
+	m.mu.Lock()
+	m.peers[peerKey{p.Info, p.Peer}] = p
+	m.mu.Unlock()
+}
+
+// PeerRemoved forgets a peer.
+func (m *MemoryPersister) PeerRemoved(info InfoHash, peer i2p.Hash) {
+	m.mu.Lock()
+	delete(m.peers, peerKey{info, peer})
+	m.mu.Unlock()
+}
+
+// CompletedChanged records a swarm's download count.
+func (m *MemoryPersister) CompletedChanged(info InfoHash, total uint64) {
+	m.mu.Lock()
+	m.completed[info] = total
+	m.mu.Unlock()
+}
+
+// DestinationSeen records a Destination.
+func (m *MemoryPersister) DestinationSeen(d i2p.Destination) {
+	m.mu.Lock()
+	m.dests[d.Hash()] = d
+	m.mu.Unlock()
+}
+
+// Restore replays everything recorded.
+func (m *MemoryPersister) Restore(ctx context.Context, r Restorer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.peers {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.RestorePeer(p)
+	}
+	for info, n := range m.completed {
+		r.RestoreCompleted(info, n)
+	}
+	for _, d := range m.dests {
+		r.RestoreDestination(d)
+	}
+	return nil
+}
+
+// Secret returns the secret, made on first use.
+func (m *MemoryPersister) Secret(context.Context) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.secret == nil {
+		m.secret = make([]byte, 32)
+		if _, err := rand.Read(m.secret); err != nil {
+			return nil, err
+		}
+	}
+	return append([]byte(nil), m.secret...), nil
+}
+
+// Peers returns how many peer records are held.
+func (m *MemoryPersister) Peers() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.peers)
+}

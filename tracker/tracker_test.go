@@ -1,0 +1,306 @@
+package tracker
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func newTestTracker(p Persister) (*Tracker, *clock) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	return New(Config{Now: c.now, Rand: rand.New(rand.NewPCG(1, 2))}, p), c
+}
+
+func peer(i int) i2p.Hash { return i2p.HashOf([]byte(fmt.Sprint("peer", i))) }
+func info(i int) InfoHash  { var h InfoHash; h[0], h[1] = byte(i), byte(i>>8); h[19] = 1; return h }
+
+func announce(t *testing.T, tr *Tracker, in InfoHash, p i2p.Hash, ev Event, left uint64, want int) (AnnounceResult, []i2p.Hash) {
+	t.Helper()
+	buf := make([]i2p.Hash, MaxPeersPerReply)
+	res, err := tr.Announce(&AnnounceRequest{InfoHash: in, Peer: p, Event: ev, Left: left, NumWant: want}, buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, buf[:res.NumPeers]
+}
+
+func TestAnnounceSemantics(t *testing.T) {
+	tr, _ := newTestTracker(nil)
+	ih := info(1)
+	res, peers := announce(t, tr, ih, peer(1), EventStarted, 100, -1)
+	if res.Leechers != 1 || res.Seeders != 0 || len(peers) != 0 || res.Interval != 1620 {
+		t.Fatalf("first announce %+v %d peers", res, len(peers))
+	}
+	res, peers = announce(t, tr, ih, peer(2), EventStarted, 0, -1)
+	if res.Leechers != 1 || res.Seeders != 1 || len(peers) != 1 || peers[0] != peer(1) {
+		t.Fatalf("seed sees the leecher: %+v %v", res, peers)
+	}
+	// A seed gets leechers only: a second seed sees just peer 1.
+	_, peers = announce(t, tr, ih, peer(3), EventNone, 0, -1)
+	if len(peers) != 1 || peers[0] != peer(1) {
+		t.Fatalf("seed got seeds: %v", peers)
+	}
+	// A leecher gets everyone but itself.
+	_, peers = announce(t, tr, ih, peer(1), EventNone, 50, -1)
+	if len(peers) != 2 || peers[0] == peer(1) || peers[1] == peer(1) {
+		t.Fatalf("leecher sample %v", peers)
+	}
+	// Completed turns a leecher into a seed and counts one download, once.
+	announce(t, tr, ih, peer(1), EventCompleted, 0, 0)
+	announce(t, tr, ih, peer(1), EventCompleted, 0, 0)
+	if s := tr.Scrape(ih); s.Seeders != 3 || s.Leechers != 0 || s.Completed != 1 {
+		t.Fatalf("after completed: %+v", s)
+	}
+	// Stopped removes the peer and returns no peers.
+	res, peers = announce(t, tr, ih, peer(2), EventStopped, 0, -1)
+	if len(peers) != 0 || res.Seeders != 2 {
+		t.Fatalf("stopped: %+v %v", res, peers)
+	}
+	// num_want 0 returns counts only; 200 is capped at 50.
+	if _, peers = announce(t, tr, ih, peer(4), EventStarted, 1, 0); len(peers) != 0 {
+		t.Fatal("num_want 0 returned peers")
+	}
+	for i := 10; i < 100; i++ {
+		announce(t, tr, ih, peer(i), EventStarted, 1, 0)
+	}
+	if _, peers = announce(t, tr, ih, peer(5), EventStarted, 1, 200); len(peers) != MaxPeersPerReply {
+		t.Fatalf("num_want 200 gave %d", len(peers))
+	}
+	if _, err := tr.Announce(&AnnounceRequest{InfoHash: ih}, nil); err != ErrZeroPeer {
+		t.Fatalf("zero peer: %v", err)
+	}
+	// Read-only announces change nothing.
+	before := tr.Scrape(ih)
+	buf := make([]i2p.Hash, 50)
+	if _, err := tr.Announce(&AnnounceRequest{InfoHash: ih, Peer: peer(999), Left: 1, NumWant: 5, ReadOnly: true}, buf); err != nil {
+		t.Fatal(err)
+	}
+	if tr.Scrape(ih) != before {
+		t.Fatal("read-only announce changed the swarm")
+	}
+	tot := tr.Totals()
+	if tot.Swarms != 1 || tot.Peers != uint64(before.Seeders+before.Leechers) {
+		t.Fatalf("totals %+v", tot)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	tr := New(Config{Now: c.now, MaxSwarms: 2, MaxPeersPerSwarm: 2, MaxSwarmsPerPeer: 2}, nil)
+	buf := make([]i2p.Hash, 1)
+	try := func(ih InfoHash, p i2p.Hash) error {
+		_, err := tr.Announce(&AnnounceRequest{InfoHash: ih, Peer: p, Left: 1}, buf)
+		return err
+	}
+	if try(info(1), peer(1)) != nil || try(info(1), peer(2)) != nil {
+		t.Fatal("within limits refused")
+	}
+	if err := try(info(1), peer(3)); err != ErrSwarmFull {
+		t.Fatalf("third peer: %v", err)
+	}
+	if try(info(2), peer(1)) != nil {
+		t.Fatal("second swarm refused")
+	}
+	if err := try(info(3), peer(4)); err != ErrTooManySwarms {
+		t.Fatalf("third swarm: %v", err)
+	}
+	tr2 := New(Config{Now: c.now, MaxSwarmsPerPeer: 2}, nil)
+	for i := range 2 {
+		if _, err := tr2.Announce(&AnnounceRequest{InfoHash: info(i), Peer: peer(1), Left: 1}, buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tr2.Announce(&AnnounceRequest{InfoHash: info(5), Peer: peer(1), Left: 1}, buf); err != ErrPeerInTooMany {
+		t.Fatalf("peer in a third swarm: %v", err)
+	}
+	snap := tr.Stats().Snapshot()
+	if snap.Refused["swarm_full"] != 1 || snap.Refused["too_many_swarms"] != 1 {
+		t.Fatalf("refusals %v", snap.Refused)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	tr, c := newTestTracker(nil)
+	announce(t, tr, info(1), peer(1), EventStarted, 1, 0)
+	c.advance(20 * time.Minute)
+	announce(t, tr, info(1), peer(2), EventStarted, 0, 0)
+	announce(t, tr, info(2), peer(1), EventStarted, 0, 0)
+	c.advance(25 * time.Minute) // peer 1's first announce is now 45 min old (> 40.5)
+	if n := tr.Sweep(); n != 1 {
+		t.Fatalf("swept %d, want 1", n)
+	}
+	if s := tr.Scrape(info(1)); s.Leechers != 0 || s.Seeders != 1 {
+		t.Fatalf("after sweep %+v", s)
+	}
+	c.advance(time.Hour)
+	tr.Sweep()
+	if tot := tr.Totals(); tot.Swarms != 0 || tot.Peers != 0 {
+		t.Fatalf("everything should have expired: %+v", tot)
+	}
+}
+
+func TestRestore(t *testing.T) {
+	mp := NewMemoryPersister()
+	tr, c := newTestTracker(mp)
+	for i := range 20 {
+		announce(t, tr, info(i%3), peer(i), EventStarted, uint64(i%2), 0)
+	}
+	announce(t, tr, info(0), peer(0), EventCompleted, 0, 0)
+	announce(t, tr, info(1), peer(1), EventStopped, 0, 0)
+	d := newDest(t)
+	tr.RememberDestination(d)
+
+	c.advance(10 * time.Minute) // a restart ten minutes later
+	tr2 := New(Config{Now: c.now}, mp)
+	if err := tr2.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if a, b := tr.Scrape(info(i)), tr2.Scrape(info(i)); a != b {
+			t.Fatalf("swarm %d: before %+v after %+v", i, a, b)
+		}
+	}
+	if _, ok := tr2.Destination(d.Hash()); !ok {
+		t.Fatal("destination cache not restored")
+	}
+	// Restored peers keep their age: 31 more minutes expire them.
+	c.advance(31 * time.Minute)
+	if n := tr2.Sweep(); n != 19 {
+		t.Fatalf("expired %d restored peers, want 19", n)
+	}
+	// Peers that expired while down are not restored.
+	tr3 := New(Config{Now: c.now}, mp)
+	if err := tr3.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if tot := tr3.Totals(); tot.Peers != 0 || tot.Completed != 1 {
+		t.Fatalf("restore after expiry: %+v", tot)
+	}
+}
+
+// TestProperties runs a long random sequence of operations and checks
+// invariants after each: counts match membership, a peer never receives
+// itself, replies stay within 50 peers.
+func TestProperties(t *testing.T) {
+	tr, c := newTestTracker(NewMemoryPersister())
+	rng := rand.New(rand.NewPCG(7, 8))
+	buf := make([]i2p.Hash, MaxPeersPerReply)
+	model := map[InfoHash]map[i2p.Hash]bool{}
+	for step := range 20000 {
+		ih, p := info(rng.IntN(8)), peer(rng.IntN(120))
+		ev := Event(rng.IntN(4))
+		left := uint64(rng.IntN(3))
+		want := rng.IntN(80) - 10
+		res, err := tr.Announce(&AnnounceRequest{InfoHash: ih, Peer: p, Event: ev, Left: left, NumWant: want}, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sw := model[ih]
+		if sw == nil {
+			sw = map[i2p.Hash]bool{}
+			model[ih] = sw
+		}
+		if ev == EventStopped {
+			delete(sw, p)
+		} else {
+			sw[p] = left == 0 || ev == EventCompleted
+		}
+		var seeds, leechers uint32
+		for _, s := range sw {
+			if s {
+				seeds++
+			} else {
+				leechers++
+			}
+		}
+		if res.Seeders != seeds || res.Leechers != leechers {
+			t.Fatalf("step %d: counts %d/%d, model %d/%d", step, res.Seeders, res.Leechers, seeds, leechers)
+		}
+		if res.NumPeers > MaxPeersPerReply || 20+32*res.NumPeers > 4096 {
+			t.Fatalf("step %d: %d peers", step, res.NumPeers)
+		}
+		seen := map[i2p.Hash]bool{}
+		for _, q := range buf[:res.NumPeers] {
+			if q == p {
+				t.Fatalf("step %d: peer received itself", step)
+			}
+			if seen[q] {
+				t.Fatalf("step %d: duplicate peer in reply", step)
+			}
+			seen[q] = true
+			if _, ok := sw[q]; !ok {
+				t.Fatalf("step %d: reply lists a peer not in the swarm", step)
+			}
+			if (left == 0 || ev == EventCompleted) && sw[q] {
+				t.Fatalf("step %d: a seed was sent a seed", step)
+			}
+		}
+		want2 := want
+		if want2 < 0 {
+			want2 = 50
+		}
+		others := len(sw)
+		if _, in := sw[p]; in {
+			others--
+		}
+		if ev != EventStopped && !(left == 0 || ev == EventCompleted) && res.NumPeers != min(want2, others, 50) {
+			t.Fatalf("step %d: %d peers, expected %d", step, res.NumPeers, min(want2, others, 50))
+		}
+		if step%1000 == 0 {
+			c.advance(time.Second)
+		}
+	}
+	var entries uint64
+	for _, sw := range model {
+		entries += uint64(len(sw))
+	}
+	if tot := tr.Totals(); tot.Entries != entries {
+		t.Fatalf("entries %d, model %d", tot.Entries, entries)
+	}
+}
+
+func TestBusiest(t *testing.T) {
+	tr, _ := newTestTracker(nil)
+	for s := range 5 {
+		for p := range s + 1 {
+			announce(t, tr, info(s), peer(p), EventStarted, 1, 0)
+		}
+	}
+	rows, total := tr.Busiest(0, 2)
+	if total != 5 || len(rows) != 2 || rows[0].InfoHash != info(4) || rows[1].InfoHash != info(3) {
+		t.Fatalf("busiest %v %d", rows, total)
+	}
+	rows, _ = tr.Busiest(4, 10)
+	if len(rows) != 1 || rows[0].InfoHash != info(0) {
+		t.Fatalf("last page %v", rows)
+	}
+	n := 0
+	tr.ScrapeAll(func(InfoHash, ScrapeResult) bool { n++; return n < 3 })
+	if n != 3 {
+		t.Fatalf("ScrapeAll stopped after %d", n)
+	}
+}
+
+func TestDestinationCacheBounded(t *testing.T) {
+	c := newDestinationCache(2)
+	a, b, d := newDest(t), newDest(t), newDest(t)
+	if !c.put(a) || !c.put(b) || c.put(a) {
+		t.Fatal("put reports")
+	}
+	c.put(d) // evicts b, the least recently used
+	if _, ok := c.get(b.Hash()); ok {
+		t.Fatal("LRU entry not evicted")
+	}
+	if _, ok := c.get(a.Hash()); !ok || c.Len() != 2 {
+		t.Fatal("recent entry evicted")
+	}
+}
