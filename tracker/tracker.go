@@ -29,9 +29,9 @@ const (
 
 // Config sets the tracker's behaviour; the zero value means defaults.
 type Config struct {
-	Interval   time.Duration // announce interval told to clients; default 1620 s
-	PeerExpiry time.Duration // default 1.5 × Interval
-	DefaultWant int          // peers for a negative num_want; default 50
+	Interval    time.Duration // announce interval told to clients; default 1620 s
+	PeerExpiry  time.Duration // default 1.5 × Interval
+	DefaultWant int           // peers for a negative num_want; default 50
 
 	MaxSwarms        int // default 1,000,000
 	MaxPeersPerSwarm int // default 100,000
@@ -80,11 +80,11 @@ func (c *Config) fill() {
 
 // Errors an announce can be refused with; transports send their text.
 var (
-	ErrTooManySwarms   = errors.New("tracker is tracking too many torrents")
-	ErrSwarmFull       = errors.New("torrent has too many peers")
-	ErrPeerInTooMany   = errors.New("peer is in too many torrents")
-	ErrPeerTableFull   = errors.New("tracker has too many peers")
-	ErrZeroPeer        = errors.New("zero peer hash")
+	ErrTooManySwarms = errors.New("tracker is tracking too many torrents")
+	ErrSwarmFull     = errors.New("torrent has too many peers")
+	ErrPeerInTooMany = errors.New("peer is in too many torrents")
+	ErrPeerTableFull = errors.New("tracker has too many peers")
+	ErrZeroPeer      = errors.New("zero peer hash")
 )
 
 // Tracker is the swarm model. It is safe for concurrent use: swarms are

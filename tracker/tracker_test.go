@@ -21,7 +21,7 @@ func newTestTracker(p Persister) (*Tracker, *clock) {
 }
 
 func peer(i int) i2p.Hash { return i2p.HashOf([]byte(fmt.Sprint("peer", i))) }
-func info(i int) InfoHash  { var h InfoHash; h[0], h[1] = byte(i), byte(i>>8); h[19] = 1; return h }
+func info(i int) InfoHash { var h InfoHash; h[0], h[1] = byte(i), byte(i>>8); h[19] = 1; return h }
 
 func announce(t *testing.T, tr *Tracker, in InfoHash, p i2p.Hash, ev Event, left uint64, want int) (AnnounceResult, []i2p.Hash) {
 	t.Helper()
