@@ -9,38 +9,21 @@ import (
 	"sync/atomic"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // MaxPeers is the most peers one reply lists.
-const MaxPeers = 50
+const MaxPeers = tracker.MaxPeersPerReply
 
-// Swarms is what the HTTP transport needs of the swarm model.
+// Swarms is what the HTTP transport needs of the swarm model;
+// *tracker.Tracker implements it.
 type Swarms interface {
-	Announce(p *AnnounceParams, peers []i2p.Hash) (AnnounceResult, error)
-	Scrape(info [20]byte) (seeders, completed, leechers uint32)
+	Announce(req *tracker.AnnounceRequest, peers []i2p.Hash) (tracker.AnnounceResult, error)
+	Scrape(info tracker.InfoHash) tracker.ScrapeResult
 	// ScrapeAll calls fn for every swarm until fn returns false.
-	ScrapeAll(fn func(info [20]byte, seeders, completed, leechers uint32) bool)
+	ScrapeAll(fn func(info tracker.InfoHash, r tracker.ScrapeResult) bool)
 	RememberDestination(d i2p.Destination)
 	Destination(h i2p.Hash) (i2p.Destination, bool)
-}
-
-// AnnounceParams is one announce, as the swarm model needs it.
-type AnnounceParams struct {
-	InfoHash [20]byte
-	Peer     i2p.Hash
-	Event    uint32 // 0 none, 1 completed, 2 started, 3 stopped (BEP 15 numbering)
-	Left     uint64
-	NumWant  int
-	// ReadOnly asks for peers without adding or updating the announcing
-	// peer (an ip that disagrees with the tunnel's X-I2P-Dest* headers).
-	ReadOnly bool
-}
-
-// AnnounceResult is the swarm's answer.
-type AnnounceResult struct {
-	Interval          uint32
-	Seeders, Leechers uint32
-	NumPeers          int
 }
 
 // Config configures the handler.
@@ -256,7 +239,7 @@ func (h *Handler) announce(dst []byte, r *http.Request) []byte {
 	case !q.hasLeft:
 		left = 1 // left is required; without it, count the peer as a leecher
 	}
-	p := AnnounceParams{InfoHash: q.infoHash, Peer: peer, Event: uint32(q.event), Left: left, NumWant: want, ReadOnly: mismatch}
+	p := tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: tracker.Event(q.event), Left: left, NumWant: want, ReadOnly: mismatch}
 	var peers [MaxPeers]i2p.Hash
 	res, err := h.swarms.Announce(&p, peers[:want])
 	if err != nil {
@@ -315,15 +298,15 @@ func (h *Handler) scrape(dst []byte, r *http.Request) []byte {
 		return appendFailure(dst, err.Error())
 	}
 	dst = append(dst, "d5:filesd"...)
-	entry := func(info [20]byte, seeders, completed, leechers uint32) {
+	entry := func(info [20]byte, r tracker.ScrapeResult) {
 		dst = append(dst, "20:"...)
 		dst = append(dst, info[:]...)
 		dst = append(dst, "d8:completei"...)
-		dst = strconv.AppendUint(dst, uint64(seeders), 10)
+		dst = strconv.AppendUint(dst, uint64(r.Seeders), 10)
 		dst = append(dst, "e10:downloadedi"...)
-		dst = strconv.AppendUint(dst, uint64(completed), 10)
+		dst = strconv.AppendUint(dst, uint64(r.Completed), 10)
 		dst = append(dst, "e10:incompletei"...)
-		dst = strconv.AppendUint(dst, uint64(leechers), 10)
+		dst = strconv.AppendUint(dst, uint64(r.Leechers), 10)
 		dst = append(dst, "ee"...)
 	}
 	if q.n == 0 {
@@ -331,7 +314,7 @@ func (h *Handler) scrape(dst []byte, r *http.Request) []byte {
 			h.stats.count(FailFullScrape)
 			return appendFailure(dst[:0], failFullScrape)
 		}
-		h.swarms.ScrapeAll(func(info [20]byte, s, c, l uint32) bool { entry(info, s, c, l); return true })
+		h.swarms.ScrapeAll(func(info tracker.InfoHash, r tracker.ScrapeResult) bool { entry(info, r); return true })
 		return append(dst, "ee"...)
 	}
 	// bencode wants dictionary keys sorted and unique.
@@ -341,8 +324,7 @@ func (h *Handler) scrape(dst []byte, r *http.Request) []byte {
 		if i > 0 && info == hashes[i-1] {
 			continue
 		}
-		s, c, l := h.swarms.Scrape(info)
-		entry(info, s, c, l)
+		entry(info, h.swarms.Scrape(info))
 	}
 	return append(dst, "ee"...)
 }

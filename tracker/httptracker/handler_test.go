@@ -8,97 +8,24 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
-// mapSwarms is a minimal swarm model that exercises the handler's rules
-// in isolation; the tracker package's tests cover the model itself.
-type mapSwarms struct {
-	mu    sync.Mutex
-	peers map[[20]byte]map[i2p.Hash]bool
-	dests map[i2p.Hash]i2p.Destination
-	last  AnnounceParams
+// recording wraps the real tracker to see what the handler asked of it.
+type recording struct {
+	*tracker.Tracker
+	last tracker.AnnounceRequest
 }
 
-func newMapSwarms() *mapSwarms {
-	return &mapSwarms{peers: map[[20]byte]map[i2p.Hash]bool{}, dests: map[i2p.Hash]i2p.Destination{}}
+func (r *recording) Announce(req *tracker.AnnounceRequest, peers []i2p.Hash) (tracker.AnnounceResult, error) {
+	r.last = *req
+	return r.Tracker.Announce(req, peers)
 }
 
-func (m *mapSwarms) Announce(a *AnnounceParams, out []i2p.Hash) (AnnounceResult, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.last = *a
-	sw := m.peers[a.InfoHash]
-	if sw == nil {
-		sw = map[i2p.Hash]bool{}
-		m.peers[a.InfoHash] = sw
-	}
-	if !a.ReadOnly {
-		if a.Event == 3 {
-			delete(sw, a.Peer)
-		} else {
-			sw[a.Peer] = a.Left == 0
-		}
-	}
-	res := AnnounceResult{Interval: 1620}
-	for p, seed := range sw {
-		if seed {
-			res.Seeders++
-		} else {
-			res.Leechers++
-		}
-		if p != a.Peer && res.NumPeers < len(out) && a.Event != 3 {
-			out[res.NumPeers] = p
-			res.NumPeers++
-		}
-	}
-	return res, nil
-}
-
-func (m *mapSwarms) Scrape(info [20]byte) (uint32, uint32, uint32) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var s, l uint32
-	for _, seed := range m.peers[info] {
-		if seed {
-			s++
-		} else {
-			l++
-		}
-	}
-	return s, 0, l
-}
-
-func (m *mapSwarms) ScrapeAll(fn func([20]byte, uint32, uint32, uint32) bool) {
-	m.mu.Lock()
-	infos := make([][20]byte, 0, len(m.peers))
-	for k := range m.peers {
-		infos = append(infos, k)
-	}
-	m.mu.Unlock()
-	for _, k := range infos {
-		s, c, l := m.Scrape(k)
-		if !fn(k, s, c, l) {
-			return
-		}
-	}
-}
-
-func (m *mapSwarms) RememberDestination(d i2p.Destination) {
-	m.mu.Lock()
-	m.dests[d.Hash()] = d
-	m.mu.Unlock()
-}
-
-func (m *mapSwarms) Destination(h i2p.Hash) (i2p.Destination, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.dests[h]
-	return d, ok
-}
+func newSwarms() *recording { return &recording{Tracker: tracker.New(tracker.Config{}, nil)} }
 
 func newDest(t *testing.T) i2p.Destination {
 	t.Helper()
@@ -158,7 +85,7 @@ func (h announceReq) do(t *testing.T, srv http.Handler) (int, string) {
 }
 
 func TestAnnounceCompactAndNonCompact(t *testing.T) {
-	sw := newMapSwarms()
+	sw := newSwarms()
 	h := New(Config{}, sw)
 	alice, bob := newDest(t), newDest(t)
 	for _, p := range []string{"/a", "/announce", "/announce.php", "/announce.jsp"} {
@@ -185,7 +112,7 @@ func TestAnnounceCompactAndNonCompact(t *testing.T) {
 }
 
 func TestAnnounceFailures(t *testing.T) {
-	sw := newMapSwarms()
+	sw := newSwarms()
 	h := New(Config{}, sw)
 	alice, mallory := newDest(t), newDest(t)
 	cases := []struct {
@@ -217,15 +144,15 @@ func TestAnnounceFailures(t *testing.T) {
 			}
 		})
 	}
-	if len(sw.peers) != 0 {
-		t.Fatalf("a failed announce added peers: %v", sw.peers)
+	if tot := sw.Totals(); tot.Peers != 0 {
+		t.Fatalf("a failed announce added peers: %+v", tot)
 	}
 }
 
 // TestDestinationEnforcement: the X-I2P-Dest* headers of an I2P server
 // tunnel name the peer; an ip that disagrees updates nothing.
 func TestDestinationEnforcement(t *testing.T) {
-	sw := newMapSwarms()
+	sw := newSwarms()
 	h := New(Config{}, sw)
 	alice, mallory := newDest(t), newDest(t)
 	ah := alice.Hash()
@@ -243,7 +170,7 @@ func TestDestinationEnforcement(t *testing.T) {
 		if strings.Contains(body, "failure") || !sw.last.ReadOnly {
 			t.Fatalf("mismatch with %v: %q readOnly=%v", hdr, body, sw.last.ReadOnly)
 		}
-		if _, ok := sw.dests[mallory.Hash()]; ok {
+		if _, ok := sw.Destination(mallory.Hash()); ok {
 			t.Fatal("a mismatched ip entered the destination cache")
 		}
 	}
@@ -258,7 +185,7 @@ func TestDestinationEnforcement(t *testing.T) {
 }
 
 func TestScrape(t *testing.T) {
-	sw := newMapSwarms()
+	sw := newSwarms()
 	h := New(Config{}, sw)
 	alice := newDest(t)
 	announceReq{ip: alice.Base64(), info: strings.Repeat("b", 20)}.do(t, h)
@@ -296,7 +223,7 @@ func TestScrape(t *testing.T) {
 }
 
 func BenchmarkAnnounceCompact(b *testing.B) {
-	sw := newMapSwarms()
+	sw := newSwarms()
 	h := New(Config{}, sw)
 	t := &testing.T{}
 	var first string

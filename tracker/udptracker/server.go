@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // DefaultPort is the tracker port of a udp:// URL without one.
@@ -21,38 +22,20 @@ type Session interface {
 	Lookup(ctx context.Context, h i2p.Hash) (i2p.Destination, error)
 }
 
-// Swarms is what the transport needs of the swarm model.
+// Swarms is what the transport needs of the swarm model;
+// *tracker.Tracker implements it.
 type Swarms interface {
-	// Announce applies an announce from peer and writes up to numWant
-	// sampled peer hashes into peers, returning how many it wrote.
-	Announce(a *AnnounceParams, peers []i2p.Hash) (AnnounceResult, error)
-	// Scrape returns the counts of one swarm (zeros when unknown).
-	Scrape(info [20]byte) (seeders, completed, leechers uint32)
+	Announce(req *tracker.AnnounceRequest, peers []i2p.Hash) (tracker.AnnounceResult, error)
+	Scrape(info tracker.InfoHash) tracker.ScrapeResult
 	// RememberDestination caches a verified sender's Destination.
 	RememberDestination(d i2p.Destination)
 	// Destination returns a cached Destination.
 	Destination(h i2p.Hash) (i2p.Destination, bool)
 }
 
-// AnnounceParams is one announce, as the swarm model needs it.
-type AnnounceParams struct {
-	InfoHash [20]byte
-	Peer     i2p.Hash
-	Event    uint32
-	Left     uint64
-	NumWant  int // already clamped to 0..MaxPeers
-}
-
-// AnnounceResult is the swarm's answer.
-type AnnounceResult struct {
-	Interval          uint32
-	Seeders, Leechers uint32
-	NumPeers          int // peer hashes written
-}
-
 // MaxPeers is the most peers one reply lists: 20 + 50 × 32 = 1620 bytes,
 // two tunnel messages, always far below 4 KB.
-const MaxPeers = 50
+const MaxPeers = tracker.MaxPeersPerReply
 
 // Config configures the transport.
 type Config struct {
@@ -264,7 +247,7 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	if a.Event == EventCompleted {
 		left = 0 // a client that just completed is a seed, whatever it says
 	}
-	p := AnnounceParams{InfoHash: a.InfoHash, Peer: *from, Event: a.Event, Left: left, NumWant: want}
+	p := tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: tracker.Event(a.Event), Left: left, NumWant: want}
 	var peers [MaxPeers]i2p.Hash
 	res, err := s.swarms.Announce(&p, peers[:want])
 	if err != nil {
@@ -288,8 +271,8 @@ func (s *Server) scrape(buf *[replyBufLen]byte, payload []byte, tx uint32) []byt
 	s.stats.scrapes.Add(1)
 	out := AppendScrapeResponseHeader(buf[:0], tx)
 	for i := range sc.Len() {
-		seeders, completed, leechers := s.swarms.Scrape(sc.Hash(i))
-		out = AppendScrapeEntry(out, seeders, completed, leechers)
+		r := s.swarms.Scrape(sc.Hash(i))
+		out = AppendScrapeEntry(out, r.Seeders, r.Completed, r.Leechers)
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // sent is one datagram the transport handed to the session.
@@ -86,79 +87,12 @@ func (r *recordingSession) none(t *testing.T) {
 	}
 }
 
-// mapSwarms is a minimal swarm model for exercising the transport's
-// rules in isolation; the tracker package's own tests cover the model.
-type mapSwarms struct {
-	mu    sync.Mutex
-	peers map[[20]byte]map[i2p.Hash]bool // peer → seed
-	dests map[i2p.Hash]i2p.Destination
-}
-
-func newMapSwarms() *mapSwarms {
-	return &mapSwarms{peers: map[[20]byte]map[i2p.Hash]bool{}, dests: map[i2p.Hash]i2p.Destination{}}
-}
-
-func (m *mapSwarms) Announce(a *AnnounceParams, out []i2p.Hash) (AnnounceResult, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	sw := m.peers[a.InfoHash]
-	if sw == nil {
-		sw = map[i2p.Hash]bool{}
-		m.peers[a.InfoHash] = sw
-	}
-	if a.Event == EventStopped {
-		delete(sw, a.Peer)
-	} else {
-		sw[a.Peer] = a.Left == 0
-	}
-	res := AnnounceResult{Interval: 1620}
-	for p, seed := range sw {
-		if seed {
-			res.Seeders++
-		} else {
-			res.Leechers++
-		}
-		if p != a.Peer && res.NumPeers < len(out) && a.Event != EventStopped {
-			out[res.NumPeers] = p
-			res.NumPeers++
-		}
-	}
-	return res, nil
-}
-
-func (m *mapSwarms) Scrape(info [20]byte) (uint32, uint32, uint32) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var s, l uint32
-	for _, seed := range m.peers[info] {
-		if seed {
-			s++
-		} else {
-			l++
-		}
-	}
-	return s, 0, l
-}
-
-func (m *mapSwarms) RememberDestination(d i2p.Destination) {
-	m.mu.Lock()
-	m.dests[d.Hash()] = d
-	m.mu.Unlock()
-}
-
-func (m *mapSwarms) Destination(h i2p.Hash) (i2p.Destination, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.dests[h]
-	return d, ok
-}
-
 type harness struct {
 	t       *testing.T
 	tracker *i2p.PrivateKeys
 	srv     *Server
 	session *recordingSession
-	swarms  *mapSwarms
+	swarms  *tracker.Tracker
 	now     time.Time
 }
 
@@ -168,7 +102,8 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, tracker: keys, session: newRecordingSession(), swarms: newMapSwarms(), now: time.Unix(1_800_000_000, 0)}
+	h := &harness{t: t, tracker: keys, session: newRecordingSession(), now: time.Unix(1_800_000_000, 0)}
+	h.swarms = tracker.New(tracker.Config{Now: func() time.Time { return h.now }}, nil)
 	h.srv, err = NewServer(Config{Now: func() time.Time { return h.now }, LookupTimeout: 2 * time.Second},
 		keys.Destination.Hash(), []byte("0123456789abcdef0123456789abcdef"), h.swarms, h.session)
 	if err != nil {
