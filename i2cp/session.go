@@ -1,0 +1,695 @@
+package i2cp
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// DefaultAddr is where routers serve I2CP.
+const DefaultAddr = "127.0.0.1:7654"
+
+// Errors a Session reports.
+var (
+	ErrNotReady     = errors.New("i2cp: session not up")
+	ErrQueueFull    = errors.New("i2cp: send queue full")
+	ErrDisconnected = errors.New("i2cp: disconnected from the router")
+	ErrLookupFailed = errors.New("i2cp: lookup found nothing")
+	ErrRefused      = errors.New("i2cp: router refused the session")
+)
+
+// Message is one received payload. Payload is valid only during the
+// handler call: copy what must outlive it.
+type Message struct {
+	Protocol         uint8
+	FromPort, ToPort uint16
+	Payload          []byte
+}
+
+// Handler processes received messages. It runs on the receive goroutine
+// and must not block.
+type Handler func(m *Message)
+
+// Phase is where a Session's link to the router stands.
+type Phase int
+
+// The phases, in the order a healthy session goes through them.
+const (
+	PhaseStopped Phase = iota
+	PhaseConnecting
+	PhaseConnected
+	PhaseSessionUp
+	PhasePublished
+	PhaseDisconnected
+)
+
+func (p Phase) String() string {
+	return [...]string{"stopped", "connecting", "connected", "session up", "LeaseSet published", "disconnected"}[p]
+}
+
+// State is a Phase with its detail and when it began.
+type State struct {
+	Phase  Phase
+	Detail string
+	Since  time.Time
+}
+
+// Config configures a Session. The zero value connects to DefaultAddr.
+type Config struct {
+	// Addr is "host:port" or "unix:/path"; ignored when Dial is set.
+	Addr string
+	// Dial opens the connection to the router, for routers that host the
+	// tracker in-process (a net.Pipe) or anything unusual.
+	Dial func(ctx context.Context) (net.Conn, error)
+	// Options override the session defaults (DefaultOptions).
+	Options i2p.Mapping
+	// LegacyLeaseSet publishes the older LeaseSet with an ElGamal key
+	// instead of a LeaseSet2 with X25519, for old routers (i2pd < 2.48).
+	LegacyLeaseSet bool
+	// NoLeaseSetBundle sends with SendMessageExpires and the flag that
+	// keeps our LeaseSet out of replies.
+	NoLeaseSetBundle   bool
+	Username, Password string
+	SendQueue          int           // frames; default 8192
+	KeepAlive          time.Duration // default 15 s
+	MinBackoff         time.Duration // default 1 s
+	MaxBackoff         time.Duration // default 60 s
+	OnState            func(State)
+	Logger             *slog.Logger
+}
+
+// DefaultOptions are what a tracker wants of its session.
+func DefaultOptions() i2p.Mapping {
+	return i2p.Mapping{
+		{Key: "inbound.quantity", Value: "3"},
+		{Key: "outbound.quantity", Value: "3"},
+		{Key: "inbound.length", Value: "3"},
+		{Key: "outbound.length", Value: "3"},
+		{Key: "i2cp.fastReceive", Value: "true"},
+		{Key: "i2cp.messageReliability", Value: "none"},
+		{Key: "i2cp.leaseSetEncType", Value: "4"},
+		{Key: "inbound.nickname", Value: "go-opentracker"},
+		{Key: "outbound.nickname", Value: "go-opentracker"},
+	}
+}
+
+// Stats are a Session's counters.
+type Stats struct {
+	Received, Sent                     uint64
+	DroppedUnclaimed, DroppedMalformed uint64
+	DroppedQueueFull, DroppedNotReady  uint64
+	Lookups, LookupFailures            uint64
+	MessageFailures                    uint64
+	Reconnects                         uint64
+}
+
+// Session is one I2CP session for one identity, kept up across router
+// restarts. Safe for concurrent use.
+type Session struct {
+	keys   *i2p.PrivateKeys
+	lsKeys i2p.LeaseSetKeys
+	cfg    Config
+	opts   i2p.Mapping
+
+	handlers atomic.Pointer[map[uint32]Handler]
+	handleMu sync.Mutex
+
+	data    chan *[]byte // encoded SendMessage frames
+	ctrl    chan []byte  // control frames, never dropped
+	bufPool sync.Pool
+
+	sessionID atomic.Int32 // -1 while no session
+	state     atomic.Pointer[State]
+	readyMu   sync.Mutex
+	ready     chan struct{} // closed while published
+
+	lookupMu sync.Mutex
+	lookups  map[uint32]chan lookupResult
+	nextReq  atomic.Uint32
+
+	received, sent, unclaimed, malformed, queueFull, notReady atomic.Uint64
+	lookupsN, lookupFails, msgFails, reconnects               atomic.Uint64
+}
+
+type lookupResult struct {
+	d   i2p.Destination
+	err error
+}
+
+// NewSession makes a Session for keys; Run connects it.
+func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.SendQueue <= 0 {
+		cfg.SendQueue = 8192
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = 15 * time.Second
+	}
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 60 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	lsKeys, err := keys.LeaseSetKeys()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{keys: keys, lsKeys: lsKeys, cfg: cfg, opts: mergeOptions(DefaultOptions(), cfg.Options),
+		data: make(chan *[]byte, cfg.SendQueue), ctrl: make(chan []byte, 64),
+		ready: make(chan struct{}), lookups: map[uint32]chan lookupResult{}}
+	if cfg.LegacyLeaseSet {
+		s.opts = mergeOptions(s.opts, i2p.Mapping{{Key: "i2cp.leaseSetEncType", Value: "0"}})
+	}
+	s.bufPool.New = func() any { b := make([]byte, 0, 2048); return &b }
+	s.sessionID.Store(-1)
+	empty := map[uint32]Handler{}
+	s.handlers.Store(&empty)
+	s.setState(PhaseStopped, "")
+	return s, nil
+}
+
+func mergeOptions(base, over i2p.Mapping) i2p.Mapping {
+	out := append(i2p.Mapping(nil), base...)
+	for _, p := range over {
+		replaced := false
+		for i := range out {
+			if out[i].Key == p.Key {
+				out[i].Value, replaced = p.Value, true
+			}
+		}
+		if !replaced {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Destination is the session's own Destination.
+func (s *Session) Destination() i2p.Destination { return s.keys.Destination }
+
+// Handle registers h for protocol on port (0: any port). A handler for a
+// specific port wins over one for any port. Handlers survive reconnects.
+func (s *Session) Handle(protocol uint8, port uint16, h Handler) {
+	s.handleMu.Lock()
+	defer s.handleMu.Unlock()
+	next := map[uint32]Handler{}
+	for k, v := range *s.handlers.Load() {
+		next[k] = v
+	}
+	next[uint32(protocol)<<16|uint32(port)] = h
+	s.handlers.Store(&next)
+}
+
+func (s *Session) dispatch(m *Message) {
+	table := *s.handlers.Load()
+	h := table[uint32(m.Protocol)<<16|uint32(m.ToPort)]
+	if h == nil {
+		h = table[uint32(m.Protocol)<<16]
+	}
+	if h == nil {
+		s.unclaimed.Add(1)
+		return
+	}
+	h(m)
+}
+
+// State returns the current state.
+func (s *Session) State() State { return *s.state.Load() }
+
+func (s *Session) setState(p Phase, detail string) {
+	st := &State{Phase: p, Detail: detail, Since: time.Now()}
+	s.state.Store(st)
+	if s.cfg.OnState != nil {
+		s.cfg.OnState(*st)
+	}
+}
+
+// Ready returns a channel that is closed while the session is up and its
+// LeaseSet published.
+func (s *Session) Ready() <-chan struct{} {
+	s.readyMu.Lock()
+	defer s.readyMu.Unlock()
+	return s.ready
+}
+
+// WaitReady blocks until the session is published or ctx ends.
+func (s *Session) WaitReady(ctx context.Context) error {
+	select {
+	case <-s.Ready():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stats returns a copy of the counters.
+func (s *Session) Stats() Stats {
+	return Stats{
+		Received: s.received.Load(), Sent: s.sent.Load(),
+		DroppedUnclaimed: s.unclaimed.Load(), DroppedMalformed: s.malformed.Load(),
+		DroppedQueueFull: s.queueFull.Load(), DroppedNotReady: s.notReady.Load(),
+		Lookups: s.lookupsN.Load(), LookupFailures: s.lookupFails.Load(),
+		MessageFailures: s.msgFails.Load(), Reconnects: s.reconnects.Load(),
+	}
+}
+
+// Send wraps payload in the gzip envelope (protocol, ports) and queues it
+// for to. It never blocks: with the queue full the message is dropped and
+// counted.
+func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint16, payload []byte) error {
+	id := s.sessionID.Load()
+	if id < 0 {
+		s.notReady.Add(1)
+		return ErrNotReady
+	}
+	bp := s.bufPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	glen := GzipLen(len(payload))
+	typ := byte(TypeSendMessage)
+	extra := 0
+	if s.cfg.NoLeaseSetBundle {
+		typ, extra = TypeSendMessageExpires, 8
+	}
+	b = AppendFrameHeader(b, typ, 2+to.Len()+4+glen+4+extra)
+	b = binary.BigEndian.AppendUint16(b, uint16(id))
+	b = append(b, to.Bytes()...)
+	b = binary.BigEndian.AppendUint32(b, uint32(glen))
+	b = AppendGzip(b, Header{Protocol: protocol, FromPort: fromPort, ToPort: toPort}, payload)
+	b = binary.BigEndian.AppendUint32(b, 0) // nonce 0: no MessageStatus wanted
+	if extra > 0 {
+		b = binary.BigEndian.AppendUint16(b, FlagNoLeaseSet)
+		ms := uint64(time.Now().Add(2 * time.Minute).UnixMilli())
+		b = append(b, byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms))
+	}
+	*bp = b
+	select {
+	case s.data <- bp:
+		return nil
+	default:
+		s.queueFull.Add(1)
+		s.bufPool.Put(bp)
+		return ErrQueueFull
+	}
+}
+
+// Lookup asks the router for the Destination whose hash is h.
+func (s *Session) Lookup(ctx context.Context, h i2p.Hash) (i2p.Destination, error) {
+	return s.lookup(ctx, HostLookup{Type: LookupHash, Hash: h})
+}
+
+// LookupName asks the router to resolve a host name (e.g. "x.i2p").
+func (s *Session) LookupName(ctx context.Context, name string) (i2p.Destination, error) {
+	return s.lookup(ctx, HostLookup{Type: LookupName, Name: name})
+}
+
+func (s *Session) lookup(ctx context.Context, hl HostLookup) (i2p.Destination, error) {
+	id := s.sessionID.Load()
+	if id < 0 {
+		return i2p.Destination{}, ErrNotReady
+	}
+	s.lookupsN.Add(1)
+	hl.SessionID = uint16(id)
+	hl.RequestID = s.nextReq.Add(1)
+	hl.Timeout = 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		hl.Timeout = max(time.Until(dl), time.Millisecond)
+	}
+	ch := make(chan lookupResult, 1)
+	s.lookupMu.Lock()
+	s.lookups[hl.RequestID] = ch
+	s.lookupMu.Unlock()
+	defer func() {
+		s.lookupMu.Lock()
+		delete(s.lookups, hl.RequestID)
+		s.lookupMu.Unlock()
+	}()
+	select {
+	case s.ctrl <- AppendHostLookup(nil, hl):
+	case <-ctx.Done():
+		s.lookupFails.Add(1)
+		return i2p.Destination{}, ctx.Err()
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			s.lookupFails.Add(1)
+		}
+		return r.d, r.err
+	case <-ctx.Done():
+		s.lookupFails.Add(1)
+		return i2p.Destination{}, ctx.Err()
+	}
+}
+
+// Run keeps the session connected until ctx ends, reconnecting with
+// exponential backoff (jittered, capped) and re-creating the session with
+// the same identity. It returns nil when ctx ends.
+func (s *Session) Run(ctx context.Context) error {
+	backoff := s.cfg.MinBackoff
+	for first := true; ; first = false {
+		if !first {
+			s.reconnects.Add(1)
+		}
+		s.setState(PhaseConnecting, s.addrText())
+		published, err := s.connectOnce(ctx)
+		s.down(err)
+		if ctx.Err() != nil {
+			s.setState(PhaseStopped, "")
+			return nil
+		}
+		if published {
+			backoff = s.cfg.MinBackoff
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		s.cfg.Logger.Warn("i2cp: router link down; retrying", "addr", s.addrText(), "err", err, "retry_in", wait.Round(time.Millisecond))
+		s.setState(PhaseDisconnected, fmt.Sprintf("%v (retrying in %s)", err, wait.Round(time.Second)))
+		select {
+		case <-ctx.Done():
+			s.setState(PhaseStopped, "")
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, s.cfg.MaxBackoff)
+	}
+}
+
+func (s *Session) addrText() string {
+	if s.cfg.Dial != nil {
+		return "in-process"
+	}
+	return s.cfg.Addr
+}
+
+func (s *Session) dial(ctx context.Context) (net.Conn, error) {
+	if s.cfg.Dial != nil {
+		return s.cfg.Dial(ctx)
+	}
+	var d net.Dialer
+	if path, ok := strings.CutPrefix(s.cfg.Addr, "unix:"); ok {
+		return d.DialContext(ctx, "unix", path)
+	}
+	return d.DialContext(ctx, "tcp", s.cfg.Addr)
+}
+
+// down resets per-connection state: no session, lookups failed, queued
+// frames (encoded for the old session) discarded.
+func (s *Session) down(err error) {
+	s.sessionID.Store(-1)
+	s.readyMu.Lock()
+	select {
+	case <-s.ready:
+		s.ready = make(chan struct{})
+	default:
+	}
+	s.readyMu.Unlock()
+	s.lookupMu.Lock()
+	for id, ch := range s.lookups {
+		ch <- lookupResult{err: fmt.Errorf("%w: %v", ErrDisconnected, err)}
+		delete(s.lookups, id)
+	}
+	s.lookupMu.Unlock()
+	for {
+		select {
+		case bp := <-s.data:
+			s.bufPool.Put(bp)
+		case <-s.ctrl:
+		default:
+			return
+		}
+	}
+}
+
+// connectOnce runs one connection to its end and reports whether the
+// session got published on it.
+func (s *Session) connectOnce(ctx context.Context) (published bool, err error) {
+	conn, err := s.dial(ctx)
+	if err != nil {
+		return false, fmt.Errorf("connect to router at %s: %w", s.addrText(), err)
+	}
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { <-connCtx.Done(); conn.Close() }()
+
+	br := bufio.NewReaderSize(conn, 64<<10)
+	bw := bufio.NewWriterSize(conn, 64<<10)
+	if err := s.handshake(br, bw, conn); err != nil {
+		return false, err
+	}
+	s.setState(PhaseConnected, s.addrText())
+	cs, err := AppendCreateSession(nil, s.keys, s.opts, time.Now())
+	if err != nil {
+		return false, err
+	}
+	if _, err := bw.Write(cs); err != nil {
+		return false, err
+	}
+	if err := bw.Flush(); err != nil {
+		return false, err
+	}
+
+	writeErr := make(chan error, 1)
+	go func() { writeErr <- s.writeLoop(connCtx, bw) }()
+	readErr := make(chan error, 1)
+	var pub atomic.Bool
+	go func() { readErr <- s.readLoop(br, &pub) }()
+	select {
+	case err = <-readErr:
+	case err = <-writeErr:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	cancel()
+	return pub.Load(), err
+}
+
+func (s *Session) handshake(br *bufio.Reader, bw *bufio.Writer, conn net.Conn) error {
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	defer conn.SetDeadline(time.Time{})
+	var opts i2p.Mapping
+	if s.cfg.Username != "" || s.cfg.Password != "" {
+		opts = i2p.Mapping{{Key: "i2cp.username", Value: s.cfg.Username}, {Key: "i2cp.password", Value: s.cfg.Password}}
+	}
+	gd, err := AppendGetDate([]byte{ProtocolByte}, GetDate{Version: ProtocolVersion, Options: opts})
+	if err != nil {
+		return err
+	}
+	if _, err := bw.Write(gd); err != nil {
+		return fmt.Errorf("i2cp handshake: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("i2cp handshake: %w", err)
+	}
+	typ, body, err := ReadFrame(br, nil)
+	if err != nil {
+		return fmt.Errorf("i2cp handshake: %w", err)
+	}
+	switch typ {
+	case TypeSetDate:
+		sd, err := ParseSetDate(body)
+		if err != nil {
+			return err
+		}
+		s.cfg.Logger.Debug("i2cp: connected", "router_version", sd.Version)
+		return nil
+	case TypeDisconnect:
+		reason, _ := ParseDisconnect(body)
+		return fmt.Errorf("%w: %s", ErrDisconnected, reason)
+	}
+	return fmt.Errorf("%w: expected SetDate, got message type %d", ErrMalformed, typ)
+}
+
+// writeLoop writes control frames first, then data frames, flushing when
+// nothing more is queued; it sends a GetDate when the link is idle.
+func (s *Session) writeLoop(ctx context.Context, bw *bufio.Writer) error {
+	idle := time.NewTicker(s.cfg.KeepAlive)
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case f := <-s.ctrl:
+			if _, err := bw.Write(f); err != nil {
+				return err
+			}
+		case bp := <-s.data:
+			_, err := bw.Write(*bp)
+			s.bufPool.Put(bp)
+			if err != nil {
+				return err
+			}
+			s.sent.Add(1)
+		case <-idle.C:
+			gd, _ := AppendGetDate(nil, GetDate{Version: ProtocolVersion})
+			if _, err := bw.Write(gd); err != nil {
+				return err
+			}
+		}
+		if len(s.ctrl) == 0 && len(s.data) == 0 {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *Session) readLoop(br *bufio.Reader, published *atomic.Bool) error {
+	buf := make([]byte, 0, 64<<10)
+	var scratch []byte
+	var m Message
+	for {
+		typ, body, err := ReadFrame(br, buf)
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case TypeMessagePayload:
+			_, _, env, err := ParseMessagePayload(body)
+			if err != nil {
+				s.malformed.Add(1)
+				continue
+			}
+			h, data, err := ParseGzip(env, &scratch)
+			if err != nil {
+				s.malformed.Add(1)
+				continue
+			}
+			s.received.Add(1)
+			m = Message{Protocol: h.Protocol, FromPort: h.FromPort, ToPort: h.ToPort, Payload: data}
+			s.dispatch(&m)
+		case TypeSessionStatus:
+			id, status, err := ParseSessionStatus(body)
+			if err != nil {
+				return err
+			}
+			switch status {
+			case StatusCreated:
+				s.sessionID.Store(int32(id))
+				s.setState(PhaseSessionUp, fmt.Sprintf("session %d", id))
+			case StatusUpdated, StatusHost:
+			case StatusDestroyed:
+				return fmt.Errorf("%w: session destroyed by the router", ErrDisconnected)
+			case StatusInvalid:
+				return fmt.Errorf("%w: session configuration invalid", ErrRefused)
+			case StatusRefused:
+				return fmt.Errorf("%w (is the destination already in use by another client?)", ErrRefused)
+			default:
+				return fmt.Errorf("%w: unknown session status %d", ErrMalformed, status)
+			}
+		case TypeRequestVariableLeaseSet, TypeRequestLeaseSet:
+			parse := ParseRequestVariableLeaseSet
+			if typ == TypeRequestLeaseSet {
+				parse = ParseRequestLeaseSet
+			}
+			id, leases, err := parse(body)
+			if err != nil {
+				return err
+			}
+			frame, err := s.leaseSetFrame(id, leases)
+			if err != nil {
+				return err
+			}
+			s.ctrl <- frame
+			if !published.Swap(true) {
+				s.setState(PhasePublished, fmt.Sprintf("%d leases", len(leases)))
+				s.readyMu.Lock()
+				select {
+				case <-s.ready:
+				default:
+					close(s.ready)
+				}
+				s.readyMu.Unlock()
+			}
+		case TypeHostReply:
+			_, reqID, code, d, err := ParseHostReply(body)
+			if err != nil {
+				s.malformed.Add(1)
+				continue
+			}
+			res := lookupResult{d: d}
+			if code != 0 {
+				res.err = fmt.Errorf("%w (code %d)", ErrLookupFailed, code)
+			}
+			s.lookupMu.Lock()
+			if ch, ok := s.lookups[reqID]; ok {
+				ch <- res
+				delete(s.lookups, reqID)
+			}
+			s.lookupMu.Unlock()
+		case TypeMessageStatus:
+			ms, err := ParseMessageStatus(body)
+			if err == nil && !deliverySucceeded(ms.Status) {
+				s.msgFails.Add(1)
+			}
+		case TypeSetDate:
+			// keepalive answer
+		case TypeDisconnect:
+			reason, _ := ParseDisconnect(body)
+			return fmt.Errorf("%w: router says %q", ErrDisconnected, reason)
+		default:
+			s.cfg.Logger.Debug("i2cp: ignoring message", "type", typ)
+		}
+	}
+}
+
+// deliverySucceeded classifies MessageStatus codes: accepted (1) and the
+// success codes (2, 4, 6) are fine; everything else is a failure.
+func deliverySucceeded(status uint8) bool {
+	switch status {
+	case 0, 1, 2, 4, 6:
+		return true
+	}
+	return false
+}
+
+// leaseSetFrame builds the LeaseSet the router asked for.
+func (s *Session) leaseSetFrame(sessionID uint16, leases []Lease) ([]byte, error) {
+	signer := s.keys.Signer()
+	if s.cfg.LegacyLeaseSet {
+		ls := &LeaseSet{Destination: s.keys.Destination, EncryptionKey: s.lsKeys.ElGamalPublic, Leases: leases}
+		if err := ls.Sign(signer); err != nil {
+			return nil, err
+		}
+		return AppendCreateLeaseSet(nil, sessionID, ls, s.lsKeys.ElGamalPrivate), nil
+	}
+	now := time.Now()
+	expires := now.Add(10 * time.Minute) // no leases: a short-lived, empty LeaseSet
+	for i, l := range leases {
+		if i == 0 || l.End.After(expires) {
+			expires = l.End
+		}
+	}
+	ls := &LeaseSet2{
+		Destination: s.keys.Destination,
+		Published:   now,
+		Expires:     expires,
+		Keys:        []EncryptionKey{{Type: i2p.CryptoX25519, Key: s.lsKeys.X25519Public}},
+		Leases:      leases,
+	}
+	if ls.Expires.Sub(ls.Published) > 0xffff*time.Second {
+		ls.Expires = ls.Published.Add(0xffff * time.Second)
+	}
+	if ls.Expires.Before(ls.Published) {
+		ls.Expires = ls.Published
+	}
+	if err := ls.Sign(signer); err != nil {
+		return nil, err
+	}
+	return AppendCreateLeaseSet2(nil, sessionID, ls, []PrivateKey{{Type: i2p.CryptoX25519, Key: s.lsKeys.X25519Private}})
+}
