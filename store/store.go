@@ -1,0 +1,497 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker"
+)
+
+// SchemaVersion is the layout this package writes.
+const SchemaVersion = 1
+
+// Key prefixes.
+const (
+	prefixVersion     = 'v'
+	prefixSecret      = 's'
+	prefixSetting     = 'o'
+	prefixPeer        = 'p'
+	prefixCompleted   = 'c'
+	prefixDestination = 'd'
+)
+
+// Errors Open reports.
+var (
+	ErrLocked      = errors.New("store: data directory is in use by another process")
+	ErrNewerSchema = errors.New("store: data directory was written by a newer version")
+)
+
+// Options configure a Store.
+type Options struct {
+	PeerTTL        time.Duration // default 2430 s (1.5 × 1620)
+	DestinationTTL time.Duration // default 7 days
+	FlushInterval  time.Duration // default 1 s
+	MaxPending     int           // default 1,000,000 keys
+	GCInterval     time.Duration // value-log GC; default 10 min
+	// NoSync skips fsync on each flush (faster; a power loss, unlike a
+	// crash, may then lose more than one interval).
+	NoSync bool
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+func (o *Options) fill() {
+	if o.PeerTTL <= 0 {
+		o.PeerTTL = 2430 * time.Second
+	}
+	if o.DestinationTTL <= 0 {
+		o.DestinationTTL = 7 * 24 * time.Hour
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = time.Second
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 1_000_000
+	}
+	if o.GCInterval <= 0 {
+		o.GCInterval = 10 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Store is the Badger-backed tracker.Persister.
+type Store struct {
+	db   *badger.DB
+	dir  string
+	opts Options
+
+	mu       sync.Mutex
+	pending  map[pkey]op
+	seq      uint64 // journal calls so far
+	durable  atomic.Uint64
+	flushReq chan chan error
+	stop     chan struct{}
+	done     chan struct{}
+	closed   atomic.Bool
+
+	flushed, dropped, flushErrors atomic.Uint64
+	lastFlush, lastFlushDur       atomic.Int64
+	restoreDur                    atomic.Int64
+	restoredPeers, corrupt        atomic.Uint64
+}
+
+// pkey is a pending key: prefix + up to 52 bytes.
+type pkey struct {
+	n int
+	b [1 + 20 + 32]byte
+}
+
+func (k *pkey) bytes() []byte { return k.b[:k.n] }
+
+type opKind uint8
+
+const (
+	opPutPeer opKind = iota
+	opDelete
+	opPutCompleted
+	opPutDestination
+)
+
+type op struct {
+	kind     opKind
+	seen     uint32
+	seed     bool
+	count    uint64
+	dest     []byte
+	expireAt uint64
+}
+
+// Open opens (or creates) the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	opts.fill()
+	bo := badger.DefaultOptions(dir).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithBlockCacheSize(16 << 20).
+		WithIndexCacheSize(8 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithValueThreshold(1 << 10).
+		WithNumLevelZeroTables(3).
+		WithNumLevelZeroTablesStall(8).
+		WithNumCompactors(2).
+		WithCompactL0OnClose(true).
+		WithNumVersionsToKeep(1).
+		WithSyncWrites(!opts.NoSync)
+	db, err := badger.Open(bo)
+	if err != nil {
+		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
+			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	s := &Store{db: db, dir: dir, opts: opts, pending: map[pkey]op{},
+		flushReq: make(chan chan error), stop: make(chan struct{}), done: make(chan struct{})}
+	if err := s.checkSchema(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.run()
+	return s, nil
+}
+
+func (s *Store) checkSchema() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte{prefixVersion})
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set([]byte{prefixVersion}, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+		}
+		if err != nil {
+			return fmt.Errorf("store: read schema version: %w", err)
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) != 4 {
+				return fmt.Errorf("store: corrupt schema version (%d bytes)", len(v))
+			}
+			if got := binary.BigEndian.Uint32(v); got > SchemaVersion {
+				return fmt.Errorf("%w: %s has schema %d, this build knows %d", ErrNewerSchema, s.dir, got, SchemaVersion)
+			}
+			return nil
+		})
+	})
+}
+
+// --- the journal (tracker.Persister) ---
+
+func peerKey(info tracker.InfoHash, peer i2p.Hash) pkey {
+	var k pkey
+	k.b[0] = prefixPeer
+	copy(k.b[1:], info[:])
+	copy(k.b[21:], peer[:])
+	k.n = 53
+	return k
+}
+
+// record adds one op to the pending set (coalescing by key).
+func (s *Store) record(k pkey, o op) {
+	s.mu.Lock()
+	s.seq++
+	if _, ok := s.pending[k]; !ok && len(s.pending) >= s.opts.MaxPending {
+		s.mu.Unlock()
+		s.dropped.Add(1)
+		return
+	}
+	s.pending[k] = o
+	s.mu.Unlock()
+}
+
+// PeerUpdated journals a peer's announce.
+func (s *Store) PeerUpdated(p tracker.PeerRecord) {
+	expire := p.LastSeen.Add(s.opts.PeerTTL).Unix()
+	s.record(peerKey(p.Info, p.Peer), op{kind: opPutPeer, seen: uint32(p.LastSeen.Unix()), seed: p.Seed, expireAt: uint64(expire)})
+}
+
+// PeerRemoved journals a stopped peer.
+func (s *Store) PeerRemoved(info tracker.InfoHash, peer i2p.Hash) {
+	s.record(peerKey(info, peer), op{kind: opDelete})
+}
+
+// CompletedChanged journals a swarm's download count.
+func (s *Store) CompletedChanged(info tracker.InfoHash, total uint64) {
+	var k pkey
+	k.b[0] = prefixCompleted
+	copy(k.b[1:], info[:])
+	k.n = 21
+	s.record(k, op{kind: opPutCompleted, count: total})
+}
+
+// DestinationSeen journals a Destination for the cache.
+func (s *Store) DestinationSeen(d i2p.Destination) {
+	var k pkey
+	h := d.Hash()
+	k.b[0] = prefixDestination
+	copy(k.b[1:], h[:])
+	k.n = 33
+	expire := s.opts.Now().Add(s.opts.DestinationTTL).Unix()
+	s.record(k, op{kind: opPutDestination, dest: d.Bytes(), expireAt: uint64(expire)})
+}
+
+// --- the writer ---
+
+func (s *Store) run() {
+	defer close(s.done)
+	flush := time.NewTicker(s.opts.FlushInterval)
+	defer flush.Stop()
+	gc := time.NewTicker(s.opts.GCInterval)
+	defer gc.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case reply := <-s.flushReq:
+			reply <- s.flush()
+		case <-flush.C:
+			if err := s.flush(); err != nil {
+				s.opts.Logger.Error("store: flush failed; changes stay pending", "err", err)
+			}
+		case <-gc.C:
+			s.valueLogGC()
+		}
+	}
+}
+
+// flush writes the pending set in one batch. On failure the set is
+// merged back (newer changes win) so nothing is silently lost.
+func (s *Store) flush() error {
+	s.mu.Lock()
+	batch := s.pending
+	seq := s.seq
+	if len(batch) == 0 {
+		s.mu.Unlock()
+		s.durable.Store(seq)
+		return nil
+	}
+	s.pending = make(map[pkey]op, len(batch))
+	s.mu.Unlock()
+
+	start := time.Now()
+	wb := s.db.NewWriteBatch()
+	err := func() error {
+		for k, o := range batch {
+			key := append([]byte(nil), k.bytes()...)
+			var e *badger.Entry
+			switch o.kind {
+			case opDelete:
+				if err := wb.Delete(key); err != nil {
+					return err
+				}
+				continue
+			case opPutPeer:
+				v := binary.BigEndian.AppendUint32(make([]byte, 0, 5), o.seen)
+				flags := byte(0)
+				if o.seed {
+					flags = 1
+				}
+				e = badger.NewEntry(key, append(v, flags))
+				e.ExpiresAt = o.expireAt
+			case opPutCompleted:
+				e = badger.NewEntry(key, binary.BigEndian.AppendUint64(nil, o.count))
+			case opPutDestination:
+				e = badger.NewEntry(key, o.dest)
+				e.ExpiresAt = o.expireAt
+			}
+			if err := wb.SetEntry(e); err != nil {
+				return err
+			}
+		}
+		return wb.Flush()
+	}()
+	if err != nil {
+		wb.Cancel()
+		s.flushErrors.Add(1)
+		s.mu.Lock()
+		for k, o := range batch {
+			if _, newer := s.pending[k]; !newer {
+				s.pending[k] = o
+			}
+		}
+		s.mu.Unlock()
+		return fmt.Errorf("store: write batch: %w", err)
+	}
+	s.flushed.Add(uint64(len(batch)))
+	s.durable.Store(seq)
+	s.lastFlush.Store(time.Now().UnixNano())
+	s.lastFlushDur.Store(int64(time.Since(start)))
+	return nil
+}
+
+func (s *Store) valueLogGC() {
+	for range 16 {
+		if err := s.db.RunValueLogGC(0.5); err != nil {
+			return // badger.ErrNoRewrite: nothing more to reclaim
+		}
+	}
+}
+
+// Flush writes everything journaled so far and returns when it is on disk.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.closed.Load() {
+		return errors.New("store: closed")
+	}
+	reply := make(chan error, 1)
+	select {
+	case s.flushReq <- reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return errors.New("store: closed")
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Durable is how many journal calls are known to be written.
+func (s *Store) Durable() uint64 { return s.durable.Load() }
+
+// Journaled is how many journal calls were made.
+func (s *Store) Journaled() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
+// Close flushes what is pending and closes the database.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	close(s.stop)
+	<-s.done
+	ferr := s.flush()
+	cerr := s.db.Close()
+	return errors.Join(ferr, cerr)
+}
+
+// --- secret and settings ---
+
+// Secret returns the connection-ID secret, creating it on first use.
+func (s *Store) Secret(ctx context.Context) ([]byte, error) {
+	var out []byte
+	err := s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get([]byte{prefixSecret})
+		if err == nil {
+			out, err = item.ValueCopy(nil)
+			if err == nil && len(out) != 32 {
+				return fmt.Errorf("store: corrupt secret (%d bytes)", len(out))
+			}
+			return err
+		}
+		if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		out = make([]byte, 32)
+		if _, err := rand.Read(out); err != nil {
+			return err
+		}
+		return txn.Set([]byte{prefixSecret}, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: secret: %w", err)
+	}
+	return out, nil
+}
+
+// Setting returns a saved setting.
+func (s *Store) Setting(name string) (string, bool, error) {
+	var v string
+	found := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(append([]byte{prefixSetting}, name...))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		return item.Value(func(b []byte) error { v = string(b); return nil })
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("store: read setting %s: %w", name, err)
+	}
+	return v, found, nil
+}
+
+// SetSetting saves a setting durably before it returns.
+func (s *Store) SetSetting(name, value string) error {
+	err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(append([]byte{prefixSetting}, name...), []byte(value))
+	})
+	if err != nil {
+		return fmt.Errorf("store: save setting %s: %w", name, err)
+	}
+	return nil
+}
+
+// Settings returns every saved setting.
+func (s *Store) Settings() (map[string]string, error) {
+	out := map[string]string{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixSetting}, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			item := it.Item()
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out[string(item.Key()[1:])] = string(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Path is the data directory.
+func (s *Store) Path() string { return s.dir }
+
+// Stats describe the store's health.
+type Stats struct {
+	Pending                       int
+	Flushed, Dropped, FlushErrors uint64
+	LastFlush                     time.Time
+	LastFlushDuration             time.Duration
+	SizeBytes                     int64
+	RestoreDuration               time.Duration
+	RestoredPeers, Corrupt        uint64
+}
+
+// Stats returns the counters.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	pending := len(s.pending)
+	s.mu.Unlock()
+	lsm, vlog := s.db.Size()
+	st := Stats{
+		Pending: pending, Flushed: s.flushed.Load(), Dropped: s.dropped.Load(), FlushErrors: s.flushErrors.Load(),
+		LastFlushDuration: time.Duration(s.lastFlushDur.Load()), SizeBytes: lsm + vlog,
+		RestoreDuration: time.Duration(s.restoreDur.Load()), RestoredPeers: s.restoredPeers.Load(), Corrupt: s.corrupt.Load(),
+	}
+	if t := s.lastFlush.Load(); t != 0 {
+		st.LastFlush = time.Unix(0, t)
+	}
+	return st
+}
+
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn("badger: " + strings.TrimSpace(fmt.Sprintf(f, a...)))
+}
+func (b badgerLogger) Infof(string, ...any)  {}
+func (b badgerLogger) Debugf(string, ...any) {}
+
+var _ tracker.Persister = (*Store)(nil)

@@ -1,0 +1,334 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker"
+)
+
+func open(t testing.TB, dir string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func hashN(n uint64) i2p.Hash {
+	var h i2p.Hash
+	binary.BigEndian.PutUint64(h[:], n)
+	h[31] = 1
+	return h
+}
+
+func infoN(n uint64) tracker.InfoHash {
+	var h tracker.InfoHash
+	binary.BigEndian.PutUint64(h[:], n)
+	h[19] = 7
+	return h
+}
+
+func pk(info tracker.InfoHash, peer i2p.Hash) [2]string {
+	return [2]string{string(info[:]), string(peer[:])}
+}
+
+// collector is a tracker.Restorer that records what it is given.
+type collector struct {
+	peers     map[[2]string]tracker.PeerRecord
+	completed map[tracker.InfoHash]uint64
+	dests     map[i2p.Hash]i2p.Destination
+}
+
+func newCollector() *collector {
+	return &collector{peers: map[[2]string]tracker.PeerRecord{}, completed: map[tracker.InfoHash]uint64{}, dests: map[i2p.Hash]i2p.Destination{}}
+}
+
+func (c *collector) RestorePeer(p tracker.PeerRecord) {
+	c.peers[pk(p.Info, p.Peer)] = p
+}
+func (c *collector) RestoreCompleted(info tracker.InfoHash, n uint64) { c.completed[info] = n }
+func (c *collector) RestoreDestination(d i2p.Destination)             { c.dests[d.Hash()] = d }
+
+func restore(t testing.TB, s *Store) *collector {
+	t.Helper()
+	c := newCollector()
+	if err := s.Restore(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCleanRestartRestoresEverything(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	secret, err := s.Secret(context.Background())
+	if err != nil || len(secret) != 32 {
+		t.Fatalf("secret: %v", err)
+	}
+	now := time.Now().Truncate(time.Second)
+	for i := range uint64(100) {
+		s.PeerUpdated(tracker.PeerRecord{Info: infoN(i % 7), Peer: hashN(i), LastSeen: now, Seed: i%3 == 0})
+	}
+	s.PeerRemoved(infoN(1), hashN(1))
+	s.CompletedChanged(infoN(2), 42)
+	k, _ := i2p.NewIdentity(crand.Reader)
+	s.DestinationSeen(k.Destination)
+	if err := s.SetSetting("interval", "900"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, dir, Options{})
+	defer s.Close()
+	c := restore(t, s)
+	if len(c.peers) != 99 {
+		t.Fatalf("restored %d peers, want 99", len(c.peers))
+	}
+	p := c.peers[pk(infoN(3), hashN(3))]
+	if !p.Seed || !p.LastSeen.Equal(now) {
+		t.Fatalf("peer 3 restored as %+v", p)
+	}
+	if c.completed[infoN(2)] != 42 {
+		t.Fatal("completed count lost")
+	}
+	if d, ok := c.dests[k.Destination.Hash()]; !ok || !d.Equal(k.Destination) {
+		t.Fatal("destination lost")
+	}
+	again, err := s.Secret(context.Background())
+	if err != nil || string(again) != string(secret) {
+		t.Fatal("secret changed across restart: connection ids would break")
+	}
+	if v, ok, err := s.Setting("interval"); err != nil || !ok || v != "900" {
+		t.Fatalf("setting: %q %v %v", v, ok, err)
+	}
+	if st := s.Stats(); st.RestoredPeers != 99 || st.SizeBytes <= 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestExpiredPeersLeaveTheDisk(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{PeerTTL: 2 * time.Second})
+	now := time.Now()
+	s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(1), LastSeen: now.Add(-time.Second)}) // expires in ~1 s
+	s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(2), LastSeen: now.Add(time.Hour)})    // far from expiry
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	if c := restore(t, s); len(c.peers) != 1 {
+		t.Fatalf("%d peers restored, want only the live one", len(c.peers))
+	}
+	s.Close()
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set([]byte{prefixVersion}, binary.BigEndian.AppendUint32(nil, SchemaVersion+1))
+	})
+	s.Close()
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("newer schema: %v", err)
+	}
+}
+
+func TestLockedDirectory(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	defer s.Close()
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v", err)
+	}
+}
+
+func TestCoalesceAndDrop(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{MaxPending: 3, FlushInterval: time.Hour})
+	defer s.Close()
+	now := time.Now()
+	for range 1000 { // one key, many announces: never dropped
+		s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(1), LastSeen: now})
+	}
+	for i := range uint64(5) {
+		s.PeerUpdated(tracker.PeerRecord{Info: infoN(2), Peer: hashN(i), LastSeen: now})
+	}
+	if st := s.Stats(); st.Pending != 3 || st.Dropped != 3 {
+		t.Fatalf("pending %d dropped %d, want 3 and 3", st.Pending, st.Dropped)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Pending != 0 || st.Flushed != 3 || s.Durable() != s.Journaled() {
+		t.Fatalf("after flush %+v", st)
+	}
+}
+
+func TestCorruptRecordsSkipped(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(1), LastSeen: time.Now()})
+	s.Flush(context.Background())
+	s.db.Update(func(txn *badger.Txn) error {
+		bad := append([]byte{prefixPeer}, make([]byte, 52)...)
+		bad[5] = 9
+		if err := txn.Set(bad, []byte{1, 2}); err != nil {
+			return err
+		}
+		return txn.Set(append([]byte{prefixDestination}, make([]byte, 32)...), []byte("not a destination"))
+	})
+	c := restore(t, s)
+	if len(c.peers) != 1 || len(c.dests) != 0 || s.Stats().Corrupt != 2 {
+		t.Fatalf("peers %d dests %d corrupt %d", len(c.peers), len(c.dests), s.Stats().Corrupt)
+	}
+	s.Close()
+}
+
+// TestTrackerRoundTrip persists a real tracker's state and restores it
+// into a new one.
+func TestTrackerRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	tr := tracker.New(tracker.Config{}, s)
+	buf := make([]i2p.Hash, 50)
+	for i := range uint64(200) {
+		tr.Announce(&tracker.AnnounceRequest{InfoHash: infoN(i % 10), Peer: hashN(i), Left: i % 2}, buf)
+	}
+	tr.Announce(&tracker.AnnounceRequest{InfoHash: infoN(0), Peer: hashN(0), Event: tracker.EventCompleted}, buf)
+	before := tr.Totals()
+	s.Close()
+
+	s = open(t, dir, Options{})
+	defer s.Close()
+	tr2 := tracker.New(tracker.Config{}, s)
+	if err := tr2.Restore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if after := tr2.Totals(); after != before {
+		t.Fatalf("before %+v after %+v", before, after)
+	}
+}
+
+// The crash test: a child process journals announces as fast as it can
+// and reports what is durable; it is killed with SIGKILL; every announce
+// reported durable must be there after a restart. Several cycles share
+// one directory.
+func TestCrashChild(t *testing.T) {
+	dir := os.Getenv("STORE_CRASH_CHILD_DIR")
+	if dir == "" {
+		t.Skip("run by TestCrash")
+	}
+	base, _ := strconv.ParseUint(os.Getenv("STORE_CRASH_CHILD_BASE"), 10, 64)
+	s, err := Open(dir, Options{FlushInterval: 50 * time.Millisecond})
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	out := bufio.NewWriter(os.Stdout)
+	now := time.Now()
+	reported := uint64(0)
+	for n := base; ; n++ {
+		s.PeerUpdated(tracker.PeerRecord{Info: infoN(n % 100), Peer: hashN(n), LastSeen: now})
+		if d := s.Durable(); d > reported {
+			reported = d
+			fmt.Fprintf(out, "durable %d\n", base+d) // journal calls 1..d, i.e. announces base..base+d-1
+			out.Flush()
+		}
+		if n%64 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func TestCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test")
+	}
+	dir := t.TempDir()
+	base := uint64(0)
+	for cycle := range 4 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v=false")
+		cmd.Env = append(os.Environ(), "STORE_CRASH_CHILD_DIR="+dir, fmt.Sprintf("STORE_CRASH_CHILD_BASE=%d", base))
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var durable uint64
+		lines := make(chan string)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		killAt := time.After(time.Duration(300+rand.IntN(700)) * time.Millisecond)
+	read:
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					break read
+				}
+				if v, ok := strings.CutPrefix(l, "durable "); ok {
+					durable, _ = strconv.ParseUint(v, 10, 64)
+				} else if strings.HasPrefix(l, "error") {
+					t.Fatal(l)
+				}
+			case <-killAt:
+				cmd.Process.Signal(syscall.SIGKILL)
+				killAt = nil
+			}
+		}
+		cmd.Wait()
+		if durable <= base {
+			t.Fatalf("cycle %d: child reported nothing durable", cycle)
+		}
+		s, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatalf("cycle %d: reopen after SIGKILL: %v", cycle, err)
+		}
+		c := restore(t, s)
+		for n := base; n < durable; n++ {
+			if _, ok := c.peers[pk(infoN(n%100), hashN(n))]; !ok {
+				s.Close()
+				t.Fatalf("cycle %d: announce %d was reported durable but is missing (durable up to %d)", cycle, n, durable)
+			}
+		}
+		t.Logf("cycle %d: %d announces durable before the kill, all present; %d peers on disk", cycle, durable-base, len(c.peers))
+		s.Close()
+		base = uint64(len(c.peers)) + 1_000_000*uint64(cycle+1)
+	}
+}
+
+func FuzzDecodeRecords(f *testing.F) {
+	f.Add(append([]byte{prefixPeer}, make([]byte, 52)...), []byte{0, 0, 0, 1, 1})
+	f.Add(append([]byte{prefixCompleted}, make([]byte, 20)...), make([]byte, 8))
+	f.Add(append([]byte{prefixDestination}, make([]byte, 32)...), make([]byte, 391))
+	f.Fuzz(func(t *testing.T, k, v []byte) {
+		_, _ = decodePeer(k, v)
+		_, _, _ = decodeCompleted(k, v)
+		_, _ = decodeDestination(k, v)
+	})
+}
