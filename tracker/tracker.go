@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
@@ -97,6 +98,11 @@ type Tracker struct {
 	peers   peerTable
 	dests   *DestinationCache
 	stats   Stats
+
+	// Live settings (changed from the console while serving).
+	interval    atomic.Int64 // seconds
+	expiry      atomic.Int64 // seconds
+	defaultWant atomic.Int64
 }
 
 const swarmShards = 64
@@ -118,7 +124,25 @@ func New(cfg Config, p Persister) *Tracker {
 		t.shards[i].rng = rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64()))
 	}
 	t.dests = newDestinationCache(cfg.DestinationCache)
+	t.SetInterval(cfg.Interval, cfg.PeerExpiry)
+	t.SetDefaultWant(cfg.DefaultWant)
 	return t
+}
+
+// SetInterval changes the announce interval told to clients and the peer
+// expiry (0: 1.5 × interval) while serving.
+func (t *Tracker) SetInterval(interval, expiry time.Duration) {
+	if expiry <= 0 {
+		expiry = interval * 3 / 2
+	}
+	t.interval.Store(int64(interval / time.Second))
+	t.expiry.Store(int64(expiry / time.Second))
+}
+
+// SetDefaultWant changes how many peers a reply lists when the client
+// does not say (capped at MaxPeersPerReply).
+func (t *Tracker) SetDefaultWant(n int) {
+	t.defaultWant.Store(int64(min(max(n, 0), MaxPeersPerReply)))
 }
 
 // Config returns the configuration in force (defaults filled in).
@@ -167,14 +191,14 @@ type AnnounceResult struct {
 // for a seed, anyone for a leecher, never the requester itself. A stopped
 // peer is removed and gets no peers.
 func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResult, error) {
-	res := AnnounceResult{Interval: uint32(t.cfg.Interval / time.Second)}
+	res := AnnounceResult{Interval: uint32(t.interval.Load())}
 	if req.Peer.IsZero() {
 		t.stats.refuse(RefusedZeroPeer)
 		return res, ErrZeroPeer
 	}
 	want := req.NumWant
 	if want < 0 {
-		want = t.cfg.DefaultWant
+		want = int(t.defaultWant.Load())
 	}
 	want = min(want, MaxPeersPerReply, len(peers))
 	seed := req.Left == 0 || req.Event == EventCompleted
@@ -406,7 +430,7 @@ func (t *Tracker) Busiest(offset, limit int) ([]SwarmInfo, int) {
 // (the next in turn) and returns how many it removed. Expired peers are
 // not journaled: the store's TTL removes them from disk by itself.
 func (t *Tracker) sweepShard(i int) int {
-	cutoff := int64(t.now()) - int64(t.cfg.PeerExpiry/time.Second)
+	cutoff := int64(t.now()) - t.expiry.Load()
 	sh := &t.shards[i]
 	var freed []uint32
 	sh.mu.Lock()
@@ -477,7 +501,7 @@ type restorer struct{ t *Tracker }
 func (r restorer) RestorePeer(p PeerRecord) {
 	t := r.t
 	seen := p.LastSeen.Unix() - t.epoch
-	if seen < 1 || int64(t.now())-seen > int64(t.cfg.PeerExpiry/time.Second) || p.Peer.IsZero() {
+	if seen < 1 || int64(t.now())-seen > t.expiry.Load() || p.Peer.IsZero() {
 		return // expired while the tracker was down
 	}
 	sh := t.shard(&p.Info)

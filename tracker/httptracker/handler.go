@@ -28,7 +28,6 @@ type Swarms interface {
 
 // Config configures the handler.
 type Config struct {
-	DefaultWant int  // peers for a missing or negative numwant; default 50
 	FullScrape  bool // allow /scrape without info_hash (every swarm)
 	// Strict refuses announces that did not come through an I2P server
 	// tunnel (no X-I2P-Dest* headers). Off, the ip parameter is trusted
@@ -43,26 +42,28 @@ type Handler struct {
 	cfg    Config
 	swarms Swarms
 	stats  Stats
-	strict atomic.Bool
-	bufs   sync.Pool // *[]byte
+	strict     atomic.Bool
+	fullScrape atomic.Bool
+	bufs       sync.Pool // *[]byte
 }
 
 // New returns a Handler over the swarm model.
 func New(cfg Config, swarms Swarms) *Handler {
-	if cfg.DefaultWant <= 0 || cfg.DefaultWant > MaxPeers {
-		cfg.DefaultWant = MaxPeers
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{cfg: cfg, swarms: swarms}
 	h.strict.Store(cfg.Strict)
+	h.fullScrape.Store(cfg.FullScrape)
 	h.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	return h
 }
 
 // Stats returns the handler's counters.
 func (h *Handler) Stats() *Stats { return &h.stats }
+
+// SetFullScrape allows or refuses scrapes without info_hash (live).
+func (h *Handler) SetFullScrape(on bool) { h.fullScrape.Store(on) }
 
 // SetStrict turns strict destination enforcement on or off (live).
 func (h *Handler) SetStrict(on bool) { h.strict.Store(on) }
@@ -217,11 +218,7 @@ func (h *Handler) announce(dst []byte, r *http.Request) []byte {
 		h.stats.count(reasonFor(failure))
 		return appendFailure(dst, failure)
 	}
-	want := q.numWant
-	if want < 0 {
-		want = h.cfg.DefaultWant
-	}
-	want = min(want, MaxPeers)
+	want := min(q.numWant, MaxPeers) // negative: the swarm model's default
 	if mismatch && (want == 0 || q.event == eventStopped) {
 		h.stats.count(FailMismatch)
 		return appendFailure(dst, failMismatch)
@@ -241,12 +238,12 @@ func (h *Handler) announce(dst []byte, r *http.Request) []byte {
 	}
 	p := tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: tracker.Event(q.event), Left: left, NumWant: want, ReadOnly: mismatch}
 	var peers [MaxPeers]i2p.Hash
-	res, err := h.swarms.Announce(&p, peers[:want])
+	res, err := h.swarms.Announce(&p, peers[:])
 	if err != nil {
 		h.stats.count(FailRefused)
 		return appendFailure(dst, failTooManyPeers+": "+err.Error())
 	}
-	n := min(res.NumPeers, want)
+	n := min(res.NumPeers, MaxPeers)
 	// Keys in sorted order: complete, incomplete, interval, peers.
 	dst = append(dst, "d8:completei"...)
 	dst = strconv.AppendUint(dst, uint64(res.Seeders), 10)
@@ -310,7 +307,7 @@ func (h *Handler) scrape(dst []byte, r *http.Request) []byte {
 		dst = append(dst, "ee"...)
 	}
 	if q.n == 0 {
-		if !h.cfg.FullScrape {
+		if !h.fullScrape.Load() {
 			h.stats.count(FailFullScrape)
 			return appendFailure(dst[:0], failFullScrape)
 		}

@@ -41,7 +41,6 @@ const MaxPeers = tracker.MaxPeersPerReply
 type Config struct {
 	Port        uint16 // the tracker port; default 6969
 	Lifetime    int    // connection-id lifetime in seconds; default 1200
-	DefaultWant int    // peers for num_want < 0; default 50, capped at MaxPeers
 	// MaxLookups bounds HostLookups in flight; replies waiting on them are
 	// bounded by MaxPendingReplies.
 	MaxLookups        int           // default 64
@@ -54,9 +53,6 @@ type Config struct {
 func (c *Config) fill() {
 	if c.Port == 0 {
 		c.Port = DefaultPort
-	}
-	if c.DefaultWant <= 0 || c.DefaultWant > MaxPeers {
-		c.DefaultWant = MaxPeers
 	}
 	if c.MaxLookups <= 0 {
 		c.MaxLookups = 64
@@ -238,25 +234,22 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 		s.stats.errorReply(ErrorMalformed)
 		return AppendErrorResponse(buf[:0], tx, msgMalformed)
 	}
-	want := int(a.NumWant)
-	if want < 0 {
-		want = s.cfg.DefaultWant
-	}
-	want = min(want, MaxPeers)
 	left := a.Left
 	if a.Event == EventCompleted {
 		left = 0 // a client that just completed is a seed, whatever it says
 	}
-	p := tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: tracker.Event(a.Event), Left: left, NumWant: want}
+	// A negative num_want passes through: the swarm model applies its
+	// (live) default.
+	p := tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: tracker.Event(a.Event), Left: left, NumWant: int(a.NumWant)}
 	var peers [MaxPeers]i2p.Hash
-	res, err := s.swarms.Announce(&p, peers[:want])
+	res, err := s.swarms.Announce(&p, peers[:])
 	if err != nil {
 		s.stats.errorReply(ErrorRefused)
 		return AppendErrorResponse(buf[:0], tx, msgRefused+err.Error())
 	}
 	s.stats.announces.Add(1)
 	out := AppendAnnounceResponseHeader(buf[:0], tx, res.Interval, res.Leechers, res.Seeders)
-	for i := range min(res.NumPeers, want) {
+	for i := range min(res.NumPeers, MaxPeers) {
 		out = append(out, peers[i][:]...)
 	}
 	return out
