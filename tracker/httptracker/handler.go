@@ -28,7 +28,7 @@ type Swarms interface {
 
 // Config configures the handler.
 type Config struct {
-	FullScrape  bool // allow /scrape without info_hash (every swarm)
+	FullScrape bool // allow /scrape without info_hash (every swarm)
 	// Strict refuses announces that did not come through an I2P server
 	// tunnel (no X-I2P-Dest* headers). Off, the ip parameter is trusted
 	// for such requests, as zzzot does.
@@ -39,9 +39,9 @@ type Config struct {
 // Handler serves the tracker's HTTP paths: /a, /announce, /announce.php,
 // /announce.jsp, /scrape, /scrape.php, /scrape.jsp and /a/scrape.
 type Handler struct {
-	cfg    Config
-	swarms Swarms
-	stats  Stats
+	cfg        Config
+	swarms     Swarms
+	stats      Stats
 	strict     atomic.Bool
 	fullScrape atomic.Bool
 	bufs       sync.Pool // *[]byte

@@ -39,8 +39,8 @@ const MaxPeers = tracker.MaxPeersPerReply
 
 // Config configures the transport.
 type Config struct {
-	Port        uint16 // the tracker port; default 6969
-	Lifetime    int    // connection-id lifetime in seconds; default 1200
+	Port     uint16 // the tracker port; default 6969
+	Lifetime int    // connection-id lifetime in seconds; default 1200
 	// MaxLookups bounds HostLookups in flight; replies waiting on them are
 	// bounded by MaxPendingReplies.
 	MaxLookups        int           // default 64
