@@ -1,0 +1,181 @@
+package plugin
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ConfigFileName is the configuration file in the data directory. It is
+// YAML because go-i2p keeps its own configuration in YAML (through
+// viper): an operator of the bundled tracker edits one kind of file.
+const ConfigFileName = "go-opentracker.yaml"
+
+// Config is every setting, all optional: the zero file means defaults.
+type Config struct {
+	TrackerPort      uint16 `yaml:"tracker_port"`        // UDP tracker port on I2P; 6969
+	Interval         int    `yaml:"interval"`            // announce interval, seconds; 1620
+	PeerExpiry       int    `yaml:"peer_expiry"`         // seconds; 1.5 × interval when 0
+	Lifetime         int    `yaml:"connection_lifetime"` // UDP connection-id lifetime, seconds; 1200
+	MaxPeers         int    `yaml:"max_peers"`           // peers per reply (≤ 50); 50
+	UDP              bool   `yaml:"udp"`                 // serve UDP announces; true
+	HTTP             bool   `yaml:"http"`                // serve HTTP announces; true
+	FullScrape       bool   `yaml:"full_scrape"`         // allow scrape without info_hash; false
+	StrictDests      bool   `yaml:"strict_destinations"` // refuse HTTP announces without X-I2P-Dest* headers; false
+	LegacyLeaseSet   bool   `yaml:"legacy_leaseset"`     // publish the older LeaseSet (i2pd < 2.48); false
+	TunnelQuantity   int    `yaml:"tunnel_quantity"`     // inbound and outbound tunnels; 3
+	TunnelLength     int    `yaml:"tunnel_length"`       // hops; 3
+	MaxSwarms        int    `yaml:"max_swarms"`          // 1,000,000
+	MaxPeersPerSwarm int    `yaml:"max_peers_per_swarm"` // 100,000
+	MaxSwarmsPerPeer int    `yaml:"max_swarms_per_peer"` // 2,000
+	FlushSeconds     int    `yaml:"flush_seconds"`       // store write-behind interval; 1
+	ConsolePassword  string `yaml:"console_password"`    // required when the console is not on loopback
+}
+
+// DefaultConfig is what a tracker runs with when nothing is configured.
+func DefaultConfig() Config {
+	return Config{
+		TrackerPort: 6969, Interval: 1620, Lifetime: 1200, MaxPeers: 50,
+		UDP: true, HTTP: true, TunnelQuantity: 3, TunnelLength: 3,
+		MaxSwarms: 1_000_000, MaxPeersPerSwarm: 100_000, MaxSwarmsPerPeer: 2_000, FlushSeconds: 1,
+	}
+}
+
+// Validate clamps nothing silently: out-of-range values are errors.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(name string, v, lo, hi int) {
+		if v < lo || v > hi {
+			errs = append(errs, fmt.Errorf("%s = %d: must be from %d to %d", name, v, lo, hi))
+		}
+	}
+	check("tracker_port", int(c.TrackerPort), 1, 65535)
+	check("interval", c.Interval, 60, 86400)
+	if c.PeerExpiry != 0 {
+		check("peer_expiry", c.PeerExpiry, c.Interval, 4*86400)
+	}
+	check("connection_lifetime", c.Lifetime, 60, 65535)
+	check("max_peers", c.MaxPeers, 0, 50)
+	check("tunnel_quantity", c.TunnelQuantity, 1, 16)
+	check("tunnel_length", c.TunnelLength, 0, 7)
+	check("max_swarms", c.MaxSwarms, 1, 100_000_000)
+	check("max_peers_per_swarm", c.MaxPeersPerSwarm, 1, 10_000_000)
+	check("max_swarms_per_peer", c.MaxSwarmsPerPeer, 1, 1_000_000)
+	check("flush_seconds", c.FlushSeconds, 1, 60)
+	return errors.Join(errs...)
+}
+
+// Expiry is the peer expiry in force.
+func (c Config) Expiry() time.Duration {
+	if c.PeerExpiry > 0 {
+		return time.Duration(c.PeerExpiry) * time.Second
+	}
+	return time.Duration(c.Interval) * time.Second * 3 / 2
+}
+
+// LoadConfig reads dir/go-opentracker.yaml over the defaults; a missing
+// file means defaults.
+func LoadConfig(dir string) (Config, error) {
+	cfg := DefaultConfig()
+	b, err := os.ReadFile(filepath.Join(dir, ConfigFileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
+		return cfg, fmt.Errorf("%s: %w", ConfigFileName, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%s: %w", ConfigFileName, err)
+	}
+	return cfg, nil
+}
+
+// SaveConfig writes the configuration atomically (0600: it may hold the
+// console password).
+func SaveConfig(dir string, cfg Config) error {
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	header := []byte("# go-opentracker settings. Edit here or on the console; the console rewrites this file.\n")
+	tmp, err := os.CreateTemp(dir, "."+ConfigFileName+".tmp*")
+	if err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save config: %w", err)
+	}
+	_, werr := tmp.Write(append(header, b...))
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, ConfigFileName)); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	return nil
+}
+
+// setting describes one console-editable setting.
+type setting struct {
+	key, label, help string
+	kind             string // number, bool
+	min, max         int64
+	restart          bool
+	get              func(*Config) string
+	set              func(*Config, string) error
+}
+
+func intSetting(key, label, help string, lo, hi int64, restart bool, field func(*Config) *int) setting {
+	return setting{key: key, label: label, help: help, kind: "number", min: lo, max: hi, restart: restart,
+		get: func(c *Config) string { return strconv.Itoa(*field(c)) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < lo || n > hi {
+				return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+			}
+			*field(c) = int(n)
+			return nil
+		}}
+}
+
+func boolSetting(key, label, help string, restart bool, field func(*Config) *bool) setting {
+	return setting{key: key, label: label, help: help, kind: "bool", restart: restart,
+		get: func(c *Config) string { return strconv.FormatBool(*field(c)) },
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false")
+			}
+			*field(c) = b
+			return nil
+		}}
+}
+
+// settings lists what the console edits; restart marks those that only
+// take effect after a restart.
+var settings = []setting{
+	intSetting("interval", "Announce interval (s)", "How often clients are told to announce.", 60, 86400, false, func(c *Config) *int { return &c.Interval }),
+	intSetting("max_peers", "Peers per reply", "Most peers one announce reply lists (50 at most keeps UDP replies in two tunnel messages).", 0, 50, false, func(c *Config) *int { return &c.MaxPeers }),
+	intSetting("connection_lifetime", "UDP connection lifetime (s)", "How long a UDP connection id stays valid.", 60, 65535, true, func(c *Config) *int { return &c.Lifetime }),
+	boolSetting("full_scrape", "Full scrape", "Answer /scrape without info_hash with every torrent.", false, func(c *Config) *bool { return &c.FullScrape }),
+	boolSetting("strict_destinations", "Strict destinations", "Refuse HTTP announces that did not come through the I2P server tunnel.", false, func(c *Config) *bool { return &c.StrictDests }),
+	boolSetting("udp", "UDP announces", "Serve proposal-160 UDP announces.", false, func(c *Config) *bool { return &c.UDP }),
+	boolSetting("http", "HTTP announces", "Serve HTTP announces.", false, func(c *Config) *bool { return &c.HTTP }),
+	intSetting("max_swarms", "Max torrents", "Torrents tracked at most.", 1, 100_000_000, true, func(c *Config) *int { return &c.MaxSwarms }),
+}

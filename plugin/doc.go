@@ -1,0 +1,32 @@
+// Package plugin turns the parts into the tracker an operator runs: it
+// creates or loads the identity, opens the store and restores the swarms,
+// attaches to the router's session layer through the Host, registers the
+// UDP handlers, serves the HTTP tracker and the public pages, and mounts
+// the console. Stop flushes and closes everything; Start after Stop works.
+//
+// # The Host seam
+//
+// The plugin imports no router. Whoever hosts it — the standalone binary,
+// or a Go I2P router such as go-i2p — implements Host: how to open an I2CP
+// connection to the router's session layer, the data directory, and where
+// to mount the tracker's HTTP handler and the console. Bundling the
+// tracker into go-i2p is a few lines in the router:
+//
+//	type trackerHost struct{ r *router.Router }
+//
+//	func (h trackerHost) DialI2CP(ctx context.Context) (net.Conn, error) {
+//		c1, c2 := net.Pipe()        // an in-process I2CP connection
+//		go h.r.I2CPServer().Serve(c2) // the router's I2CP server takes its end
+//		return c1, nil
+//	}
+//	func (h trackerHost) DataDir() string { return filepath.Join(h.r.WorkingDir(), "plugins", "go-opentracker") }
+//	func (h trackerHost) MountTracker(hd http.Handler) { h.r.HTTPServerTunnel("go-opentracker", hd) }
+//	func (h trackerHost) MountConsole(hd http.Handler) { h.r.Console().Handle("/opentracker/", hd) }
+//
+//	p, err := plugin.New(trackerHost{r}, plugin.Options{})
+//	err = p.Start(ctx)
+//	defer p.Stop(context.Background())
+//
+// (The router-side names are illustrative: what go-i2p calls them.) The
+// example host in host_test.go does exactly this over the i2cptest router.
+package plugin

@@ -1,0 +1,68 @@
+package plugin
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metricsHandler serves /metrics in the Prometheus text format from a
+// private registry: a collector that reads the counters at scrape time.
+func metricsHandler(p *Plugin) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector{p}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+type collector struct{ p *Plugin }
+
+var (
+	descSwarms    = prometheus.NewDesc("opentracker_swarms", "Torrents tracked.", nil, nil)
+	descPeers     = prometheus.NewDesc("opentracker_peers", "Distinct peers.", nil, nil)
+	descSeeds     = prometheus.NewDesc("opentracker_seeds", "Seeding (peer, torrent) entries.", nil, nil)
+	descLeechers  = prometheus.NewDesc("opentracker_leechers", "Leeching (peer, torrent) entries.", nil, nil)
+	descCompleted = prometheus.NewDesc("opentracker_downloads_completed_total", "Downloads completed.", nil, nil)
+	descRequests  = prometheus.NewDesc("opentracker_requests_total", "Requests answered, by transport and kind.", []string{"transport", "kind"}, nil)
+	descProblems  = prometheus.NewDesc("opentracker_problems_total", "Requests dropped or refused, by where and reason.", []string{"where", "reason"}, nil)
+	descRouter    = prometheus.NewDesc("opentracker_router_up", "1 while the I2CP session is up and published.", nil, nil)
+	descStoreSize = prometheus.NewDesc("opentracker_store_bytes", "Size of the store on disk.", nil, nil)
+	descPending   = prometheus.NewDesc("opentracker_store_pending", "Changes waiting for the next flush.", nil, nil)
+)
+
+func (collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter, descStoreSize, descPending} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	st := consoleSource(c).Status()
+	g := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	}
+	k := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	g(descSwarms, st.Totals.Swarms)
+	g(descPeers, st.Totals.Peers)
+	g(descSeeds, st.Totals.Seeds)
+	g(descLeechers, st.Totals.Leechers)
+	g(descCompleted, st.Totals.Completed)
+	k(descRequests, st.Counters.UDPConnects, "udp", "connect")
+	k(descRequests, st.Counters.UDPAnnounces, "udp", "announce")
+	k(descRequests, st.Counters.UDPScrapes, "udp", "scrape")
+	k(descRequests, st.Counters.HTTPAnnounces, "http", "announce")
+	k(descRequests, st.Counters.HTTPScrapes, "http", "scrape")
+	for _, pr := range st.Problems {
+		k(descProblems, pr.Count, pr.Where, pr.Reason)
+	}
+	up := uint64(0)
+	if st.Router.Healthy {
+		up = 1
+	}
+	g(descRouter, up)
+	g(descStoreSize, uint64(max(st.Store.SizeBytes, 0)))
+	g(descPending, uint64(st.Store.Pending))
+}

@@ -1,0 +1,108 @@
+package plugin
+
+import (
+	"encoding/hex"
+	"sort"
+
+	"github.com/go-i2p/go-opentracker/console"
+	"github.com/go-i2p/go-opentracker/webui"
+)
+
+// consoleSource shows the plugin on the console.
+type consoleSource struct{ p *Plugin }
+
+func (c consoleSource) Status() console.Status {
+	p := c.p
+	p.mu.Lock()
+	tr, st, sess, udp, httpH := p.tracker, p.store, p.session, p.udp, p.http
+	keys, started := p.keys, p.started
+	p.mu.Unlock()
+	out := console.Status{Version: p.manifest.Version, Started: started}
+	if tr == nil {
+		out.Router.State = "stopped"
+		return out
+	}
+	ss := sess.State()
+	out.Router = console.RouterStatus{Address: p.opts.I2CPAddr, State: ss.Phase.String(), Detail: ss.Detail, Since: ss.Since,
+		Healthy: ss.Phase >= 3 && ss.Phase <= 4}
+	if out.Router.Address == "" {
+		out.Router.Address = "provided by the host"
+	}
+	udpURL, httpURL := p.URLs()
+	out.Identity = console.Identity{B32: keys.Destination.B32(), Base64: keys.Destination.Base64(), UDPAnnounce: udpURL, HTTPAnnounce: httpURL}
+	t := tr.Totals()
+	out.Totals = console.Totals{Swarms: t.Swarms, Peers: t.Peers, Seeds: t.Seeds, Leechers: t.Leechers, Completed: t.Completed}
+	us, hs := udp.Stats().Snapshot(), httpH.Stats().Snapshot()
+	out.Counters = console.Counters{UDPConnects: us.Connects, UDPAnnounces: us.Announces, UDPScrapes: us.Scrapes,
+		HTTPAnnounces: hs.Announces, HTTPScrapes: hs.Scrapes}
+	add := func(where string, m map[string]uint64) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if m[k] > 0 {
+				out.Problems = append(out.Problems, console.Problem{Where: where, Reason: k, Count: m[k]})
+			}
+		}
+	}
+	add("udp", us.Drops)
+	add("udp", us.Errors)
+	add("http", hs.Failures)
+	add("tracker", tr.Stats().Snapshot().Refused)
+	is := sess.Stats()
+	add("i2cp", map[string]uint64{"unclaimed": is.DroppedUnclaimed, "malformed": is.DroppedMalformed, "send_queue_full": is.DroppedQueueFull,
+		"not_ready": is.DroppedNotReady, "lookup_failures": is.LookupFailures, "delivery_failures": is.MessageFailures})
+	ss2 := st.Stats()
+	out.Store = console.StoreStatus{Path: st.Path(), SizeBytes: ss2.SizeBytes, LastFlush: ss2.LastFlush, Pending: ss2.Pending,
+		Dropped: ss2.Dropped, RestoreDuration: ss2.RestoreDuration, RestoredPeers: int(ss2.RestoredPeers)}
+	if ss2.FlushErrors > 0 {
+		out.Store.Err = "flush errors: changes are kept pending and retried"
+	}
+	return out
+}
+
+func (c consoleSource) Swarms(offset, limit int) ([]console.SwarmRow, int) {
+	tr := c.p.Tracker()
+	if tr == nil {
+		return nil, 0
+	}
+	rows, total := tr.Busiest(offset, limit)
+	out := make([]console.SwarmRow, len(rows))
+	for i, r := range rows {
+		out[i] = console.SwarmRow{InfoHash: hex.EncodeToString(r.InfoHash[:]), Seeds: r.Seeders, Leechers: r.Leechers, Completed: r.Complete}
+	}
+	return out, total
+}
+
+func (c consoleSource) Settings() []console.Setting {
+	cfg := c.p.Config()
+	out := make([]console.Setting, len(settings))
+	for i, s := range settings {
+		out[i] = console.Setting{Key: s.key, Label: s.label, Help: s.help, Value: s.get(&cfg), Kind: s.kind,
+			Min: s.min, Max: s.max, NeedsRestart: s.restart}
+	}
+	return out
+}
+
+func (c consoleSource) SetSetting(key, value string) (bool, error) {
+	return c.p.applySetting(key, value)
+}
+
+// publicInfo feeds the public help page.
+func (p *Plugin) publicInfo() webui.Info {
+	p.mu.Lock()
+	tr, cfg, keys := p.tracker, p.cfg, p.keys
+	p.mu.Unlock()
+	info := webui.Info{Name: p.manifest.Name, Version: p.manifest.Version}
+	if tr == nil {
+		return info
+	}
+	t := tr.Totals()
+	udpURL, httpURL := p.URLs()
+	info.B32, info.UDPAnnounce, info.HTTPAnnounce = keys.Destination.B32(), udpURL, httpURL
+	info.UDPEnabled, info.HTTPEnabled = cfg.UDP, cfg.HTTP
+	info.Swarms, info.Peers, info.Seeds, info.Leechers, info.Completed = t.Swarms, t.Peers, t.Seeds, t.Leechers, t.Completed
+	return info
+}
