@@ -1,30 +1,38 @@
 // Command go-opentracker runs the open BitTorrent tracker for I2P beside a
-// router that serves I2CP. On first start it creates the tracker's identity
-// in its data directory (eepPriv.dat, the standard I2P private key file) and
-// from then on keeps it.
+// router that serves I2CP (i2pd, Java I2P, go-i2p).
+//
+//	go-opentracker [flags]        run the tracker
+//	go-opentracker demo [flags]   run it against a built-in router simulator
+//	                              with simulated clients, to see the console
+//
+// On first start it creates its data directory and identity (eepPriv.dat,
+// the standard I2P private key file); it attaches to the router over I2CP,
+// serves the HTTP tracker and public pages on --http (the address a
+// router's HTTP server tunnel points at) and the operator's console on
+// --console.
 package main
 
 import (
-	"crypto/rand"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
 
-	"github.com/go-i2p/go-opentracker/i2p"
+	opentracker "github.com/go-i2p/go-opentracker"
+	"github.com/go-i2p/go-opentracker/i2cp"
+	"github.com/go-i2p/go-opentracker/plugin"
 )
-
-// keyFileName is the file zzzot and i2ptunnel keep a server's keys in, so
-// an operator moving from zzzot keeps the tracker's address by copying it.
-const keyFileName = "eepPriv.dat"
-
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
 
 // Exit codes.
 const (
@@ -33,34 +41,237 @@ const (
 	exitUsage = 2
 )
 
-func run(args []string, stdout, stderr io.Writer) int {
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	data, i2cp, http, console string
+	logLevel                  string
+	version                   bool
+	identityOnly              bool
+	demoClients               int
+}
+
+func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
 	fl := flag.NewFlagSet("go-opentracker", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	dataDir := fl.String("data", defaultDataDir(), "data directory (identity, swarms); env GO_OPENTRACKER_DATA")
+	fl.StringVar(&o.data, "data", envOr("GO_OPENTRACKER_DATA", defaultDataDir()), "data directory (identity, store, config); env GO_OPENTRACKER_DATA")
+	fl.StringVar(&o.i2cp, "i2cp", envOr("GO_OPENTRACKER_I2CP", i2cp.DefaultAddr), "router I2CP address, host:port or unix:/path; env GO_OPENTRACKER_I2CP")
+	fl.StringVar(&o.http, "http", "127.0.0.1:7662", "HTTP tracker and public pages (what the router's HTTP server tunnel exposes)")
+	fl.StringVar(&o.console, "console", "127.0.0.1:7663", "operator console (keep it on loopback; a password is required elsewhere)")
+	fl.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.BoolVar(&o.version, "version", false, "print the version and exit")
+	fl.BoolVar(&o.identityOnly, "identity", false, "create or load the identity, print the addresses and exit")
+	fl.IntVar(&o.demoClients, "clients", 200, "demo: number of simulated clients")
 	if err := fl.Parse(args); err != nil {
+		return "", o, err
+	}
+	if fl.NArg() > 0 {
+		return "", o, fmt.Errorf("unexpected argument %q", fl.Arg(0))
+	}
+	if cmd != "" && cmd != "demo" {
+		return "", o, fmt.Errorf("unknown command %q (want no command, or demo)", cmd)
+	}
+	return cmd, o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd, o, err := parse(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "go-opentracker:", err)
+		}
 		return exitUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	keys, created, err := loadOrCreateIdentity(*dataDir)
+	m, err := opentracker.LoadManifest()
+	if err != nil {
+		fmt.Fprintln(stderr, "go-opentracker:", err)
+		return exitError
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "%s %s\n", m.Name, m.Version)
+		return exitOK
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		fmt.Fprintln(stderr, "go-opentracker: --log-level:", err)
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if o.identityOnly {
+		return printIdentity(o.data, stdout, log)
+	}
+	if cmd == "demo" {
+		return runDemo(ctx, o, stdout, log)
+	}
+	return serve(ctx, o, stdout, log, nil)
+}
+
+func printIdentity(dir string, stdout io.Writer, log *slog.Logger) int {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		log.Error("data directory", "err", err)
+		return exitError
+	}
+	keys, created, err := plugin.LoadOrCreateIdentity(dir)
 	if err != nil {
 		log.Error("identity", "err", err)
 		return exitError
 	}
 	if created {
-		log.Info("created a new tracker identity", "file", filepath.Join(*dataDir, keyFileName))
+		log.Info("created a new tracker identity", "file", filepath.Join(dir, plugin.KeyFileName))
 	}
 	d := keys.Destination
-	fmt.Fprintf(stdout, "tracker address: %s\n", d.B32())
-	fmt.Fprintf(stdout, "announce URLs:   http://%s/a\n                 udp://%s:6969/\n", d.B32(), d.B32())
-	fmt.Fprintf(stdout, "destination:     %s\n", d.Base64())
+	fmt.Fprintf(stdout, "tracker address: %s\nannounce URLs:   http://%s/a\n                 udp://%s:6969/\ndestination:     %s\n", d.B32(), d.B32(), d.B32(), d.Base64())
 	return exitOK
 }
 
-// defaultDataDir is $GO_OPENTRACKER_DATA, else a per-user data directory.
-func defaultDataDir() string {
-	if d := os.Getenv("GO_OPENTRACKER_DATA"); d != "" {
-		return d
+// host is the standalone binary's plugin.Host: I2CP over TCP or a Unix
+// socket, handlers served on our own listeners.
+type host struct {
+	dataDir  string
+	i2cpAddr string
+	dial     func(ctx context.Context) (net.Conn, error)
+	tracker  atomic.Pointer[http.Handler]
+	console  atomic.Pointer[http.Handler]
+}
+
+func (h *host) DialI2CP(ctx context.Context) (net.Conn, error) {
+	if h.dial != nil {
+		return h.dial(ctx)
 	}
+	var d net.Dialer
+	if path, ok := strings.CutPrefix(h.i2cpAddr, "unix:"); ok {
+		return d.DialContext(ctx, "unix", path)
+	}
+	return d.DialContext(ctx, "tcp", h.i2cpAddr)
+}
+func (h *host) DataDir() string              { return h.dataDir }
+func (h *host) MountTracker(hd http.Handler) { h.tracker.Store(&hd) }
+func (h *host) MountConsole(hd http.Handler) { h.console.Store(&hd) }
+func serveFrom(p *atomic.Pointer[http.Handler]) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := p.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+	})
+}
+
+// serve runs the tracker until ctx ends. The demo passes its own host (a
+// simulator link), sample interval, and a hook that starts its traffic
+// once the tracker serves.
+func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, h *host) int {
+	return serveWith(ctx, o, stdout, log, h, 0, nil)
+}
+
+func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, h *host, sample time.Duration, started func(*plugin.Plugin, string, string)) int {
+	if h == nil {
+		h = &host{dataDir: o.data, i2cpAddr: o.i2cp}
+	}
+	p, err := plugin.New(h, plugin.Options{Logger: log, I2CPAddr: o.i2cp, ConsoleSampleEvery: sample})
+	if err != nil {
+		log.Error("plugin", "err", err)
+		return exitError
+	}
+	if err := p.Start(ctx); err != nil {
+		log.Error("cannot start the tracker", "err", err)
+		return exitError
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := p.Stop(sctx); err != nil {
+			log.Error("stop", "err", err)
+		}
+	}()
+	if !isLoopback(o.console) && p.Config().ConsolePassword == "" {
+		log.Error("the console listens beyond loopback without a password: set console_password in the config file", "console", o.console,
+			"config", filepath.Join(h.dataDir, plugin.ConfigFileName))
+		return exitUsage
+	}
+	httpLn, err := net.Listen("tcp", o.http)
+	if err != nil {
+		log.Error("HTTP tracker listener", "addr", o.http, "err", err)
+		return exitError
+	}
+	consoleLn, err := net.Listen("tcp", o.console)
+	if err != nil {
+		httpLn.Close()
+		log.Error("console listener", "addr", o.console, "err", err)
+		return exitError
+	}
+	trackerSrv := &http.Server{Handler: serveFrom(&h.tracker), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+	consoleSrv := &http.Server{Handler: serveFrom(&h.console), ReadHeaderTimeout: 10 * time.Second}
+	go trackerSrv.Serve(httpLn)
+	go consoleSrv.Serve(consoleLn)
+	defer trackerSrv.Close()
+	defer consoleSrv.Close()
+
+	udpURL, httpURL := p.URLs()
+	m, _ := opentracker.LoadManifest()
+	fmt.Fprintf(stdout, "go-opentracker %s\n", m.Version)
+	fmt.Fprintf(stdout, "tracker address: %s\n", p.Identity().Destination.B32())
+	fmt.Fprintf(stdout, "announce URLs:   %s\n                 %s\n", udpURL, httpURL)
+	fmt.Fprintf(stdout, "HTTP tracker:    http://%s/ (point the router's HTTP server tunnel here)\n", httpLn.Addr())
+	fmt.Fprintf(stdout, "console:         http://%s/\n", consoleLn.Addr())
+	if started != nil {
+		started(p, httpLn.Addr().String(), consoleLn.Addr().String())
+	} else {
+		go explainRouter(ctx, p, o.i2cp, log)
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	return exitOK
+}
+
+// explainRouter tells the operator what to do while no router answers.
+func explainRouter(ctx context.Context, p *plugin.Plugin, addr string, log *slog.Logger) {
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.Session().Ready():
+			log.Info("attached to the router; the tracker is reachable on I2P", "i2cp", addr)
+			return
+		case <-t.C:
+			st := p.Session().State()
+			log.Warn("no I2P router session yet: start a router with I2CP enabled (i2pd: [i2cp] enabled = true; Java I2P: I2CP is on by default), "+
+				"or point --i2cp at it; retrying in the background", "i2cp", addr, "state", st.Phase.String(), "detail", st.Detail)
+			t.Reset(time.Minute)
+		}
+	}
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// defaultDataDir is a per-user data directory.
+func defaultDataDir() string {
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
 		return filepath.Join(d, "go-opentracker")
 	}
@@ -68,28 +279,4 @@ func defaultDataDir() string {
 		return filepath.Join(home, ".local", "share", "go-opentracker")
 	}
 	return "go-opentracker-data"
-}
-
-// loadOrCreateIdentity reads DIR/eepPriv.dat, creating the directory and a
-// new identity when there is none. An existing file is never replaced.
-func loadOrCreateIdentity(dir string) (*i2p.PrivateKeys, bool, error) {
-	path := filepath.Join(dir, keyFileName)
-	keys, err := i2p.ReadPrivateKeyFile(path)
-	if err == nil {
-		return keys, false, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("create data directory: %w", err)
-	}
-	keys, err = i2p.NewIdentity(rand.Reader)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := i2p.WritePrivateKeyFile(path, keys); err != nil {
-		return nil, false, err
-	}
-	return keys, true, nil
 }
