@@ -431,6 +431,19 @@ func (r *Router) find(hl i2cp.HostLookup) (i2p.Destination, bool) {
 	return d, ok
 }
 
+// Sessions lists the Destinations of the published sessions.
+func (r *Router) Sessions() []i2p.Destination {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []i2p.Destination
+	for _, c := range r.sessions {
+		if c.published.Load() {
+			out = append(out, c.dest)
+		}
+	}
+	return out
+}
+
 // SessionID returns the session id the router gave the session of h.
 func (r *Router) SessionID(h i2p.Hash) (uint16, bool) {
 	r.mu.Lock()
