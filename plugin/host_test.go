@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/internal/simclient"
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
@@ -279,4 +280,8 @@ func TestConfigFile(t *testing.T) {
 	if _, err := LoadConfig(dir); err == nil {
 		t.Fatal("invalid interval accepted")
 	}
+}
+
+func envelope(protocol uint8, fromPort, toPort uint16, payload []byte) []byte {
+	return i2cp.AppendGzip(nil, i2cp.Header{Protocol: protocol, FromPort: fromPort, ToPort: toPort}, payload)
 }
