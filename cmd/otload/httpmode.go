@@ -22,7 +22,7 @@ import (
 func runHTTP(ctx context.Context, w workload, announceURL, spawn string, pid int, asI2P bool) (report, error) {
 	if spawn != "" {
 		addr := "127.0.0.1:6969"
-		cmd, err := spawnOpentracker(ctx, spawn, addr)
+		cmd, err := spawnOpentracker(ctx, spawn, addr, w.torrents)
 		if err != nil {
 			return report{}, err
 		}
@@ -39,8 +39,7 @@ func runHTTP(ctx context.Context, w workload, announceURL, spawn string, pid int
 	queries := make([]string, w.clients)
 	zipf := mrand.NewZipf(mrand.New(mrand.NewPCG(5, 6)), 1.1, 1, uint64(w.torrents-1))
 	for i := range queries {
-		var info [20]byte
-		binary.BigEndian.PutUint64(info[:], zipf.Uint64()*0x9e3779b97f4a7c15+1)
+		info := infoHash(zipf.Uint64())
 		var pid [20]byte
 		copy(pid[:], "-OL0001-")
 		binary.BigEndian.PutUint32(pid[12:], uint32(i))

@@ -86,7 +86,7 @@ func runI2CP(ctx context.Context, w workload, trackerBin string, stderr io.Write
 	}
 	infos := make([][20]byte, w.torrents)
 	for i := range infos {
-		binary.BigEndian.PutUint64(infos[i][:], uint64(i)*0x9e3779b97f4a7c15+1)
+		infos[i] = infoHash(uint64(i))
 	}
 
 	var lat latencies

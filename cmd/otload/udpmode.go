@@ -6,6 +6,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -15,14 +16,35 @@ import (
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
+// infoHash is the workload's k-th torrent, the same in every mode.
+func infoHash(k uint64) (h [20]byte) {
+	binary.BigEndian.PutUint64(h[:], k*0x9e3779b97f4a7c15+1)
+	return h
+}
+
 // spawnOpentracker starts opentracker on loopback (TCP and UDP on the
-// same port) and returns its process.
-func spawnOpentracker(ctx context.Context, bin, addr string) (*exec.Cmd, error) {
+// same port) and returns its process. Debian builds opentracker as a
+// closed tracker (a whitelist of info hashes), so the workload's torrents
+// are written to a whitelist file it is given.
+func spawnOpentracker(ctx context.Context, bin, addr string, torrents int) (*exec.Cmd, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "-i", host, "-p", port, "-P", port)
+	wl, err := os.CreateTemp("", "otload-whitelist-")
+	if err != nil {
+		return nil, err
+	}
+	for k := range uint64(torrents) {
+		h := infoHash(k)
+		fmt.Fprintf(wl, "%x\n", h[:])
+	}
+	wl.Close()
+	// opentracker drops to user nobody before it reads the list.
+	if err := os.Chmod(wl.Name(), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "-i", host, "-p", port, "-P", port, "-w", wl.Name())
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("spawn opentracker: %w", err)
 	}
@@ -46,7 +68,7 @@ func spawnOpentracker(ctx context.Context, bin, addr string) (*exec.Cmd, error) 
 // clients use distinct announce ports and peer ids).
 func runUDP(ctx context.Context, w workload, addr, spawn string, pid int) (report, error) {
 	if spawn != "" {
-		cmd, err := spawnOpentracker(ctx, spawn, addr)
+		cmd, err := spawnOpentracker(ctx, spawn, addr, w.torrents)
 		if err != nil {
 			return report{}, err
 		}
@@ -141,7 +163,7 @@ func runUDP(ctx context.Context, w workload, addr, spawn string, pid int) (repor
 				}
 				var a udptracker.Announce
 				a.ConnectionID, a.TransactionID = s.cid, tx
-				binary.BigEndian.PutUint64(a.InfoHash[:], zipf.Uint64()*0x9e3779b97f4a7c15+1)
+				a.InfoHash = infoHash(zipf.Uint64())
 				binary.BigEndian.PutUint32(a.PeerID[:], uint32(client))
 				a.Left, a.NumWant, a.Port = uint64(client%3), 50, uint16(1024+client)
 				payload = udptracker.AppendAnnounceRequest(payload[:0], &a)
