@@ -45,6 +45,14 @@ type Handler struct {
 	strict     atomic.Bool
 	fullScrape atomic.Bool
 	bufs       sync.Pool // *[]byte
+	scratch    sync.Pool // *announceScratch
+}
+
+// announceScratch keeps the request and the peer sample off the heap:
+// the swarm model takes pointers into them.
+type announceScratch struct {
+	req   tracker.AnnounceRequest
+	peers [MaxPeers]i2p.Hash
 }
 
 // New returns a Handler over the swarm model.
@@ -56,6 +64,7 @@ func New(cfg Config, swarms Swarms) *Handler {
 	h.strict.Store(cfg.Strict)
 	h.fullScrape.Store(cfg.FullScrape)
 	h.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	h.scratch.New = func() any { return new(announceScratch) }
 	return h
 }
 
@@ -236,9 +245,11 @@ func (h *Handler) announce(dst []byte, r *http.Request) []byte {
 	case !q.hasLeft:
 		left = 1 // left is required; without it, count the peer as a leecher
 	}
-	p := tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: tracker.Event(q.event), Left: left, NumWant: want, ReadOnly: mismatch}
-	var peers [MaxPeers]i2p.Hash
-	res, err := h.swarms.Announce(&p, peers[:])
+	sc := h.scratch.Get().(*announceScratch)
+	defer h.scratch.Put(sc)
+	sc.req = tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: tracker.Event(q.event), Left: left, NumWant: want, ReadOnly: mismatch}
+	peers := &sc.peers
+	res, err := h.swarms.Announce(&sc.req, peers[:])
 	if err != nil {
 		h.stats.count(FailRefused)
 		return appendFailure(dst, failTooManyPeers+": "+err.Error())

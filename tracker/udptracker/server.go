@@ -80,7 +80,8 @@ type Server struct {
 	session Session
 	stats   Stats
 
-	bufs sync.Pool // *[replyBufLen]byte
+	bufs    sync.Pool // *[replyBufLen]byte
+	scratch sync.Pool // *announceScratch
 
 	mu          sync.Mutex
 	pending     map[i2p.Hash]*pendingReplies
@@ -90,6 +91,15 @@ type Server struct {
 }
 
 const replyBufLen = 20 + MaxPeers*i2p.HashLen
+
+// announceScratch holds what one announce needs beyond the stack: the
+// swarm model takes pointers into it, so it would escape to the heap
+// (some 2 KB a request) if it lived in locals.
+type announceScratch struct {
+	ann   Announce
+	req   tracker.AnnounceRequest
+	peers [MaxPeers]i2p.Hash
+}
 
 type pendingReplies struct {
 	replies []pendingReply
@@ -114,6 +124,7 @@ func NewServer(cfg Config, self i2p.Hash, secret []byte, swarms Swarms, session 
 		ctx:     context.Background(),
 	}
 	s.bufs.New = func() any { return new([replyBufLen]byte) }
+	s.scratch.New = func() any { return new(announceScratch) }
 	return s, nil
 }
 
@@ -229,8 +240,10 @@ func (s *Server) handleDatagram3(fromPort uint16, payload []byte) {
 }
 
 func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte, tx uint32) []byte {
-	var a Announce
-	if err := ParseAnnounce(payload, &a); err != nil {
+	sc := s.scratch.Get().(*announceScratch)
+	defer s.scratch.Put(sc)
+	a := &sc.ann
+	if err := ParseAnnounce(payload, a); err != nil {
 		s.stats.errorReply(ErrorMalformed)
 		return AppendErrorResponse(buf[:0], tx, msgMalformed)
 	}
@@ -240,9 +253,8 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	}
 	// A negative num_want passes through: the swarm model applies its
 	// (live) default.
-	p := tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: tracker.Event(a.Event), Left: left, NumWant: int(a.NumWant)}
-	var peers [MaxPeers]i2p.Hash
-	res, err := s.swarms.Announce(&p, peers[:])
+	sc.req = tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: tracker.Event(a.Event), Left: left, NumWant: int(a.NumWant)}
+	res, err := s.swarms.Announce(&sc.req, sc.peers[:])
 	if err != nil {
 		s.stats.errorReply(ErrorRefused)
 		return AppendErrorResponse(buf[:0], tx, msgRefused+err.Error())
@@ -250,7 +262,7 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	s.stats.announces.Add(1)
 	out := AppendAnnounceResponseHeader(buf[:0], tx, res.Interval, res.Leechers, res.Seeders)
 	for i := range min(res.NumPeers, MaxPeers) {
-		out = append(out, peers[i][:]...)
+		out = append(out, sc.peers[i][:]...)
 	}
 	return out
 }
