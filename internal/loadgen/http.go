@@ -1,0 +1,325 @@
+package loadgen
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+)
+
+// HTTPAnnounce holds the parameters of one HTTP announce.
+type HTTPAnnounce struct {
+	Path     string // "/announce"
+	InfoHash [20]byte
+	PeerID   [20]byte
+	Port     uint16
+	Left     uint64
+	Event    uint32 // BEP 15 numbering: EventStarted, EventCompleted, EventStopped, EventNone
+	NumWant  int32  // negative: not sent
+	Compact  bool
+	// IP is sent as the ip parameter when set: on I2P, the client's
+	// Base64 Destination.
+	IP string
+}
+
+var eventNames = [...]string{EventCompleted: "completed", EventStarted: "started", EventStopped: "stopped"}
+
+// AppendHTTPAnnounce appends a whole HTTP/1.1 GET request for a: the
+// request line with the query, Host, and Connection: keep-alive or close.
+func AppendHTTPAnnounce(dst []byte, host string, a *HTTPAnnounce, keepAlive bool) []byte {
+	dst = append(dst, "GET "...)
+	dst = append(dst, a.Path...)
+	dst = append(dst, "?info_hash="...)
+	dst = appendEscaped(dst, a.InfoHash[:])
+	dst = append(dst, "&peer_id="...)
+	dst = appendEscaped(dst, a.PeerID[:])
+	dst = append(dst, "&port="...)
+	dst = strconv.AppendUint(dst, uint64(a.Port), 10)
+	dst = append(dst, "&uploaded=0&downloaded=0&left="...)
+	dst = strconv.AppendUint(dst, a.Left, 10)
+	if a.Event != EventNone && int(a.Event) < len(eventNames) {
+		dst = append(dst, "&event="...)
+		dst = append(dst, eventNames[a.Event]...)
+	}
+	if a.NumWant >= 0 {
+		dst = append(dst, "&numwant="...)
+		dst = strconv.AppendInt(dst, int64(a.NumWant), 10)
+	}
+	if a.Compact {
+		dst = append(dst, "&compact=1"...)
+	}
+	if a.IP != "" {
+		dst = append(dst, "&ip="...)
+		dst = appendEscaped(dst, []byte(a.IP))
+	}
+	dst = append(dst, " HTTP/1.1\r\nHost: "...)
+	dst = append(dst, host...)
+	if keepAlive {
+		dst = append(dst, "\r\nConnection: keep-alive\r\n\r\n"...)
+	} else {
+		dst = append(dst, "\r\nConnection: close\r\n\r\n"...)
+	}
+	return dst
+}
+
+// appendEscaped percent-encodes everything but RFC 3986 unreserved bytes.
+func appendEscaped(dst, b []byte) []byte {
+	const hex = "0123456789ABCDEF"
+	for _, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			dst = append(dst, c)
+		default:
+			dst = append(dst, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return dst
+}
+
+// Bounds of an HTTP reply the tool reads.
+const (
+	MaxHTTPHead = 16 << 10
+	MaxHTTPBody = 1 << 20
+)
+
+// ErrHTTP wraps every HTTP reply parse error.
+var ErrHTTP = errors.New("bad HTTP reply")
+
+// HTTPHead is the part of a response head the tool needs.
+type HTTPHead struct {
+	Status        int
+	ContentLength int  // -1 when absent: the body runs to the end of the connection
+	Close         bool // the server will close the connection
+	Len           int  // bytes of the head, blank line included
+}
+
+// ParseHTTPHead parses a response head at the start of b. It returns
+// io.ErrUnexpectedEOF while the head is incomplete.
+func ParseHTTPHead(b []byte) (HTTPHead, error) {
+	end := bytes.Index(b, []byte("\r\n\r\n"))
+	if end < 0 {
+		if len(b) >= MaxHTTPHead {
+			return HTTPHead{}, fmt.Errorf("%w: head longer than %d bytes", ErrHTTP, MaxHTTPHead)
+		}
+		return HTTPHead{}, io.ErrUnexpectedEOF
+	}
+	if end+4 > MaxHTTPHead {
+		return HTTPHead{}, fmt.Errorf("%w: head longer than %d bytes", ErrHTTP, MaxHTTPHead)
+	}
+	h := HTTPHead{ContentLength: -1, Len: end + 4}
+	lines := b[:end]
+	line, rest, _ := bytes.Cut(lines, []byte("\r\n"))
+	proto, status, ok := bytes.Cut(line, []byte(" "))
+	if !ok || !bytes.HasPrefix(proto, []byte("HTTP/1.")) || len(status) < 3 {
+		return HTTPHead{}, fmt.Errorf("%w: status line %q", ErrHTTP, truncate(line))
+	}
+	code, err := strconv.Atoi(string(status[:3]))
+	if err != nil || code < 100 || code > 999 {
+		return HTTPHead{}, fmt.Errorf("%w: status line %q", ErrHTTP, truncate(line))
+	}
+	h.Status = code
+	h.Close = bytes.Equal(proto, []byte("HTTP/1.0"))
+	for len(rest) > 0 {
+		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return HTTPHead{}, fmt.Errorf("%w: header line %q", ErrHTTP, truncate(line))
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			n, err := strconv.Atoi(string(value))
+			if err != nil || n < 0 || n > MaxHTTPBody {
+				return HTTPHead{}, fmt.Errorf("%w: Content-Length %q", ErrHTTP, truncate(value))
+			}
+			h.ContentLength = n
+		case bytes.EqualFold(name, []byte("Connection")):
+			if bytes.EqualFold(value, []byte("close")) {
+				h.Close = true
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			if !bytes.EqualFold(value, []byte("identity")) {
+				return HTTPHead{}, fmt.Errorf("%w: Transfer-Encoding %q not supported", ErrHTTP, truncate(value))
+			}
+		}
+	}
+	return h, nil
+}
+
+func truncate(b []byte) []byte { return b[:min(len(b), 64)] }
+
+// ReadHTTPResponse reads one response from r into buf (reused; grown as
+// needed) and returns its head and body, which alias the returned buffer.
+// A body without Content-Length runs to EOF.
+func ReadHTTPResponse(r io.Reader, buf []byte) (HTTPHead, []byte, []byte, error) {
+	buf = buf[:0]
+	if cap(buf) < 4096 {
+		buf = make([]byte, 0, 4096)
+	}
+	var h HTTPHead
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if h.Len == 0 {
+			var perr error
+			h, perr = ParseHTTPHead(buf)
+			switch {
+			case perr == nil:
+			case errors.Is(perr, io.ErrUnexpectedEOF):
+				if err != nil {
+					return h, nil, buf, fmt.Errorf("%w: connection ended in the head: %v", ErrHTTP, err)
+				}
+				continue
+			default:
+				return h, nil, buf, perr
+			}
+		}
+		body := buf[h.Len:]
+		if h.ContentLength >= 0 && len(body) >= h.ContentLength {
+			return h, body[:h.ContentLength], buf, nil
+		}
+		if len(body) > MaxHTTPBody {
+			return h, nil, buf, fmt.Errorf("%w: body longer than %d bytes", ErrHTTP, MaxHTTPBody)
+		}
+		if err == io.EOF && h.ContentLength < 0 {
+			h.Close = true
+			return h, body, buf, nil
+		}
+		if err != nil {
+			return h, nil, buf, fmt.Errorf("%w: body cut short: %v", ErrHTTP, err)
+		}
+	}
+}
+
+// ParseAnnounceBody reads a bencoded announce reply: a failure reason
+// makes it Refused; otherwise Peers counts the compact peer string's
+// peerLen-byte entries, or the entries of a peer list.
+func ParseAnnounceBody(b []byte, peerLen int) (Outcome, error) {
+	if len(b) == 0 || b[0] != 'd' {
+		return Outcome{}, fmt.Errorf("%w: announce reply is not a dictionary", ErrHTTP)
+	}
+	b = b[1:]
+	var out Outcome
+	for {
+		if len(b) == 0 {
+			return Outcome{}, fmt.Errorf("%w: dictionary not closed", ErrHTTP)
+		}
+		if b[0] == 'e' {
+			return out, nil
+		}
+		key, rest, err := benString(b)
+		if err != nil {
+			return Outcome{}, err
+		}
+		b = rest
+		switch string(key) {
+		case "failure reason":
+			out.Refused = true
+		case "peers":
+			if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
+				s, _, err := benString(b)
+				if err != nil {
+					return Outcome{}, err
+				}
+				if peerLen > 0 {
+					if len(s)%peerLen != 0 {
+						return Outcome{}, fmt.Errorf("%w: %d bytes of peers is not a multiple of %d", ErrHTTP, len(s), peerLen)
+					}
+					out.Peers = len(s) / peerLen
+				}
+			} else if len(b) > 0 && b[0] == 'l' {
+				n, err := benCountList(b)
+				if err != nil {
+					return Outcome{}, err
+				}
+				out.Peers = n
+			}
+		}
+		if b, err = benSkip(b, 0); err != nil {
+			return Outcome{}, err
+		}
+	}
+}
+
+const benMaxDepth = 16
+
+// benString reads a byte string "len:bytes".
+func benString(b []byte) (s, rest []byte, err error) {
+	colon := bytes.IndexByte(b[:min(len(b), 12)], ':')
+	if colon < 1 {
+		return nil, nil, fmt.Errorf("%w: bad bencoded string", ErrHTTP)
+	}
+	n, err := strconv.Atoi(string(b[:colon]))
+	if err != nil || n < 0 || n > len(b)-colon-1 {
+		return nil, nil, fmt.Errorf("%w: bad bencoded string length %q", ErrHTTP, b[:colon])
+	}
+	return b[colon+1 : colon+1+n], b[colon+1+n:], nil
+}
+
+// benSkip skips one value.
+func benSkip(b []byte, depth int) ([]byte, error) {
+	if depth > benMaxDepth {
+		return nil, fmt.Errorf("%w: bencoding nested too deep", ErrHTTP)
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: value missing", ErrHTTP)
+	}
+	switch c := b[0]; {
+	case c == 'i':
+		end := bytes.IndexByte(b, 'e')
+		if end < 2 {
+			return nil, fmt.Errorf("%w: bad integer", ErrHTTP)
+		}
+		if _, err := strconv.ParseInt(string(b[1:end]), 10, 64); err != nil {
+			return nil, fmt.Errorf("%w: bad integer", ErrHTTP)
+		}
+		return b[end+1:], nil
+	case c == 'l' || c == 'd':
+		b = b[1:]
+		for {
+			if len(b) == 0 {
+				return nil, fmt.Errorf("%w: list or dictionary not closed", ErrHTTP)
+			}
+			if b[0] == 'e' {
+				return b[1:], nil
+			}
+			var err error
+			if c == 'd' {
+				if _, b, err = benString(b); err != nil {
+					return nil, err
+				}
+			}
+			if b, err = benSkip(b, depth+1); err != nil {
+				return nil, err
+			}
+		}
+	case c >= '0' && c <= '9':
+		_, rest, err := benString(b)
+		return rest, err
+	}
+	return nil, fmt.Errorf("%w: unexpected byte %q", ErrHTTP, b[0])
+}
+
+// benCountList counts the values of a list.
+func benCountList(b []byte) (int, error) {
+	b = b[1:]
+	n := 0
+	for {
+		if len(b) == 0 {
+			return 0, fmt.Errorf("%w: list not closed", ErrHTTP)
+		}
+		if b[0] == 'e' {
+			return n, nil
+		}
+		var err error
+		if b, err = benSkip(b, 1); err != nil {
+			return 0, err
+		}
+		n++
+	}
+}
