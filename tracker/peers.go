@@ -36,7 +36,28 @@ type refChunk [chunkSize]atomic.Uint32
 
 type peerShard struct {
 	mu  sync.Mutex
-	idx map[i2p.Hash]uint32
+	idx oaIndex // hash → peer index; keys are read back from the chunks
+}
+
+// keyOf hashes a peer hash for the index: bytes 8..16 of a SHA-256 are as
+// random as any (byte 0 already chose the shard).
+func keyOf(h *i2p.Hash) uint64 {
+	return uint64(h[8]) | uint64(h[9])<<8 | uint64(h[10])<<16 | uint64(h[11])<<24 |
+		uint64(h[12])<<32 | uint64(h[13])<<40 | uint64(h[14])<<48 | uint64(h[15])<<56
+}
+
+func (t *peerTable) hashOf(i uint32) uint64 {
+	h := t.hash(i)
+	return keyOf(&h)
+}
+
+// findLocked looks h up in its shard (locked by the caller).
+func (t *peerTable) findLocked(s *peerShard, h *i2p.Hash) (slot int, idx uint32, found bool) {
+	slot, found = s.idx.lookup(keyOf(h), func(i uint32) bool { return t.hash(i) == *h })
+	if !found {
+		return slot, noPeer, false
+	}
+	return slot, s.idx.value(slot), true
 }
 
 func (t *peerTable) shard(h *i2p.Hash) *peerShard {
@@ -47,11 +68,8 @@ func (t *peerTable) shard(h *i2p.Hash) *peerShard {
 func (t *peerTable) find(h *i2p.Hash) uint32 {
 	s := t.shard(h)
 	s.mu.Lock()
-	i, ok := s.idx[*h]
+	_, i, _ := t.findLocked(s, h)
 	s.mu.Unlock()
-	if !ok {
-		return noPeer
-	}
 	return i
 }
 
@@ -61,10 +79,7 @@ func (t *peerTable) acquire(h *i2p.Hash) (uint32, bool) {
 	s := t.shard(h)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.idx == nil {
-		s.idx = make(map[i2p.Hash]uint32)
-	}
-	if i, ok := s.idx[*h]; ok {
+	if _, i, found := t.findLocked(s, h); found {
 		t.refSlot(i).Add(1)
 		return i, true
 	}
@@ -74,7 +89,7 @@ func (t *peerTable) acquire(h *i2p.Hash) (uint32, bool) {
 	}
 	t.chunks[i>>chunkBits].Load()[i&(chunkSize-1)] = *h
 	t.refSlot(i).Store(1)
-	s.idx[*h] = i
+	s.idx.insert(keyOf(h), i, t.hashOf)
 	t.count.Add(1)
 	return i, true
 }
@@ -89,7 +104,9 @@ func (t *peerTable) release(i uint32) {
 	if t.refSlot(i).Add(^uint32(0)) != 0 {
 		return
 	}
-	delete(s.idx, h)
+	if slot, _, found := t.findLocked(s, &h); found {
+		s.idx.deleteAt(slot, t.hashOf)
+	}
 	t.count.Add(-1)
 	t.freeMu.Lock()
 	t.free = append(t.free, i)

@@ -27,20 +27,34 @@ type swarm struct {
 	entries   []entry
 	leechers  int
 	completed uint64
-	// pos maps peer index → position, for swarms larger than
-	// linearScanMax; smaller swarms are scanned.
-	pos map[uint32]int32
+	// pos maps peer index → position for swarms larger than
+	// linearScanMax (indexed is then true); smaller swarms are scanned.
+	pos     oaIndex
+	indexed bool
+}
+
+func mixPeer(peer uint32) uint64 {
+	x := uint64(peer) * 0x9e3779b97f4a7c15
+	return x ^ x>>29
 }
 
 const linearScanMax = 24
 
 func (s *swarm) seeders() int { return len(s.entries) - s.leechers }
 
+// posKey rehashes a stored position by the peer that sits there.
+func (s *swarm) posKey(pos uint32) uint64 { return mixPeer(s.entries[pos].peer) }
+
+// slotOf finds the index slot of peer.
+func (s *swarm) slotOf(peer uint32) (int, bool) {
+	return s.pos.lookup(mixPeer(peer), func(pos uint32) bool { return s.entries[pos].peer == peer })
+}
+
 // find returns the position of peer, or -1.
 func (s *swarm) find(peer uint32) int {
-	if s.pos != nil {
-		if p, ok := s.pos[peer]; ok {
-			return int(p)
+	if s.indexed {
+		if slot, ok := s.slotOf(peer); ok {
+			return int(s.pos.value(slot))
 		}
 		return -1
 	}
@@ -52,32 +66,37 @@ func (s *swarm) find(peer uint32) int {
 	return -1
 }
 
-func (s *swarm) setPos(i int) {
-	if s.pos != nil {
-		s.pos[s.entries[i].peer] = int32(i)
-	}
-}
-
 func (s *swarm) swap(i, j int) {
 	if i == j {
 		return
 	}
+	if s.indexed {
+		si, _ := s.slotOf(s.entries[i].peer)
+		sj, _ := s.slotOf(s.entries[j].peer)
+		s.pos.set(si, uint32(j))
+		s.pos.set(sj, uint32(i))
+	}
 	s.entries[i], s.entries[j] = s.entries[j], s.entries[i]
-	s.setPos(i)
-	s.setPos(j)
+}
+
+func (s *swarm) buildIndex() {
+	s.pos = oaIndex{}
+	for j, e := range s.entries {
+		s.pos.insert(mixPeer(e.peer), uint32(j), s.posKey)
+	}
+	s.indexed = true
 }
 
 // add appends a new peer in its partition and returns its position.
 func (s *swarm) add(e entry) int {
 	s.entries = append(s.entries, e)
 	i := len(s.entries) - 1
-	if s.pos == nil && len(s.entries) > linearScanMax {
-		s.pos = make(map[uint32]int32, len(s.entries)*2)
-		for j, x := range s.entries {
-			s.pos[x.peer] = int32(j)
-		}
+	switch {
+	case s.indexed:
+		s.pos.insert(mixPeer(e.peer), uint32(i), s.posKey)
+	case len(s.entries) > linearScanMax:
+		s.buildIndex()
 	}
-	s.setPos(i)
 	if !e.seed() {
 		// Move it to the end of the leecher partition.
 		s.swap(i, s.leechers)
@@ -98,12 +117,13 @@ func (s *swarm) remove(i int) {
 	}
 	last := len(s.entries) - 1
 	s.swap(i, last)
-	if s.pos != nil {
-		delete(s.pos, s.entries[last].peer)
+	if s.indexed {
+		slot, _ := s.slotOf(s.entries[last].peer)
+		s.pos.deleteAt(slot, s.posKey)
 	}
 	s.entries = s.entries[:last]
-	if s.pos != nil && len(s.entries) <= linearScanMax/2 {
-		s.pos = nil
+	if s.indexed && len(s.entries) <= linearScanMax/2 {
+		s.pos, s.indexed = oaIndex{}, false
 	}
 	if cap(s.entries) > 64 && len(s.entries) < cap(s.entries)/4 {
 		s.entries = append(make([]entry, 0, len(s.entries)*2), s.entries...)
