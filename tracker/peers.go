@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 
@@ -12,6 +13,7 @@ import (
 // live in fixed-size chunks that never move, so a reply can read a
 // peer's hash without taking the table's locks.
 type peerTable struct {
+	seed   maphash.Seed
 	shards [peerShards]peerShard
 	chunks [maxChunks]atomic.Pointer[hashChunk]
 	grow   sync.Mutex // serializes chunk allocation
@@ -39,36 +41,34 @@ type peerShard struct {
 	idx oaIndex // hash → peer index; keys are read back from the chunks
 }
 
-// keyOf hashes a peer hash for the index: bytes 8..16 of a SHA-256 are as
-// random as any (byte 0 already chose the shard).
-func keyOf(h *i2p.Hash) uint64 {
-	return uint64(h[8]) | uint64(h[9])<<8 | uint64(h[10])<<16 | uint64(h[11])<<24 |
-		uint64(h[12])<<32 | uint64(h[13])<<40 | uint64(h[14])<<48 | uint64(h[15])<<56
-}
+// keyOf hashes a peer hash for the index with a per-process seed: peer
+// hashes are SHA-256 outputs, but restored or synthetic ones need not be
+// uniform, and a seeded hash keeps probing short whatever they are.
+func (t *peerTable) keyOf(h *i2p.Hash) uint64 { return maphash.Bytes(t.seed, h[:]) }
 
 func (t *peerTable) hashOf(i uint32) uint64 {
 	h := t.hash(i)
-	return keyOf(&h)
+	return t.keyOf(&h)
 }
 
-// findLocked looks h up in its shard (locked by the caller).
-func (t *peerTable) findLocked(s *peerShard, h *i2p.Hash) (slot int, idx uint32, found bool) {
-	slot, found = s.idx.lookup(keyOf(h), func(i uint32) bool { return t.hash(i) == *h })
+// findLocked looks h (whose key is key) up in its shard, locked by the caller.
+func (t *peerTable) findLocked(s *peerShard, key uint64, h *i2p.Hash) (slot int, idx uint32, found bool) {
+	slot, found = s.idx.lookup(key, func(i uint32) bool { return t.hash(i) == *h })
 	if !found {
 		return slot, noPeer, false
 	}
 	return slot, s.idx.value(slot), true
 }
 
-func (t *peerTable) shard(h *i2p.Hash) *peerShard {
-	return &t.shards[h[0]%peerShards]
-}
+// shard picks a shard by the top bits of the seeded key.
+func (t *peerTable) shard(key uint64) *peerShard { return &t.shards[key>>58%peerShards] }
 
 // find returns the index of h, or noPeer.
 func (t *peerTable) find(h *i2p.Hash) uint32 {
-	s := t.shard(h)
+	key := t.keyOf(h)
+	s := t.shard(key)
 	s.mu.Lock()
-	_, i, _ := t.findLocked(s, h)
+	_, i, _ := t.findLocked(s, key, h)
 	s.mu.Unlock()
 	return i
 }
@@ -76,10 +76,11 @@ func (t *peerTable) find(h *i2p.Hash) uint32 {
 // acquire returns the index of h, interning it if new, and takes one
 // reference (one swarm membership). ok is false when the table is full.
 func (t *peerTable) acquire(h *i2p.Hash) (uint32, bool) {
-	s := t.shard(h)
+	key := t.keyOf(h)
+	s := t.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, i, found := t.findLocked(s, h); found {
+	if _, i, found := t.findLocked(s, key, h); found {
 		t.refSlot(i).Add(1)
 		return i, true
 	}
@@ -89,7 +90,7 @@ func (t *peerTable) acquire(h *i2p.Hash) (uint32, bool) {
 	}
 	t.chunks[i>>chunkBits].Load()[i&(chunkSize-1)] = *h
 	t.refSlot(i).Store(1)
-	s.idx.insert(keyOf(h), i, t.hashOf)
+	s.idx.insert(key, i, t.hashOf)
 	t.count.Add(1)
 	return i, true
 }
@@ -98,13 +99,14 @@ func (t *peerTable) acquire(h *i2p.Hash) (uint32, bool) {
 // index when no swarm holds it any more.
 func (t *peerTable) release(i uint32) {
 	h := t.hash(i)
-	s := t.shard(&h)
+	key := t.keyOf(&h)
+	s := t.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t.refSlot(i).Add(^uint32(0)) != 0 {
 		return
 	}
-	if slot, _, found := t.findLocked(s, &h); found {
+	if slot, _, found := t.findLocked(s, key, &h); found {
 		s.idx.deleteAt(slot, t.hashOf)
 	}
 	t.count.Add(-1)

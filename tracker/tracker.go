@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -123,6 +124,7 @@ func New(cfg Config, p Persister) *Tracker {
 		t.shards[i].swarms = make(map[InfoHash]*swarm)
 		t.shards[i].rng = rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64()))
 	}
+	t.peers.seed = maphash.MakeSeed()
 	t.dests = newDestinationCache(cfg.DestinationCache)
 	t.SetInterval(cfg.Interval, cfg.PeerExpiry)
 	t.SetDefaultWant(cfg.DefaultWant)
