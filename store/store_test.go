@@ -283,7 +283,11 @@ func TestCrash(t *testing.T) {
 			}
 			close(lines)
 		}()
-		killAt := time.After(time.Duration(300+rand.IntN(700)) * time.Millisecond)
+		// The kill comes at a random moment once the child is writing
+		// (after its first durable report), so a slow start under load
+		// cannot end a cycle before anything was written.
+		var killAt <-chan time.Time
+		giveUp := time.After(60 * time.Second)
 	read:
 		for {
 			select {
@@ -293,12 +297,18 @@ func TestCrash(t *testing.T) {
 				}
 				if v, ok := strings.CutPrefix(l, "durable "); ok {
 					durable, _ = strconv.ParseUint(v, 10, 64)
+					if killAt == nil {
+						killAt = time.After(time.Duration(100+rand.IntN(700)) * time.Millisecond)
+					}
 				} else if strings.HasPrefix(l, "error") {
 					t.Fatal(l)
 				}
 			case <-killAt:
 				cmd.Process.Signal(syscall.SIGKILL)
 				killAt = nil
+			case <-giveUp:
+				cmd.Process.Signal(syscall.SIGKILL)
+				giveUp = nil
 			}
 		}
 		cmd.Wait()
