@@ -139,7 +139,8 @@ func TestLeaseSet2Vector(t *testing.T) {
 	if hex.EncodeToString(got) != vec.LeaseSet2 {
 		t.Fatalf("LeaseSet2 differs:\n got %x\nwant %s", got, vec.LeaseSet2)
 	}
-	msg, err := AppendCreateLeaseSet2(nil, 1, ls, []PrivateKey{{Type: i2p.CryptoX25519, Key: keys.EncryptionKey}})
+	xPriv := testvectors.Hex(v.Destinations["tracker"].Inputs.X25519Private)
+	msg, err := AppendCreateLeaseSet2(nil, 1, ls, []PrivateKey{{Type: i2p.CryptoX25519, Key: xPriv}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,10 +275,104 @@ func TestFrameLimits(t *testing.T) {
 	}
 }
 
-func testvectorsDest(t testing.TB, v *testvectors.Vectors) i2p.Destination {
-	d, _, err := i2p.ParseDestination(testvectors.Hex(v.Destinations["sender"].Destination))
+func TestOlderRequestAndDestroy(t *testing.T) {
+	now := time.UnixMilli(1_800_000_000_000)
+	var g i2p.Hash
+	g[0] = 9
+	leases := []Lease{{Gateway: g, TunnelID: 1, End: now}, {TunnelID: 2, End: now}}
+	_, body, err := ReadFrame(bufio.NewReader(bytes.NewReader(AppendRequestLeaseSet(nil, 7, leases))), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	id, got, err := ParseRequestLeaseSet(body)
+	if err != nil || id != 7 || len(got) != 2 || got[0] != leases[0] || got[1] != leases[1] {
+		t.Fatalf("RequestLeaseSet: %+v %v", got, err)
+	}
+	if _, _, err := ParseRequestLeaseSet(body[:len(body)-1]); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("truncated RequestLeaseSet: %v", err)
+	}
+	_, body, _ = ReadFrame(bufio.NewReader(bytes.NewReader(AppendDestroySession(nil, 513))), nil)
+	if id, err := ParseDestroySession(body); err != nil || id != 513 {
+		t.Fatalf("DestroySession %d %v", id, err)
+	}
+}
+
+// TestSessionConfigSortedOptions: the signature covers the options sorted
+// by key, as the Java router re-serializes them to verify; a config
+// signed over another order does not verify, and a stale one is caught
+// by the caller through Date.
+func TestSessionConfigSortedOptions(t *testing.T) {
+	keys, _ := i2p.NewIdentity(rand.Reader)
+	date := time.UnixMilli(1_800_000_000_000)
+	// Hand-made unsorted Mapping: "b=1;" then "a=2;".
+	unsorted := []byte{0, 12, 1, 'b', '=', 1, '1', ';', 1, 'a', '=', 1, '2', ';'}
+	body := append(keys.Destination.Bytes(), unsorted...)
+	body = appendDate(body, date)
+	sig, _ := keys.SigningKey.Sign(body)
+	cfg, err := ParseCreateSession(append(body, sig...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Verify(); err == nil {
+		t.Fatal("config signed over unsorted options verifies")
+	}
+	good, _ := AppendCreateSession(nil, keys, i2p.Mapping{{Key: "b", Value: "1"}, {Key: "a", Value: "2"}}, date)
+	if cfg, err := ParseCreateSession(good[5:]); err != nil || cfg.Verify() != nil {
+		t.Fatalf("sorted config: %v / %v", err, cfg.Verify())
+	}
+}
+
+// TestOfflineLeaseSet2: a LeaseSet2 with an offline block, signed by the
+// transient key, round-trips and verifies; a wrong signer, a tampered
+// delegation and an expired one are refused.
+func TestOfflineLeaseSet2(t *testing.T) {
+	long, _ := i2p.NewIdentity(rand.Reader)
+	transient, _ := i2p.GenerateSigningKey(i2p.SigEd25519, rand.Reader)
+	pub := time.Unix(1_800_000_000, 0)
+	o, err := i2p.NewOfflineSignature(long.SigningKey, transient, pub.Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk, _ := long.LeaseSetKeys()
+	mk := func(signer i2p.SigningKey, off i2p.OfflineSignature) []byte {
+		ls := &LeaseSet2{Destination: long.Destination, Published: pub, Expires: pub.Add(10 * time.Minute), Offline: &off,
+			Keys: []EncryptionKey{{Type: i2p.CryptoX25519, Key: lk.X25519Public}}, Leases: []Lease{{TunnelID: 3, End: pub.Add(10 * time.Minute)}}}
+		if err := ls.Sign(signer); err != nil {
+			t.Fatal(err)
+		}
+		b, err := ls.AppendTo(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b := mk(transient, o)
+	ls, rest, err := ParseLeaseSet2(append(b, 0xee))
+	if err != nil || len(rest) != 1 || ls.Offline == nil || ls.Flags&1 == 0 || ls.Leases[0].TunnelID != 3 {
+		t.Fatalf("offline LeaseSet2: %v", err)
+	}
+	if _, _, err := ParseLeaseSet2(mk(long.SigningKey, o)); err == nil {
+		t.Fatal("signed by the long-term key instead of the transient one: accepted")
+	}
+	bad := o
+	bad.Expires++
+	if _, _, err := ParseLeaseSet2(mk(transient, bad)); err == nil {
+		t.Fatal("tampered offline block accepted")
+	}
+	old, _ := i2p.NewOfflineSignature(long.SigningKey, transient, pub.Add(-time.Second))
+	if _, _, err := ParseLeaseSet2(mk(transient, old)); err == nil {
+		t.Fatal("delegation expired before publication accepted")
+	}
+	// And through CreateLeaseSet2 as the router receives it.
+	ls.Signature = nil
+	if err := ls.Sign(transient); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := AppendCreateLeaseSet2(nil, 4, ls, []PrivateKey{{Type: i2p.CryptoX25519, Key: lk.X25519Private}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, back, _, err := ParseCreateLeaseSet2(msg[5:]); err != nil || back.Offline == nil {
+		t.Fatalf("CreateLeaseSet2 with offline LeaseSet2: %v", err)
+	}
 }

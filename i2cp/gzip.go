@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"sync"
 )
 
 // An I2CP payload is a gzip stream whose header is repurposed: bytes 4-5
@@ -108,24 +109,46 @@ func ParseGzip(b []byte, scratch *[]byte) (Header, []byte, error) {
 		}
 	}
 	if data == nil {
-		out := (*scratch)[:0]
-		fr := flate.NewReader(bytes.NewReader(body[:len(body)-8]))
-		buf := bytes.NewBuffer(out)
-		n, err := io.Copy(buf, io.LimitReader(fr, MaxPayload+1))
-		fr.Close()
-		if err != nil {
-			return h, nil, fmt.Errorf("%w: inflate: %w", ErrNotGzip, err)
+		var err error
+		if data, err = inflate(body[:len(body)-8], scratch); err != nil {
+			return h, nil, err
 		}
-		if n > MaxPayload {
-			return h, nil, fmt.Errorf("%w: more than %d bytes", ErrPayloadTooLarge, MaxPayload)
-		}
-		data = buf.Bytes()
-		*scratch = data
 	}
 	if uint32(len(data)) != wantLen || crc32.ChecksumIEEE(data) != wantCRC {
 		return h, nil, ErrBadChecksum
 	}
 	return h, data, nil
+}
+
+// inflaters keeps flate decompressors (about 40 KB each) for reuse: the
+// compressed path is rare (Java compresses payloads over 66 bytes that
+// shrink), so a handful suffice.
+var inflaters sync.Pool
+
+// inflate decompresses deflate data that must end exactly where the
+// trailer begins, into scratch (grown as needed, at most MaxPayload).
+func inflate(deflated []byte, scratch *[]byte) ([]byte, error) {
+	src := bytes.NewReader(deflated) // an io.ByteReader: flate reads no further than it needs
+	fr, _ := inflaters.Get().(io.ReadCloser)
+	if fr == nil {
+		fr = flate.NewReader(src)
+	} else if err := fr.(flate.Resetter).Reset(src, nil); err != nil {
+		return nil, fmt.Errorf("%w: inflate: %w", ErrNotGzip, err)
+	}
+	defer inflaters.Put(fr)
+	buf := bytes.NewBuffer((*scratch)[:0])
+	n, err := io.Copy(buf, io.LimitReader(fr, MaxPayload+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: inflate: %w", ErrNotGzip, err)
+	}
+	if n > MaxPayload {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrPayloadTooLarge, MaxPayload)
+	}
+	if src.Len() != 0 {
+		return nil, fmt.Errorf("%w: %d stray bytes before the trailer", ErrNotGzip, src.Len())
+	}
+	*scratch = buf.Bytes()
+	return *scratch, nil
 }
 
 // skipOptionalFields steps over RFC 1952 optional header fields, for

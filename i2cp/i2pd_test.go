@@ -20,7 +20,8 @@ import (
 )
 
 // The integration test runs a real i2pd (Debian's 2.45.1) offline, as its
-// own only floodfill, started from ../shared/i2pd/i2pd-offline.conf with
+// own only floodfill, started from testdata/i2pd-offline.conf (a copy of
+// shared/i2pd/i2pd-offline.conf; TestI2pdConfigCopy keeps them equal) with
 // free ports. What we learned running it (see that file's header too):
 //   - only zero-hop tunnels become ready offline;
 //   - 2.45.1 cannot look up LeaseSet2s locally, so the sessions publish the
@@ -29,9 +30,12 @@ import (
 //     and the first message between two fresh sessions waits on a lookup
 //     the router answers itself, so the first sends are retried;
 //   - SIGTERM can hang while sessions are open: stop with SIGKILL after a
-//     grace period.
+//     grace period;
+//   - it answers GetDate at any time with SetDate, so a short keepalive
+//     (1 s here) keeps the link up and proves the liveness check does not
+//     misfire on a real router.
 
-const i2pdConfig = "../../shared/i2pd/i2pd-offline.conf"
+const i2pdConfig = "testdata/i2pd-offline.conf"
 
 type i2pd struct {
 	t       *testing.T
@@ -66,10 +70,7 @@ func startI2pd(t *testing.T) *i2pd {
 	}
 	tmpl, err := os.ReadFile(i2pdConfig)
 	if err != nil {
-		if os.Getenv("GO_OPENTRACKER_REQUIRE_I2PD") != "" {
-			t.Fatalf("no i2pd config beside the repository: %v", err)
-		}
-		t.Skip("shared/i2pd config not beside the repository")
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	p := &i2pd{t: t, dir: dir, i2cp: fmt.Sprintf("127.0.0.1:%d", freePort(t)), logPath: filepath.Join(dir, "i2pd.log")}
@@ -145,7 +146,7 @@ func TestI2pdInterop(t *testing.T) {
 	}
 	router := startI2pd(t)
 	cfg := func() i2cp.Config {
-		return i2cp.Config{Addr: router.i2cp, LegacyLeaseSet: true, Options: offlineOptions()}
+		return i2cp.Config{Addr: router.i2cp, LegacyLeaseSet: true, Options: offlineOptions(), KeepAlive: time.Second}
 	}
 	alice, bob := newKeys(t), newKeys(t)
 	a := startSession(t, alice, cfg())
@@ -201,6 +202,12 @@ func TestI2pdInterop(t *testing.T) {
 		t.Fatalf("lookup through i2pd: %v", err)
 	}
 
+	// Quiet for several keepalive periods: the link stays up.
+	time.Sleep(4 * time.Second)
+	if st := b.Stats(); st.RouterSilent != 0 || st.Reconnects != 0 {
+		t.Fatalf("link dropped while quiet: %+v", st)
+	}
+
 	// The router goes away and comes back: same identities, same handlers.
 	router.stop()
 	deadline := time.Now().Add(10 * time.Second)
@@ -235,4 +242,20 @@ func tail(b []byte) string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
+}
+
+// TestI2pdConfigCopy keeps testdata's router config equal to the shared
+// one when the shared directory is beside the repository.
+func TestI2pdConfigCopy(t *testing.T) {
+	shared, err := os.ReadFile("../../shared/i2pd/i2pd-offline.conf")
+	if err != nil {
+		t.Skip("shared/ not beside the repository")
+	}
+	ours, err := os.ReadFile(i2pdConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ours, shared) {
+		t.Fatal("testdata/i2pd-offline.conf differs from shared/i2pd/i2pd-offline.conf: copy it again")
+	}
 }

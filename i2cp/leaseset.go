@@ -20,16 +20,19 @@ type EncryptionKey struct {
 	Key  []byte
 }
 
-// LeaseSet2 is a standard (type 3) LeaseSet2 without offline signature.
+// LeaseSet2 is a standard (type 3) LeaseSet2.
 type LeaseSet2 struct {
 	Destination i2p.Destination
 	Published   time.Time // second resolution
 	Expires     time.Time // second resolution, within 65535 s of Published
-	Flags       uint16
-	Options     i2p.Mapping
-	Keys        []EncryptionKey
-	Leases      []Lease // End at second resolution
-	Signature   []byte
+	Flags       uint16    // bit 0 (offline keys) follows Offline
+	// Offline, when set, delegates the signature to its transient key:
+	// Sign with that key.
+	Offline   *i2p.OfflineSignature
+	Options   i2p.Mapping
+	Keys      []EncryptionKey
+	Leases    []Lease // End at second resolution
+	Signature []byte
 }
 
 // signedBody serializes everything before the signature.
@@ -42,7 +45,14 @@ func (ls *LeaseSet2) signedBody(dst []byte) ([]byte, error) {
 	}
 	dst = binary.BigEndian.AppendUint32(dst, uint32(pub))
 	dst = binary.BigEndian.AppendUint16(dst, uint16(off))
-	dst = binary.BigEndian.AppendUint16(dst, ls.Flags)
+	flags := ls.Flags &^ flagOffline
+	if ls.Offline != nil {
+		flags |= flagOffline
+	}
+	dst = binary.BigEndian.AppendUint16(dst, flags)
+	if ls.Offline != nil {
+		dst = ls.Offline.AppendTo(dst)
+	}
 	var err error
 	if dst, err = ls.Options.AppendTo(dst); err != nil {
 		return nil, err
@@ -62,7 +72,11 @@ func (ls *LeaseSet2) signedBody(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// Sign fills in the signature: the Destination's key over 0x03 || body.
+// flagOffline marks a LeaseSet2 whose header carries an offline signature.
+const flagOffline = 1
+
+// Sign fills in the signature over 0x03 || body: k is the Destination's
+// key, or the transient key when Offline is set.
 func (ls *LeaseSet2) Sign(k i2p.SigningKey) error {
 	body, err := ls.signedBody([]byte{storeLeaseSet2})
 	if err != nil {
@@ -94,8 +108,15 @@ func ParseLeaseSet2(b []byte) (*LeaseSet2, []byte, error) {
 	ls.Published = time.Unix(int64(pub), 0)
 	ls.Expires = time.Unix(int64(pub)+int64(off), 0)
 	ls.Flags = r.u16("flags")
-	if r.err == nil && ls.Flags&1 != 0 {
-		return nil, b, fmt.Errorf("%w: LeaseSet2 with an offline signature is not supported", ErrMalformed)
+	if r.err == nil && ls.Flags&flagOffline != 0 {
+		o, rest, err := i2p.ParseOfflineSignature(r.b, ls.Destination.SigType())
+		if err != nil {
+			return nil, b, fmt.Errorf("%w: LeaseSet2 offline signature: %w", ErrMalformed, err)
+		}
+		if err := o.Verify(ls.Destination, ls.Published); err != nil {
+			return nil, b, fmt.Errorf("i2cp: LeaseSet2: %w", err)
+		}
+		ls.Offline, r.b = &o, rest
 	}
 	ls.Options = r.mapping("options")
 	for n := int(r.u8("key count")); n > 0 && r.err == nil; n-- {
@@ -113,12 +134,22 @@ func ParseLeaseSet2(b []byte) (*LeaseSet2, []byte, error) {
 		return nil, b, r.err
 	}
 	signedLen := len(b) - len(r.b)
-	ls.Signature = r.take(ls.Destination.SigType().SignatureLen(), "signature")
+	sigType := ls.Destination.SigType()
+	if ls.Offline != nil {
+		sigType = ls.Offline.TransientType
+	}
+	ls.Signature = r.take(sigType.SignatureLen(), "signature")
 	if r.err != nil {
 		return nil, b, r.err
 	}
 	signed := append([]byte{storeLeaseSet2}, b[:signedLen]...)
-	if err := ls.Destination.Verify(signed, ls.Signature); err != nil {
+	var err error
+	if ls.Offline != nil {
+		err = i2p.Verify(sigType, ls.Offline.TransientKey, signed, ls.Signature)
+	} else {
+		err = ls.Destination.Verify(signed, ls.Signature)
+	}
+	if err != nil {
 		return nil, b, fmt.Errorf("i2cp: LeaseSet2 signature: %w", err)
 	}
 	return ls, r.b, nil

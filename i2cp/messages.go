@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
@@ -175,11 +177,27 @@ type SessionConfig struct {
 	Options     i2p.Mapping
 	Date        time.Time
 	Signature   []byte
-	signed      []byte // the bytes the signature covers, when parsed
 }
 
-// AppendCreateSession signs and appends a CreateSession frame.
+// SessionConfig options that carry an offline signature (Java 0.9.38+):
+// expiration in seconds, "sigtype:base64" transient public key, Base64
+// signature by the Destination's long-term key.
+const (
+	OptOfflineExpiration = "i2cp.leaseSetOfflineExpiration"
+	OptTransientKey      = "i2cp.leaseSetTransientPublicKey"
+	OptOfflineSignature  = "i2cp.leaseSetOfflineSignature"
+)
+
+// AppendCreateSession signs and appends a CreateSession frame. With an
+// offline-signed identity the options gain the offline signature and the
+// transient key signs.
 func AppendCreateSession(dst []byte, keys *i2p.PrivateKeys, opts i2p.Mapping, date time.Time) ([]byte, error) {
+	if o := keys.Offline; o != nil {
+		opts = append(append(i2p.Mapping(nil), opts...),
+			i2p.Pair{Key: OptOfflineExpiration, Value: strconv.FormatUint(uint64(o.Expires), 10)},
+			i2p.Pair{Key: OptTransientKey, Value: strconv.Itoa(int(o.TransientType)) + ":" + i2p.EncodeBase64(o.TransientKey)},
+			i2p.Pair{Key: OptOfflineSignature, Value: i2p.EncodeBase64(o.Signature)})
+	}
 	dst, at := beginFrame(dst, TypeCreateSession)
 	start := len(dst)
 	dst = append(dst, keys.Destination.Bytes()...)
@@ -188,7 +206,7 @@ func AppendCreateSession(dst []byte, keys *i2p.PrivateKeys, opts i2p.Mapping, da
 		return nil, fmt.Errorf("i2cp: session options: %w", err)
 	}
 	dst = appendDate(dst, date)
-	sig, err := keys.SigningKey.Sign(dst[start:])
+	sig, err := keys.Signer().Sign(dst[start:])
 	if err != nil {
 		return nil, fmt.Errorf("i2cp: sign session config: %w", err)
 	}
@@ -206,14 +224,70 @@ func ParseCreateSession(b []byte) (SessionConfig, error) {
 	if r.err != nil {
 		return c, r.err
 	}
-	c.signed = b[:len(b)-len(r.b)]
 	c.Signature = r.take(c.Destination.SigType().SignatureLen(), "signature")
 	return c, r.err
 }
 
-// Verify checks the SessionConfig's signature.
+// Verify checks the SessionConfig's signature the way the Java router
+// does: over the Destination, the options serialized sorted by key, and
+// the date — so a client that signed its options in another order fails —
+// by the Destination's key, or, when the options carry an offline
+// signature valid at Date, by the transient key.
 func (c SessionConfig) Verify() error {
-	return c.Destination.Verify(c.signed, c.Signature)
+	signed := c.Destination.Bytes()
+	signed, err := c.Options.AppendTo(signed)
+	if err != nil {
+		return fmt.Errorf("%w: session options: %w", ErrMalformed, err)
+	}
+	signed = appendDate(signed, c.Date)
+	o, err := c.Offline()
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return c.Destination.Verify(signed, c.Signature)
+	}
+	if err := o.Verify(c.Destination, c.Date); err != nil {
+		return err
+	}
+	return i2p.Verify(o.TransientType, o.TransientKey, signed, c.Signature)
+}
+
+// Offline returns the offline signature the options carry, nil without one.
+func (c SessionConfig) Offline() (*i2p.OfflineSignature, error) {
+	key, ok := c.Options.Get(OptTransientKey)
+	if !ok {
+		return nil, nil
+	}
+	bad := func(what string, err error) error {
+		return fmt.Errorf("%w: SessionConfig offline signature: %s: %v", ErrMalformed, what, err)
+	}
+	o := &i2p.OfflineSignature{TransientType: i2p.SigDSASHA1}
+	if t, k, found := strings.Cut(key, ":"); found {
+		n, err := strconv.ParseUint(t, 10, 16)
+		if err != nil {
+			return nil, bad("transient key type", err)
+		}
+		o.TransientType, key = i2p.SigType(n), k
+	}
+	var err error
+	if o.TransientKey, err = i2p.DecodeBase64(key); err != nil {
+		return nil, bad("transient key", err)
+	}
+	if len(o.TransientKey) != o.TransientType.PublicKeyLen() {
+		return nil, bad("transient key", fmt.Errorf("%d bytes for %s", len(o.TransientKey), o.TransientType))
+	}
+	exp, _ := c.Options.Get(OptOfflineExpiration)
+	n, err := strconv.ParseUint(exp, 10, 32)
+	if err != nil {
+		return nil, bad("expiration", err)
+	}
+	o.Expires = uint32(n)
+	sig, _ := c.Options.Get(OptOfflineSignature)
+	if o.Signature, err = i2p.DecodeBase64(sig); err != nil {
+		return nil, bad("signature", err)
+	}
+	return o, nil
 }
 
 // --- SessionStatus, DestroySession, Disconnect ---
@@ -236,6 +310,13 @@ func ParseSessionStatus(b []byte) (sessionID uint16, status uint8, err error) {
 func AppendDestroySession(dst []byte, sessionID uint16) []byte {
 	dst, at := beginFrame(dst, TypeDestroySession)
 	return endFrame(binary.BigEndian.AppendUint16(dst, sessionID), at)
+}
+
+// ParseDestroySession parses a DestroySession body.
+func ParseDestroySession(b []byte) (uint16, error) {
+	r := newReader(b, "DestroySession")
+	id := r.u16("session id")
+	return id, r.err
 }
 
 // AppendDisconnect appends a Disconnect frame.
@@ -293,6 +374,24 @@ func ParseRequestVariableLeaseSet(b []byte) (uint16, []Lease, error) {
 		leases = append(leases, l)
 	}
 	return id, leases, r.err
+}
+
+// AppendRequestLeaseSet appends the older RequestLeaseSet frame: the
+// leases' gateways and tunnel ids, then one end date for all (that of the
+// first lease).
+func AppendRequestLeaseSet(dst []byte, sessionID uint16, leases []Lease) []byte {
+	dst, at := beginFrame(dst, TypeRequestLeaseSet)
+	dst = binary.BigEndian.AppendUint16(dst, sessionID)
+	dst = append(dst, byte(len(leases)))
+	var end time.Time
+	for i, l := range leases {
+		dst = append(dst, l.Gateway[:]...)
+		dst = binary.BigEndian.AppendUint32(dst, l.TunnelID)
+		if i == 0 {
+			end = l.End
+		}
+	}
+	return endFrame(appendDate(dst, end), at)
 }
 
 // ParseRequestLeaseSet parses the older RequestLeaseSet body: leases

@@ -20,6 +20,10 @@ import (
 // DefaultAddr is where routers serve I2CP.
 const DefaultAddr = "127.0.0.1:7654"
 
+// MaxRouterFrame is the largest message body routers take from a client
+// (i2pd: 65535); a larger one makes i2pd drop the whole connection.
+const MaxRouterFrame = 65535
+
 // Errors a Session reports.
 var (
 	ErrNotReady     = errors.New("i2cp: session not up")
@@ -81,12 +85,17 @@ type Config struct {
 	// keeps our LeaseSet out of replies.
 	NoLeaseSetBundle   bool
 	Username, Password string
-	SendQueue          int           // frames; default 8192
-	KeepAlive          time.Duration // default 15 s
-	MinBackoff         time.Duration // default 1 s
-	MaxBackoff         time.Duration // default 60 s
-	OnState            func(State)
-	Logger             *slog.Logger
+	SendQueue          int // frames; default 8192
+	// KeepAlive is the link check period (default 15 s): a GetDate goes
+	// out when nothing was sent or received in a period, and a router
+	// that answers nothing for two periods is taken as gone.
+	KeepAlive  time.Duration
+	MinBackoff time.Duration // default 1 s
+	MaxBackoff time.Duration // default 60 s
+	// OnState is called on every state change, from the session's own
+	// goroutines: it must return quickly.
+	OnState func(State)
+	Logger  *slog.Logger
 }
 
 // DefaultOptions are what a tracker wants of its session.
@@ -110,8 +119,10 @@ type Stats struct {
 	DroppedUnclaimed, DroppedMalformed uint64
 	DroppedQueueFull, DroppedNotReady  uint64
 	Lookups, LookupFailures            uint64
+	DroppedStale, DroppedTooLarge      uint64 // queued for an earlier session; over the router's frame limit
 	MessageFailures                    uint64
 	Reconnects                         uint64
+	RouterSilent                       uint64 // links dropped because the router stopped answering
 }
 
 // Session is one I2CP session for one identity, kept up across router
@@ -140,6 +151,7 @@ type Session struct {
 
 	received, sent, unclaimed, malformed, queueFull, notReady atomic.Uint64
 	lookupsN, lookupFails, msgFails, reconnects               atomic.Uint64
+	stale, tooLarge, silent                                   atomic.Uint64
 }
 
 type lookupResult struct {
@@ -166,6 +178,14 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o := keys.Offline; o != nil {
+		if cfg.LegacyLeaseSet {
+			return nil, errors.New("i2cp: the older LeaseSet cannot carry an offline signature: use LeaseSet2 (LegacyLeaseSet off) or a key file without offline keys")
+		}
+		if err := o.Verify(keys.Destination, time.Now()); err != nil {
+			return nil, fmt.Errorf("i2cp: identity: %w", err)
+		}
 	}
 	lsKeys, err := keys.LeaseSetKeys()
 	if err != nil {
@@ -266,7 +286,9 @@ func (s *Session) Stats() Stats {
 		DroppedUnclaimed: s.unclaimed.Load(), DroppedMalformed: s.malformed.Load(),
 		DroppedQueueFull: s.queueFull.Load(), DroppedNotReady: s.notReady.Load(),
 		Lookups: s.lookupsN.Load(), LookupFailures: s.lookupFails.Load(),
+		DroppedStale: s.stale.Load(), DroppedTooLarge: s.tooLarge.Load(),
 		MessageFailures: s.msgFails.Load(), Reconnects: s.reconnects.Load(),
+		RouterSilent: s.silent.Load(),
 	}
 }
 
@@ -286,6 +308,10 @@ func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint
 	extra := 0
 	if s.cfg.NoLeaseSetBundle {
 		typ, extra = TypeSendMessageExpires, 8
+	}
+	if body := 2 + to.Len() + 4 + glen + 4 + extra; body > MaxRouterFrame {
+		s.tooLarge.Add(1)
+		return fmt.Errorf("%w: a %d-byte payload makes a %d-byte SendMessage (routers take %d)", ErrPayloadTooLarge, len(payload), body, MaxRouterFrame)
 	}
 	b = AppendFrameHeader(b, typ, 2+to.Len()+4+glen+4+extra)
 	b = binary.BigEndian.AppendUint16(b, uint16(id))
@@ -329,8 +355,12 @@ func (s *Session) lookup(ctx context.Context, hl HostLookup) (i2p.Destination, e
 	hl.RequestID = s.nextReq.Add(1)
 	hl.Timeout = 10 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
-		hl.Timeout = max(time.Until(dl), time.Millisecond)
+		hl.Timeout = min(max(time.Until(dl), time.Millisecond), 5*time.Minute)
 	}
+	// The router answers within Timeout; a lookup lost with its link (or
+	// queued for a session that ended) must not wait forever.
+	ctx, cancel := context.WithTimeout(ctx, hl.Timeout+5*time.Second)
+	defer cancel()
 	ch := make(chan lookupResult, 1)
 	s.lookupMu.Lock()
 	s.lookups[hl.RequestID] = ch
@@ -437,45 +467,56 @@ func (s *Session) down(err error) {
 }
 
 // connectOnce runs one connection to its end and reports whether the
-// session got published on it.
+// session got published on it. It returns only after its reader and
+// writer have stopped, so nothing of this connection outlives it.
 func (s *Session) connectOnce(ctx context.Context) (published bool, err error) {
 	conn, err := s.dial(ctx)
 	if err != nil {
 		return false, fmt.Errorf("connect to router at %s: %w", s.addrText(), err)
 	}
-	connCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() { <-connCtx.Done(); conn.Close() }()
-
+	defer conn.Close()
+	unwatch := context.AfterFunc(ctx, func() { conn.Close() }) // until the writer takes over
 	br := bufio.NewReaderSize(conn, 64<<10)
 	bw := bufio.NewWriterSize(conn, 64<<10)
 	if err := s.handshake(br, bw, conn); err != nil {
+		unwatch()
 		return false, err
 	}
 	s.setState(PhaseConnected, s.addrText())
 	cs, err := AppendCreateSession(nil, s.keys, s.opts, time.Now())
-	if err != nil {
-		return false, err
+	if err == nil {
+		_, err = bw.Write(cs)
 	}
-	if _, err := bw.Write(cs); err != nil {
-		return false, err
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
+	if !unwatch() || err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
 		return false, err
 	}
 
+	// When ctx ends the writer says goodbye; a write stuck on a router
+	// that reads nothing is cut off after a second.
+	defer context.AfterFunc(ctx, func() { _ = conn.SetWriteDeadline(time.Now().Add(time.Second)) })()
+
+	var rx atomic.Uint64 // frames read: the writer's liveness check
+	stop := make(chan struct{})
+	writerDone := make(chan struct{})
 	writeErr := make(chan error, 1)
-	go func() { writeErr <- s.writeLoop(connCtx, bw) }()
+	go func() { writeErr <- s.writeLoop(ctx, stop, conn, bw, &rx); close(writerDone) }()
 	readErr := make(chan error, 1)
 	var pub atomic.Bool
-	go func() { readErr <- s.readLoop(br, &pub) }()
+	go func() { readErr <- s.readLoop(br, &pub, &rx, writerDone) }()
 	select {
 	case err = <-readErr:
+		close(stop)
+		<-writeErr
 	case err = <-writeErr:
-	case <-ctx.Done():
-		err = ctx.Err()
+		conn.Close()
+		<-readErr
 	}
-	cancel()
 	return pub.Load(), err
 }
 
@@ -516,30 +557,63 @@ func (s *Session) handshake(br *bufio.Reader, bw *bufio.Writer, conn net.Conn) e
 }
 
 // writeLoop writes control frames first, then data frames, flushing when
-// nothing more is queued; it sends a GetDate when the link is idle.
-func (s *Session) writeLoop(ctx context.Context, bw *bufio.Writer) error {
-	idle := time.NewTicker(s.cfg.KeepAlive)
-	defer idle.Stop()
+// nothing more is queued. Frames queued for an earlier session are
+// dropped. Every KeepAlive it checks the link: with nothing read since the
+// last check it sends a GetDate, and if the one before went unanswered the
+// router is gone; with nothing written it sends a GetDate as keepalive.
+// When ctx ends it tells the router goodbye (DestroySession).
+func (s *Session) writeLoop(ctx context.Context, stop <-chan struct{}, conn net.Conn, bw *bufio.Writer, rx *atomic.Uint64) error {
+	tick := time.NewTicker(s.cfg.KeepAlive)
+	defer tick.Stop()
+	var lastRx uint64
+	pinged, wrote := false, false
 	for {
 		select {
+		case <-stop:
+			return nil
 		case <-ctx.Done():
+			if id := s.sessionID.Load(); id >= 0 {
+				_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+				_, _ = bw.Write(AppendDestroySession(nil, uint16(id)))
+				_ = bw.Flush()
+			}
 			return ctx.Err()
 		case f := <-s.ctrl:
-			if _, err := bw.Write(f); err != nil {
-				return err
+			if s.current(f) {
+				if _, err := bw.Write(f); err != nil {
+					return err
+				}
+				wrote = true
 			}
 		case bp := <-s.data:
-			_, err := bw.Write(*bp)
+			ok := s.current(*bp)
+			var err error
+			if ok {
+				_, err = bw.Write(*bp)
+			}
 			s.bufPool.Put(bp)
 			if err != nil {
 				return err
 			}
-			s.sent.Add(1)
-		case <-idle.C:
-			gd, _ := AppendGetDate(nil, GetDate{Version: ProtocolVersion})
-			if _, err := bw.Write(gd); err != nil {
-				return err
+			if ok {
+				s.sent.Add(1)
+				wrote = true
 			}
+		case <-tick.C:
+			n := rx.Load()
+			heard := n != lastRx
+			lastRx = n
+			if !heard && pinged {
+				s.silent.Add(1)
+				return fmt.Errorf("%w: router silent for %s", ErrDisconnected, 2*s.cfg.KeepAlive)
+			}
+			if !heard || !wrote {
+				gd, _ := AppendGetDate(nil, GetDate{Version: ProtocolVersion})
+				if _, err := bw.Write(gd); err != nil {
+					return err
+				}
+			}
+			pinged, wrote = !heard, false
 		}
 		if len(s.ctrl) == 0 && len(s.data) == 0 {
 			if err := bw.Flush(); err != nil {
@@ -549,7 +623,19 @@ func (s *Session) writeLoop(ctx context.Context, bw *bufio.Writer) error {
 	}
 }
 
-func (s *Session) readLoop(br *bufio.Reader, published *atomic.Bool) error {
+// current reports whether a queued frame (every one carries its session
+// id first in the body) belongs to the session now up; a frame encoded
+// for an earlier session is counted and dropped.
+func (s *Session) current(f []byte) bool {
+	id := s.sessionID.Load()
+	if id >= 0 && len(f) >= 7 && binary.BigEndian.Uint16(f[5:]) == uint16(id) {
+		return true
+	}
+	s.stale.Add(1)
+	return false
+}
+
+func (s *Session) readLoop(br *bufio.Reader, published *atomic.Bool, rx *atomic.Uint64, writerDone <-chan struct{}) error {
 	buf := make([]byte, 0, 64<<10)
 	var scratch []byte
 	var m Message
@@ -558,6 +644,7 @@ func (s *Session) readLoop(br *bufio.Reader, published *atomic.Bool) error {
 		if err != nil {
 			return err
 		}
+		rx.Add(1)
 		switch typ {
 		case TypeMessagePayload:
 			_, _, env, err := ParseMessagePayload(body)
@@ -605,7 +692,11 @@ func (s *Session) readLoop(br *bufio.Reader, published *atomic.Bool) error {
 			if err != nil {
 				return err
 			}
-			s.ctrl <- frame
+			select {
+			case s.ctrl <- frame:
+			case <-writerDone:
+				return ErrDisconnected
+			}
 			if !published.Swap(true) {
 				s.setState(PhasePublished, fmt.Sprintf("%d leases", len(leases)))
 				s.readyMu.Lock()
@@ -679,11 +770,15 @@ func (s *Session) leaseSetFrame(sessionID uint16, leases []Lease) ([]byte, error
 		Destination: s.keys.Destination,
 		Published:   now,
 		Expires:     expires,
+		Offline:     s.keys.Offline,
 		Keys:        []EncryptionKey{{Type: i2p.CryptoX25519, Key: s.lsKeys.X25519Public}},
 		Leases:      leases,
 	}
 	if ls.Expires.Sub(ls.Published) > 0xffff*time.Second {
 		ls.Expires = ls.Published.Add(0xffff * time.Second)
+	}
+	if o := ls.Offline; o != nil && ls.Expires.Unix() > int64(o.Expires) {
+		ls.Expires = time.Unix(int64(o.Expires), 0)
 	}
 	if ls.Expires.Before(ls.Published) {
 		ls.Expires = ls.Published

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +34,10 @@ type Options struct {
 	LeaseSetDelay time.Duration
 	// QueueLen bounds each connection's outgoing frames; default 65536.
 	QueueLen int
-	Logger   *slog.Logger
+	// LegacyLeaseSetRequest asks for LeaseSets with the older
+	// RequestLeaseSet (21) instead of RequestVariableLeaseSet (37).
+	LegacyLeaseSetRequest bool
+	Logger                *slog.Logger
 }
 
 // SendFunc receives what a session sends to a Destination that is not a
@@ -50,16 +54,19 @@ type Router struct {
 	conns    map[*conn]struct{}
 	sessions map[i2p.Hash]*conn
 	known    map[i2p.Hash]i2p.Destination
+	names    map[string]i2p.Destination
 	nextID   uint16
 	onSend   atomic.Pointer[SendFunc]
 	refuse   atomic.Bool
+	mute     atomic.Bool
 	delay    atomic.Int64
 	wg       sync.WaitGroup
 
-	delivered, dropped, lookups atomic.Uint64
+	delivered, dropped, lookups, destroyed atomic.Uint64
 }
 
-// NewRouter listens on addr ("127.0.0.1:0" for any free port).
+// NewRouter listens on addr: "host:port" ("127.0.0.1:0" for any free
+// port) or "unix:/path" for a Unix socket.
 func NewRouter(addr string, opts Options) (*Router, error) {
 	if opts.LeaseSetDelay <= 0 {
 		opts.LeaseSetDelay = 20 * time.Millisecond
@@ -70,7 +77,7 @@ func NewRouter(addr string, opts Options) (*Router, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Router{opts: opts, conns: map[*conn]struct{}{}, sessions: map[i2p.Hash]*conn{}, known: map[i2p.Hash]i2p.Destination{}}
+	r := &Router{opts: opts, conns: map[*conn]struct{}{}, sessions: map[i2p.Hash]*conn{}, known: map[i2p.Hash]i2p.Destination{}, names: map[string]i2p.Destination{}}
 	if err := r.listen(addr); err != nil {
 		return nil, err
 	}
@@ -78,20 +85,27 @@ func NewRouter(addr string, opts Options) (*Router, error) {
 }
 
 func (r *Router) listen(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	network, where := "tcp", addr
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		network, where = "unix", path
+	}
+	ln, err := net.Listen(network, where)
 	if err != nil {
 		return fmt.Errorf("i2cptest: listen: %w", err)
 	}
 	r.mu.Lock()
 	r.ln = ln
 	r.addr = ln.Addr().String()
+	if network == "unix" {
+		r.addr = "unix:" + r.addr
+	}
 	r.mu.Unlock()
 	r.wg.Add(1)
 	go r.accept(ln)
 	return nil
 }
 
-// Addr is the listening address.
+// Addr is the listening address, in the form a client's Config.Addr takes.
 func (r *Router) Addr() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -152,6 +166,21 @@ func (r *Router) DropConnections() {
 	}
 }
 
+// DropSession closes the connection of the session of h, if any.
+func (r *Router) DropSession(h i2p.Hash) bool {
+	r.mu.Lock()
+	c := r.sessions[h]
+	r.mu.Unlock()
+	if c != nil {
+		c.close()
+	}
+	return c != nil
+}
+
+// SetMute makes the router go silent while on: it reads and acts on what
+// clients send but writes nothing back, as a hung router would.
+func (r *Router) SetMute(on bool) { r.mute.Store(on) }
+
 // SetRefuseSessions makes CreateSession answer Refused while on.
 func (r *Router) SetRefuseSessions(on bool) { r.refuse.Store(on) }
 
@@ -165,6 +194,13 @@ func (r *Router) OnSend(f SendFunc) { r.onSend.Store(&f) }
 func (r *Router) Register(d i2p.Destination) {
 	r.mu.Lock()
 	r.known[d.Hash()] = d
+	r.mu.Unlock()
+}
+
+// RegisterName makes HostLookup by name resolve name to d.
+func (r *Router) RegisterName(name string, d i2p.Destination) {
+	r.mu.Lock()
+	r.names[name] = d
 	r.mu.Unlock()
 }
 
@@ -202,6 +238,7 @@ func (r *Router) WaitPublished(ctx context.Context, h i2p.Hash) error {
 // Stats are the simulator's counters.
 type Stats struct {
 	Delivered, Dropped, Lookups uint64
+	Destroyed                   uint64 // sessions ended by DestroySession
 	Sessions                    int
 }
 
@@ -210,7 +247,7 @@ func (r *Router) Stats() Stats {
 	r.mu.Lock()
 	n := len(r.sessions)
 	r.mu.Unlock()
-	return Stats{Delivered: r.delivered.Load(), Dropped: r.dropped.Load(), Lookups: r.lookups.Load(), Sessions: n}
+	return Stats{Delivered: r.delivered.Load(), Dropped: r.dropped.Load(), Lookups: r.lookups.Load(), Destroyed: r.destroyed.Load(), Sessions: n}
 }
 
 // conn is one client connection (with at most one session).
@@ -266,6 +303,9 @@ func (c *conn) writeLoop() {
 		case <-c.done:
 			return
 		case f := <-c.out:
+			if c.r.mute.Load() {
+				continue
+			}
 			if _, err := bw.Write(f); err != nil {
 				c.close()
 				return
@@ -348,7 +388,15 @@ func (c *conn) handle(typ byte, body []byte) error {
 		}
 		c.send(i2cp.AppendHostReply(nil, hl.SessionID, hl.RequestID, code, d))
 	case i2cp.TypeDestroySession:
-		c.send(i2cp.AppendSessionStatus(nil, uint16(c.sessionID.Load()), i2cp.StatusDestroyed))
+		id, err := i2cp.ParseDestroySession(body)
+		if err != nil {
+			return err
+		}
+		if int32(id) != c.sessionID.Load() {
+			return fmt.Errorf("%w: DestroySession for session %d", errProtocol, id)
+		}
+		c.r.destroyed.Add(1)
+		c.send(i2cp.AppendSessionStatus(nil, id, i2cp.StatusDestroyed))
 		return errors.New("session destroyed")
 	default:
 		// Messages the simulator does not need are ignored, as routers do.
@@ -356,12 +404,24 @@ func (c *conn) handle(typ byte, body []byte) error {
 	return nil
 }
 
+// sessionDateSkew is how far a SessionConfig's date may be from the
+// router's clock (the Java router's limit).
+const sessionDateSkew = 3 * time.Minute
+
 func (c *conn) createSession(body []byte) error {
 	cfg, err := i2cp.ParseCreateSession(body)
 	if err != nil {
 		return err
 	}
+	// As the Java router: the signature covers the options sorted by key,
+	// and the date must be within 3 minutes of the router's clock.
+	if skew := time.Since(cfg.Date); skew > sessionDateSkew || skew < -sessionDateSkew {
+		c.r.opts.Logger.Debug("i2cptest: SessionConfig date off", "skew", skew)
+		c.send(i2cp.AppendSessionStatus(nil, 0, i2cp.StatusInvalid))
+		return nil
+	}
 	if err := cfg.Verify(); err != nil {
+		c.r.opts.Logger.Debug("i2cptest: SessionConfig signature", "err", err)
 		c.send(i2cp.AppendSessionStatus(nil, 0, i2cp.StatusInvalid))
 		return nil
 	}
@@ -386,8 +446,12 @@ func (c *conn) createSession(body []byte) error {
 	time.AfterFunc(c.r.opts.LeaseSetDelay, func() {
 		var gw i2p.Hash
 		copy(gw[:], "i2cptest gateway")
-		end := time.Now().Add(10 * time.Minute)
-		c.send(i2cp.AppendRequestVariableLeaseSet(nil, id, []i2cp.Lease{{Gateway: gw, TunnelID: uint32(id), End: end}}))
+		leases := []i2cp.Lease{{Gateway: gw, TunnelID: uint32(id), End: time.Now().Add(10 * time.Minute)}}
+		if c.r.opts.LegacyLeaseSetRequest {
+			c.send(i2cp.AppendRequestLeaseSet(nil, id, leases))
+		} else {
+			c.send(i2cp.AppendRequestVariableLeaseSet(nil, id, leases))
+		}
 	})
 	return nil
 }
@@ -407,7 +471,7 @@ func (r *Router) route(from i2p.Hash, to i2p.Destination, envelope []byte) {
 	target := r.sessions[to.Hash()]
 	r.mu.Unlock()
 	if target != nil && target.published.Load() {
-		target.deliver(append([]byte(nil), envelope...))
+		target.deliver(envelope) // copies into the MessagePayload frame
 		return
 	}
 	if f := r.onSend.Load(); f != nil {
@@ -419,11 +483,12 @@ func (r *Router) route(from i2p.Hash, to i2p.Destination, envelope []byte) {
 }
 
 func (r *Router) find(hl i2cp.HostLookup) (i2p.Destination, bool) {
-	if hl.Type != i2cp.LookupHash {
-		return i2p.Destination{}, false
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if hl.Type == i2cp.LookupName {
+		d, ok := r.names[hl.Name]
+		return d, ok
+	}
 	if c := r.sessions[hl.Hash]; c != nil {
 		return c.dest, true
 	}

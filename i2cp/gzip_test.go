@@ -1,0 +1,193 @@
+package i2cp
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/go-i2p/go-opentracker/internal/testvectors"
+)
+
+// TestGzipStrayBytes refuses bytes between the end of the deflate data and
+// the trailer, as standard gzip readers do.
+func TestGzipStrayBytes(t *testing.T) {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, 3)
+	zw.Write(bytes.Repeat([]byte("tracker "), 100))
+	zw.Close()
+	b := buf.Bytes()
+	var scratch []byte
+	if _, _, err := ParseGzip(b, &scratch); err != nil {
+		t.Fatalf("clean stream: %v", err)
+	}
+	stray := append(append(append([]byte(nil), b[:len(b)-8]...), "junk"...), b[len(b)-8:]...)
+	if _, _, err := ParseGzip(stray, &scratch); !errors.Is(err, ErrNotGzip) {
+		t.Fatalf("stray bytes before the trailer: %v", err)
+	}
+}
+
+// standardGunzip reads one gzip member the standard way.
+func standardGunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	zr.Multistream(false)
+	data, err := io.ReadAll(io.LimitReader(zr, MaxPayload+1))
+	if err != nil {
+		return nil, err
+	}
+	if rest, _ := io.ReadAll(zr); len(rest) != 0 {
+		return nil, errors.New("more data")
+	}
+	return data, nil
+}
+
+// FuzzGzipAgainstStandard: whatever ParseGzip accepts, compress/gzip reads
+// to the same bytes; whatever compress/gzip reads from a well-formed
+// envelope (FLG 0, one member, nothing after it), ParseGzip accepts too.
+func FuzzGzipAgainstStandard(f *testing.F) {
+	v, err := testvectors.Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, g := range v.Gzip {
+		f.Add(testvectors.Hex(g.Wire))
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, 3)
+	zw.Write(bytes.Repeat([]byte("compressible "), 50))
+	zw.Close()
+	b := buf.Bytes()
+	f.Add(b)
+	// Stray bytes between the deflate data and the trailer.
+	f.Add(append(append(append([]byte(nil), b[:len(b)-8]...), "junk"...), b[len(b)-8:]...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var scratch []byte
+		_, ours, err := ParseGzip(b, &scratch)
+		std, stdErr := standardGunzip(b)
+		if err == nil {
+			if stdErr != nil {
+				t.Fatalf("ParseGzip accepted what compress/gzip refuses: %v", stdErr)
+			}
+			if !bytes.Equal(ours, std) {
+				t.Fatalf("ParseGzip read %x, compress/gzip %x", ours, std)
+			}
+			return
+		}
+		if stdErr == nil && len(std) <= MaxPayload && consumedExactly(b) {
+			t.Fatalf("compress/gzip reads %d bytes, ParseGzip refuses: %v", len(std), err)
+		}
+	})
+}
+
+// consumedExactly reports whether a standard reader ends exactly at the
+// end of b (one member, no trailing garbage).
+func consumedExactly(b []byte) bool {
+	r := bytes.NewReader(b)
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return false
+	}
+	zr.Multistream(false)
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return false
+	}
+	return r.Len() == 0
+}
+
+func BenchmarkAppendGzip(b *testing.B) {
+	for _, n := range []int{66, 512, 1400} {
+		payload := make([]byte, n)
+		rand.Read(payload)
+		dst := make([]byte, 0, GzipLen(n))
+		b.Run(itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst = AppendGzip(dst[:0], Header{Protocol: 20, FromPort: 6969, ToPort: 12345}, payload)
+			}
+		})
+	}
+}
+
+func BenchmarkParseGzip(b *testing.B) {
+	payload := make([]byte, 512)
+	rand.Read(payload)
+	stored := AppendGzip(nil, Header{Protocol: 20}, payload)
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, 3)
+	text := bytes.Repeat([]byte("d8:intervali1620e5:peers"), 40)
+	zw.Write(text)
+	zw.Close()
+	compressed := buf.Bytes()
+	for _, c := range []struct {
+		name string
+		env  []byte
+		n    int
+	}{{"stored512", stored, len(payload)}, {"deflate960", compressed, len(text)}} {
+		b.Run(c.name, func(b *testing.B) {
+			var scratch []byte
+			b.SetBytes(int64(c.n))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := ParseGzip(c.env, &scratch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func itoa(n int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// javaLike wraps payload as the Java client does for payloads over 66
+// bytes: deflate level 3, ports and protocol in the header.
+func javaLike(payload []byte, proto byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, 3)
+	zw.Write(payload)
+	zw.Close()
+	b := buf.Bytes()
+	b[4], b[5], b[6], b[7], b[8], b[9] = 0x1b, 0x39, 0x30, 0x39, 2, proto
+	return b
+}
+
+// BenchmarkParseGzipJava opens the envelopes a Java UDP tracker client
+// sends (compressed, since they exceed 66 bytes): a Datagram3 announce and
+// a Datagram2 connect from the reference vectors.
+func BenchmarkParseGzipJava(b *testing.B) {
+	v, err := testvectors.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for name, dg := range map[string][]byte{
+		"dg3announce": testvectors.Hex(v.Datagram3["announce"].Datagram),
+		"dg2connect":  testvectors.Hex(v.Datagram2["connect"].Datagram),
+	} {
+		env := javaLike(dg, 20)
+		b.Run(name, func(b *testing.B) {
+			var scratch []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := ParseGzip(env, &scratch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,69 @@
+package i2cp
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"io"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// TestWriterDropsStaleFrames: frames queued for an earlier session (a Send
+// that raced a disconnect) are counted and dropped, never written to the
+// next connection; frames for the session now up go out.
+func TestWriterDropsStaleFrames(t *testing.T) {
+	keys, _ := i2p.NewIdentity(rand.Reader)
+	s, err := NewSession(keys, Config{KeepAlive: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sessionID.Store(5)
+	if err := s.Send(keys.Destination, 18, 1, 2, []byte("for session 5")); err != nil {
+		t.Fatal(err)
+	}
+	s.ctrl <- AppendHostLookup(nil, HostLookup{SessionID: 5, RequestID: 1, Type: LookupHash})
+	s.sessionID.Store(6) // the link went down and came back as session 6
+	if err := s.Send(keys.Destination, 18, 1, 2, []byte("for session 6")); err != nil {
+		t.Fatal(err)
+	}
+
+	client, router := net.Pipe()
+	defer router.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		var rx atomic.Uint64
+		done <- s.writeLoop(ctx, stop, client, bufio.NewWriter(client), &rx)
+	}()
+	br := bufio.NewReader(router)
+	typ, body, err := ReadFrame(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
+	if err != nil || m.SessionID != 6 {
+		t.Fatalf("first frame written: type %d session %d (%v)", typ, m.SessionID, err)
+	}
+	if st := s.Stats(); st.DroppedStale != 2 || st.Sent != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	// Stopping with the session up says goodbye.
+	cancel()
+	typ, body, err = ReadFrame(br, nil)
+	if err != nil || typ != TypeDestroySession {
+		t.Fatalf("goodbye: type %d %v", typ, err)
+	}
+	if id, _ := ParseDestroySession(body); id != 6 {
+		t.Fatalf("DestroySession for %d", id)
+	}
+	go io.Copy(io.Discard, router)
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("writer ended with %v", err)
+	}
+}
