@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"encoding/binary"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -73,38 +74,75 @@ func BenchmarkScrape(b *testing.B) {
 	}
 }
 
-// BenchmarkMemory reports heap bytes per peer for 1,000,000 unique peers
-// (one swarm each, 10 peers a swarm) and per (peer, swarm) entry for
-// 100,000 peers in 10 swarms each. Run with -benchtime=1x.
+// heapAfter fills a new tracker and returns the heap it added (after a
+// collection) and the tracker's own estimate of its memory.
+func heapAfter(fill func(tr *Tracker)) (heap, estimate float64) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	tr := New(Config{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }, MaxPeersPerSwarm: 1 << 20}, nil)
+	fill(tr)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	estimate = float64(tr.MemoryBytes())
+	runtime.KeepAlive(tr)
+	return float64(after.HeapAlloc) - float64(before.HeapAlloc), estimate
+}
+
+// BenchmarkMemory reports heap bytes per peer for 1,000,000 unique peers,
+// each in one swarm, for several swarm sizes, and per (peer, swarm) entry
+// for 100,000 peers in 10 swarms each (10,000 swarms of 100). Run with
+// -benchtime=1x.
 func BenchmarkMemory(b *testing.B) {
-	measure := func(fill func(tr *Tracker)) float64 {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		tr := New(Config{Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}, nil)
-		fill(tr)
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		runtime.KeepAlive(tr)
-		return float64(after.HeapAlloc - before.HeapAlloc)
-	}
-	for b.Loop() {
-		buf := make([]i2p.Hash, 0)
-		const unique = 1_000_000
-		perPeer := measure(func(tr *Tracker) {
-			for i := range unique {
-				tr.Announce(&AnnounceRequest{InfoHash: benchInfo(i / 10), Peer: benchPeer(i), Left: 1}, buf)
+	buf := make([]i2p.Hash, 0)
+	for _, size := range []int{10, 100, 1000, 100_000} {
+		b.Run(fmt.Sprintf("1M-peers/swarms-of-%d", size), func(b *testing.B) {
+			const unique = 1_000_000
+			for b.Loop() {
+				heap, est := heapAfter(func(tr *Tracker) {
+					for i := range unique {
+						tr.Announce(&AnnounceRequest{InfoHash: benchInfo(i / size), Peer: benchPeer(i), Left: 1}, buf)
+					}
+				})
+				b.ReportMetric(heap/unique, "B/peer")
+				b.ReportMetric(est/unique, "B/peer(est)")
 			}
-		}) / unique
+		})
+	}
+	b.Run("100k-peers-x10-swarms", func(b *testing.B) {
 		const peers, each = 100_000, 10
-		perEntry := measure(func(tr *Tracker) {
-			for i := range peers {
-				for s := range each {
-					tr.Announce(&AnnounceRequest{InfoHash: benchInfo((i*each + s) % 10_000), Peer: benchPeer(i), Left: 1}, buf)
+		for b.Loop() {
+			heap, est := heapAfter(func(tr *Tracker) {
+				for i := range peers {
+					for s := range each {
+						tr.Announce(&AnnounceRequest{InfoHash: benchInfo((i*each + s) % 10_000), Peer: benchPeer(i), Left: 1}, buf)
+					}
 				}
-			}
-		}) / (peers * each)
-		b.ReportMetric(perPeer, "B/peer(1M)")
-		b.ReportMetric(perEntry, "B/entry(100kx10)")
+			})
+			b.ReportMetric(heap/(peers*each), "B/entry")
+			b.ReportMetric(est/(peers*each), "B/entry(est)")
+		}
+	})
+}
+
+// BenchmarkDestinationGet: parallel lookups in a full cache (the UDP
+// reply path).
+func BenchmarkDestinationGet(b *testing.B) {
+	tr := New(Config{DestinationCache: 1024}, nil)
+	var hashes []i2p.Hash
+	for range 64 {
+		d := newDest(b)
+		tr.RememberDestination(d)
+		hashes = append(hashes, d.Hash())
 	}
+	var seq atomic.Uint64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, ok := tr.Destination(hashes[seq.Add(1)%64]); !ok {
+				b.Error("miss")
+				return
+			}
+		}
+	})
 }

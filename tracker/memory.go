@@ -3,6 +3,7 @@ package tracker
 import (
 	"context"
 	"crypto/rand"
+	"maps"
 	"sync"
 
 	"github.com/go-i2p/go-opentracker/i2p"
@@ -45,7 +46,11 @@ func (m *MemoryPersister) PeerRemoved(info InfoHash, peer i2p.Hash) {
 // CompletedChanged records a swarm's download count.
 func (m *MemoryPersister) CompletedChanged(info InfoHash, total uint64) {
 	m.mu.Lock()
-	m.completed[info] = total
+	if total == 0 {
+		delete(m.completed, info)
+	} else {
+		m.completed[info] = total
+	}
 	m.mu.Unlock()
 }
 
@@ -56,20 +61,30 @@ func (m *MemoryPersister) DestinationSeen(d i2p.Destination) {
 	m.mu.Unlock()
 }
 
-// Restore replays everything recorded.
+// Restore replays everything recorded. It copies the records first and
+// replays them without holding its lock.
 func (m *MemoryPersister) Restore(ctx context.Context, r Restorer) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	peers := make([]PeerRecord, 0, len(m.peers))
 	for _, p := range m.peers {
+		peers = append(peers, p)
+	}
+	completed := maps.Clone(m.completed)
+	dests := make([]i2p.Destination, 0, len(m.dests))
+	for _, d := range m.dests {
+		dests = append(dests, d)
+	}
+	m.mu.Unlock()
+	for info, n := range completed {
+		r.RestoreCompleted(info, n)
+	}
+	for _, p := range peers {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		r.RestorePeer(p)
 	}
-	for info, n := range m.completed {
-		r.RestoreCompleted(info, n)
-	}
-	for _, d := range m.dests {
+	for _, d := range dests {
 		r.RestoreDestination(d)
 	}
 	return nil

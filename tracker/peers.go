@@ -9,120 +9,130 @@ import (
 )
 
 // peerTable interns peer hashes: every peer is stored once, as a 32-bit
-// index, however many swarms it is in. Swarms hold indices; the hashes
-// live in fixed-size chunks that never move, so a reply can read a
-// peer's hash without taking the table's locks.
+// index, however many swarms it is in, and swarms hold the indices. The
+// hashes live in fixed-size chunks that never move; the index from hash
+// to peer is an idTable per shard (4 bytes a slot) over those chunks.
+//
+// Locking: a peer's index slot and reference count are guarded by the
+// lock of its hash's shard. Its hash is written once, under that lock,
+// before any swarm holds the index; a swarm reads the hashes of its own
+// members under its own lock, which orders that read after the write.
+// An index is reused only after every swarm has let it go.
 type peerTable struct {
 	seed   maphash.Seed
 	shards [peerShards]peerShard
-	chunks [maxChunks]atomic.Pointer[hashChunk]
+	chunks [maxChunks]atomic.Pointer[peerChunk]
 	grow   sync.Mutex // serializes chunk allocation
 	next   atomic.Uint32
 	count  atomic.Int64
 	freeMu sync.Mutex
 	free   []uint32
-	refs   [maxChunks]atomic.Pointer[refChunk]
 }
 
 const (
 	peerShards = 64
-	chunkBits  = 16
+	chunkBits  = 14
 	chunkSize  = 1 << chunkBits
-	maxChunks  = 1 << 10 // 64M peers
+	maxChunks  = (maxPeers + chunkSize - 1) / chunkSize // 16M peers
 	// noPeer marks "no index".
 	noPeer = ^uint32(0)
+	// maxRefs bounds the swarms one peer can be in.
+	maxRefs = 1<<16 - 1
 )
 
-type hashChunk [chunkSize]i2p.Hash
-type refChunk [chunkSize]atomic.Uint32
+// peerChunk holds chunkSize peers: 34 bytes each.
+type peerChunk struct {
+	hash [chunkSize]i2p.Hash
+	refs [chunkSize]uint16 // swarms the peer is in; under its shard lock
+}
 
 type peerShard struct {
-	mu  sync.Mutex
-	idx oaIndex // hash → peer index; keys are read back from the chunks
+	mu    sync.Mutex
+	index idTable
+	_     [64 - 8 - 32]byte // one cache line per shard
 }
 
-// keyOf hashes a peer hash for the index with a per-process seed: peer
-// hashes are SHA-256 outputs, but restored or synthetic ones need not be
-// uniform, and a seeded hash keeps probing short whatever they are.
-func (t *peerTable) keyOf(h *i2p.Hash) uint64 { return maphash.Bytes(t.seed, h[:]) }
+func newPeerTable() *peerTable { return &peerTable{seed: maphash.MakeSeed()} }
 
-func (t *peerTable) hashOf(i uint32) uint64 {
-	h := t.hash(i)
-	return t.keyOf(&h)
+// hashOf is the keyed hash of a peer (its 32 bytes are chosen by the
+// sender, so the index's hash must be secret).
+func (t *peerTable) hashOf(h *i2p.Hash) uint64 { return maphash.Bytes(t.seed, h[:]) }
+
+func (t *peerTable) shard(hv uint64) *peerShard { return &t.shards[(hv>>32)%peerShards] }
+
+func (t *peerTable) chunk(i uint32) *peerChunk { return t.chunks[i>>chunkBits].Load() }
+
+// hash returns the hash at index i; see the locking rule above.
+func (t *peerTable) hash(i uint32) *i2p.Hash { return &t.chunk(i).hash[i&(chunkSize-1)] }
+
+func (t *peerTable) refs(i uint32) *uint16 { return &t.chunk(i).refs[i&(chunkSize-1)] }
+
+// lookup finds h in its shard, which the caller has locked.
+func (t *peerTable) lookup(s *peerShard, hv uint64, h *i2p.Hash) (uint32, int, bool) {
+	return s.index.find(hv, func(i uint32) bool { return *t.hash(i) == *h })
 }
 
-// findLocked looks h (whose key is key) up in its shard, locked by the caller.
-func (t *peerTable) findLocked(s *peerShard, key uint64, h *i2p.Hash) (slot int, idx uint32, found bool) {
-	slot, found = s.idx.lookup(key, func(i uint32) bool { return t.hash(i) == *h })
-	if !found {
-		return slot, noPeer, false
-	}
-	return slot, s.idx.value(slot), true
-}
+func (t *peerTable) rehash(i uint32) uint64 { return t.hashOf(t.hash(i)) }
 
-// shard picks a shard by the top bits of the seeded key.
-func (t *peerTable) shard(key uint64) *peerShard { return &t.shards[key>>58%peerShards] }
-
-// find returns the index of h, or noPeer.
-func (t *peerTable) find(h *i2p.Hash) uint32 {
-	key := t.keyOf(h)
-	s := t.shard(key)
+// find returns the index of h (hash hv), or noPeer.
+func (t *peerTable) find(hv uint64, h *i2p.Hash) uint32 {
+	s := t.shard(hv)
 	s.mu.Lock()
-	_, i, _ := t.findLocked(s, key, h)
+	i, _, ok := t.lookup(s, hv, h)
 	s.mu.Unlock()
+	if !ok {
+		return noPeer
+	}
 	return i
 }
 
-// acquire returns the index of h, interning it if new, and takes one
-// reference (one swarm membership). ok is false when the table is full.
-func (t *peerTable) acquire(h *i2p.Hash) (uint32, bool) {
-	key := t.keyOf(h)
-	s := t.shard(key)
+// acquire returns the index of h (hash hv), interning it if new, and
+// takes one reference (one swarm membership) unless the peer is
+// already in limit swarms.
+func (t *peerTable) acquire(hv uint64, h *i2p.Hash, limit int) (uint32, error) {
+	s := t.shard(hv)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, i, found := t.findLocked(s, key, h); found {
-		t.refSlot(i).Add(1)
-		return i, true
+	if i, _, ok := t.lookup(s, hv, h); ok {
+		r := t.refs(i)
+		if int(*r) >= limit {
+			return noPeer, ErrPeerInTooMany
+		}
+		*r++
+		return i, nil
 	}
 	i, ok := t.alloc()
 	if !ok {
-		return noPeer, false
+		return noPeer, ErrPeerTableFull
 	}
-	t.chunks[i>>chunkBits].Load()[i&(chunkSize-1)] = *h
-	t.refSlot(i).Store(1)
-	s.idx.insert(key, i, t.hashOf)
+	c := t.chunk(i)
+	c.hash[i&(chunkSize-1)] = *h
+	c.refs[i&(chunkSize-1)] = 1
+	s.index.insert(hv, i, t.rehash)
 	t.count.Add(1)
-	return i, true
+	return i, nil
 }
 
-// release drops one reference to index i (of hash h) and frees the
-// index when no swarm holds it any more.
+// release drops one reference to index i and frees the index when no
+// swarm holds it any more. The caller held the reference.
 func (t *peerTable) release(i uint32) {
 	h := t.hash(i)
-	key := t.keyOf(&h)
-	s := t.shard(key)
+	hv := t.hashOf(h)
+	s := t.shard(hv)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.refSlot(i).Add(^uint32(0)) != 0 {
+	r := t.refs(i)
+	if *r--; *r != 0 {
 		return
 	}
-	if slot, _, found := t.findLocked(s, key, &h); found {
-		s.idx.deleteAt(slot, t.hashOf)
+	_, slot, ok := s.index.find(hv, func(j uint32) bool { return j == i })
+	if ok {
+		s.index.remove(slot, t.rehash)
 	}
 	t.count.Add(-1)
 	t.freeMu.Lock()
 	t.free = append(t.free, i)
 	t.freeMu.Unlock()
-}
-
-// hash returns the hash at index i. Safe without locks: callers hold an
-// index they obtained under a lock that ordered the hash's write.
-func (t *peerTable) hash(i uint32) i2p.Hash {
-	return t.chunks[i>>chunkBits].Load()[i&(chunkSize-1)]
-}
-
-func (t *peerTable) refSlot(i uint32) *atomic.Uint32 {
-	return &t.refs[i>>chunkBits].Load()[i&(chunkSize-1)]
 }
 
 // alloc hands out a free index, growing the chunks when needed.
@@ -135,21 +145,34 @@ func (t *peerTable) alloc() (uint32, bool) {
 		return i, true
 	}
 	t.freeMu.Unlock()
-	i := t.next.Add(1) - 1
-	c := i >> chunkBits
-	if c >= maxChunks {
+	t.grow.Lock()
+	defer t.grow.Unlock()
+	i := t.next.Load()
+	if i >= maxPeers {
 		return noPeer, false
 	}
-	if t.chunks[c].Load() == nil {
-		t.grow.Lock()
-		if t.chunks[c].Load() == nil {
-			t.refs[c].Store(new(refChunk))
-			t.chunks[c].Store(new(hashChunk))
-		}
-		t.grow.Unlock()
+	if c := i >> chunkBits; t.chunks[c].Load() == nil {
+		t.chunks[c].Store(new(peerChunk))
 	}
+	t.next.Store(i + 1)
 	return i, true
 }
 
 // len is the number of distinct peers.
 func (t *peerTable) len() int { return int(t.count.Load()) }
+
+// bytes estimates the table's memory.
+func (t *peerTable) bytes() int {
+	n := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		n += s.index.bytes()
+		s.mu.Unlock()
+	}
+	chunks := (int(t.next.Load()) + chunkSize - 1) / chunkSize
+	t.freeMu.Lock()
+	n += 4 * cap(t.free)
+	t.freeMu.Unlock()
+	return n + chunks*chunkSize*(32+2)
+}

@@ -1,6 +1,8 @@
 package tracker
 
 import (
+	"bytes"
+	"container/heap"
 	"slices"
 	"sync/atomic"
 )
@@ -36,7 +38,7 @@ func (r RefusedReason) String() string {
 // Stats are the swarm model's counters; lock-free.
 type Stats struct {
 	announces, scrapes, expired atomic.Uint64
-	swarms                      atomic.Int64
+	forgotten                   atomic.Uint64
 	refused                     [numRefusedReasons]atomic.Uint64
 }
 
@@ -45,33 +47,91 @@ func (s *Stats) refuse(r RefusedReason) { s.refused[r].Add(1) }
 // Snapshot is a copy of the counters.
 type Snapshot struct {
 	Announces, Scrapes, Expired uint64
-	Refused                     map[string]uint64
+	// Forgotten counts peerless swarms dropped, with their download
+	// counts, to make room near MaxSwarms.
+	Forgotten uint64
+	Refused   map[string]uint64
 }
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
-	out := Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Expired: s.expired.Load(), Refused: map[string]uint64{}}
+	out := Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Expired: s.expired.Load(),
+		Forgotten: s.forgotten.Load(), Refused: map[string]uint64{}}
 	for i := range s.refused {
 		out.Refused[RefusedReason(i).String()] = s.refused[i].Load()
 	}
 	return out
 }
 
-func sortBusiest(s []SwarmInfo) {
-	slices.SortFunc(s, func(a, b SwarmInfo) int {
-		pa, pb := a.Seeders+a.Leechers, b.Seeders+b.Leechers
-		switch {
-		case pa != pb:
-			if pa > pb {
-				return -1
+// SwarmInfo is one line of the busiest-swarms list.
+type SwarmInfo struct {
+	InfoHash                    InfoHash
+	Seeders, Leechers, Complete uint64
+}
+
+// busier orders swarms by peers, then downloads, then info hash.
+func busier(a, b *SwarmInfo) bool {
+	if pa, pb := a.Seeders+a.Leechers, b.Seeders+b.Leechers; pa != pb {
+		return pa > pb
+	}
+	if a.Complete != b.Complete {
+		return a.Complete > b.Complete
+	}
+	return bytes.Compare(a.InfoHash[:], b.InfoHash[:]) < 0
+}
+
+// Busiest returns swarms offset..offset+limit ordered by peers (most
+// first), and the number of swarms. It keeps only the offset+limit
+// busiest while it visits the shards (a heap), so a console page costs
+// no more than a pass over the swarms.
+func (t *Tracker) Busiest(offset, limit int) ([]SwarmInfo, int) {
+	offset, limit = max(offset, 0), max(limit, 0)
+	keep := offset + limit
+	var top topSwarms // a min-heap: the least busy kept swarm on top
+	total := 0
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.Lock()
+		sh.each(func(sw *swarm) {
+			total++
+			if keep == 0 {
+				return
 			}
-			return 1
-		case a.Complete != b.Complete:
-			if a.Complete > b.Complete {
-				return -1
+			s := SwarmInfo{sw.info, uint64(sw.seeders()), uint64(sw.leechers), sw.completed}
+			switch {
+			case len(top) < keep:
+				heap.Push(&top, s)
+			case busier(&s, &top[0]):
+				top[0] = s
+				heap.Fix(&top, 0)
 			}
+		})
+		sh.mu.Unlock()
+	}
+	slices.SortFunc(top, func(a, b SwarmInfo) int {
+		if busier(&a, &b) {
+			return -1
+		}
+		if busier(&b, &a) {
 			return 1
 		}
-		return slices.Compare(a.InfoHash[:], b.InfoHash[:])
+		return 0
 	})
+	if offset >= len(top) {
+		return nil, total
+	}
+	return top[offset:], total
+}
+
+type topSwarms []SwarmInfo
+
+func (h topSwarms) Len() int           { return len(h) }
+func (h topSwarms) Less(i, j int) bool { return busier(&h[j], &h[i]) }
+func (h topSwarms) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *topSwarms) Push(x any)        { *h = append(*h, x.(SwarmInfo)) }
+func (h *topSwarms) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

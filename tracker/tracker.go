@@ -1,13 +1,10 @@
 package tracker
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,9 +34,9 @@ type Config struct {
 
 	MaxSwarms        int // default 1,000,000
 	MaxPeersPerSwarm int // default 100,000
-	MaxSwarmsPerPeer int // default 2,000
+	MaxSwarmsPerPeer int // default 2,000; at most 65,535
 
-	// DestinationCache bounds the hash → Destination cache; default 200,000.
+	// DestinationCache bounds the hash → Destination cache; default 100,000.
 	DestinationCache int
 
 	Now    func() time.Time
@@ -54,6 +51,7 @@ func (c *Config) fill() {
 	if c.PeerExpiry <= 0 {
 		c.PeerExpiry = c.Interval * 3 / 2
 	}
+	c.PeerExpiry = min(c.PeerExpiry, MaxExpiry)
 	if c.DefaultWant <= 0 || c.DefaultWant > MaxPeersPerReply {
 		c.DefaultWant = MaxPeersPerReply
 	}
@@ -66,8 +64,9 @@ func (c *Config) fill() {
 	if c.MaxSwarmsPerPeer <= 0 {
 		c.MaxSwarmsPerPeer = 2_000
 	}
+	c.MaxSwarmsPerPeer = min(c.MaxSwarmsPerPeer, maxRefs)
 	if c.DestinationCache <= 0 {
-		c.DestinationCache = 200_000
+		c.DestinationCache = 100_000
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -80,6 +79,10 @@ func (c *Config) fill() {
 	}
 }
 
+// MaxExpiry bounds the peer expiry: entry times span 48 days, and the
+// sweep keeps at least a quarter of that span behind the present.
+const MaxExpiry = maxSeen / 4 * time.Second
+
 // Errors an announce can be refused with; transports send their text.
 var (
 	ErrTooManySwarms = errors.New("tracker is tracking too many torrents")
@@ -90,15 +93,18 @@ var (
 )
 
 // Tracker is the swarm model. It is safe for concurrent use: swarms are
-// sharded by info hash, each shard under its own lock.
+// sharded by info hash, each shard under its own lock, and the peer
+// table by peer hash. Lock order: a swarm shard, then a peer shard.
 type Tracker struct {
 	cfg     Config
 	persist Persister
-	epoch   int64 // unix seconds that "seen" counts from
+	seed    maphash.Seed
 	shards  [swarmShards]swarmShard
-	peers   peerTable
+	peers   *peerTable
 	dests   *DestinationCache
 	stats   Stats
+	swarms  atomic.Int64
+	sweepAt atomic.Uint32 // the shard the background sweep visits next
 
 	// Live settings (changed from the console while serving).
 	interval    atomic.Int64 // seconds
@@ -106,37 +112,30 @@ type Tracker struct {
 	defaultWant atomic.Int64
 }
 
-const swarmShards = 64
-
-type swarmShard struct {
-	mu     sync.Mutex
-	swarms map[InfoHash]*swarm
-	rng    *rand.Rand
-}
-
 // New makes a tracker that journals to p (nil: nothing is persisted).
 func New(cfg Config, p Persister) *Tracker {
 	cfg.fill()
-	// The epoch lies an expiry before the start, so restored peers keep
-	// their real age.
-	t := &Tracker{cfg: cfg, persist: p, epoch: cfg.Now().Unix() - int64(cfg.PeerExpiry/time.Second) - 60}
+	t := &Tracker{cfg: cfg, persist: p, seed: maphash.MakeSeed(), peers: newPeerTable()}
+	// Entry times count from an expiry before the start, so restored
+	// peers keep their real age.
+	base := cfg.Now().Unix() - int64(cfg.PeerExpiry/time.Second) - 60
 	for i := range t.shards {
-		t.shards[i].swarms = make(map[InfoHash]*swarm)
-		t.shards[i].rng = rand.New(rand.NewPCG(cfg.Rand.Uint64(), cfg.Rand.Uint64()))
+		t.shards[i].rng = wyrand(cfg.Rand.Uint64())
+		t.shards[i].base = base
 	}
-	t.peers.seed = maphash.MakeSeed()
-	t.dests = newDestinationCache(cfg.DestinationCache)
+	t.dests = newDestinationCache(cfg.DestinationCache, p, cfg.Now)
 	t.SetInterval(cfg.Interval, cfg.PeerExpiry)
 	t.SetDefaultWant(cfg.DefaultWant)
 	return t
 }
 
 // SetInterval changes the announce interval told to clients and the peer
-// expiry (0: 1.5 × interval) while serving.
+// expiry (0: 1.5 × interval; at most MaxExpiry) while serving.
 func (t *Tracker) SetInterval(interval, expiry time.Duration) {
 	if expiry <= 0 {
 		expiry = interval * 3 / 2
 	}
+	expiry = min(expiry, MaxExpiry)
 	t.interval.Store(int64(interval / time.Second))
 	t.expiry.Store(int64(expiry / time.Second))
 }
@@ -156,17 +155,14 @@ func (t *Tracker) Destinations() *DestinationCache { return t.dests }
 // Stats returns the tracker's counters.
 func (t *Tracker) Stats() *Stats { return &t.stats }
 
-func (t *Tracker) shard(info *InfoHash) *swarmShard {
-	return &t.shards[info[0]%swarmShards]
-}
+// infoHash is the keyed hash of an info hash (chosen by clients, so the
+// index's hash must be secret).
+func (t *Tracker) infoHash(info *InfoHash) uint64 { return maphash.Bytes(t.seed, info[:]) }
 
-// now returns seconds since the epoch, clamped to the entry field.
-func (t *Tracker) now() uint32 {
-	d := t.cfg.Now().Unix() - t.epoch
-	return uint32(min(max(d, 1), seenMask))
-}
+func (t *Tracker) shard(hv uint64) *swarmShard { return &t.shards[(hv>>32)%swarmShards] }
 
-func (t *Tracker) toTime(seen uint32) time.Time { return time.Unix(t.epoch+int64(seen), 0) }
+// now is the clock in unix seconds.
+func (t *Tracker) now() int64 { return t.cfg.Now().Unix() }
 
 // AnnounceRequest is one announce, transport-neutral.
 type AnnounceRequest struct {
@@ -191,7 +187,11 @@ type AnnounceResult struct {
 // Announce applies req and writes a uniform random sample of up to
 // min(len(peers), NumWant, 50) other peers' hashes into peers: leechers
 // for a seed, anyone for a leecher, never the requester itself. A stopped
-// peer is removed and gets no peers.
+// peer is removed and gets no peers. Refused announces (limits) change
+// nothing and return one of the Err values.
+//
+// A download is counted once per peer and swarm: for a completed event,
+// not for a peer that simply announces left = 0.
 func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResult, error) {
 	res := AnnounceResult{Interval: uint32(t.interval.Load())}
 	if req.Peer.IsZero() {
@@ -205,133 +205,129 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	want = min(want, MaxPeersPerReply, len(peers))
 	seed := req.Left == 0 || req.Event == EventCompleted
 	now := t.now()
+	hv := t.infoHash(&req.InfoHash)
+	pv := t.peers.hashOf(&req.Peer)
+	t.stats.announces.Add(1)
 
-	sh := t.shard(&req.InfoHash)
-	idx := t.peers.find(&req.Peer)
+	sh := t.shard(hv)
 	sh.mu.Lock()
-	sw := sh.swarms[req.InfoHash]
-	pos := -1
-	if sw != nil && idx != noPeer {
-		pos = sw.find(idx)
+	defer sh.mu.Unlock()
+	sw, id := sh.lookup(hv, &req.InfoHash)
+	pos, idx := -1, noPeer
+	if sw != nil {
+		// Looked up under the swarm's lock: if the peer is a member,
+		// its index cannot be released meanwhile.
+		if idx = t.peers.find(pv, &req.Peer); idx != noPeer {
+			pos = sw.find(idx)
+		}
 	}
-
-	var journal journalOp
 	switch {
 	case req.ReadOnly:
 	case req.Event == EventStopped:
-		if pos >= 0 {
-			sw.remove(pos)
-			pos = -1
-			journal = journalRemoved
-			defer t.peers.release(idx)
+		if pos < 0 {
+			break
 		}
-	case pos >= 0:
-		e := &sw.entries[pos]
-		e.seen = e.seen&^seenMask | now
-		if req.Event == EventCompleted && !e.completed() {
-			e.seen |= flagComplete
-			sw.completed++
-			journal = journalCompleted
-		}
-		pos = sw.setSeed(pos, seed)
-		journal |= journalUpdated
-	default:
-		var err error
-		sw, pos, err = t.join(sh, sw, req, now, seed)
-		if err != nil {
-			sh.mu.Unlock()
-			return res, err
-		}
-		journal = journalUpdated
-		if req.Event == EventCompleted {
-			sw.completed++
-			journal |= journalCompleted
-		}
-	}
-
-	var sampled [MaxPeersPerReply]uint32
-	n := 0
-	if sw != nil {
-		res.Seeders, res.Leechers = uint32(sw.seeders()), uint32(sw.leechers)
-		if req.Event != EventStopped && want > 0 {
-			limit := len(sw.entries)
-			if seed {
-				limit = sw.leechers // seeds need no seeds
-			}
-			n = sw.sample(sh.rng, limit, pos, sampled[:want])
-		}
-	}
-	var completed uint64
-	if sw != nil {
-		completed = sw.completed
-		if len(sw.entries) == 0 && sw.completed == 0 {
-			delete(sh.swarms, req.InfoHash)
-			t.stats.swarms.Add(-1)
-		}
-	}
-	sh.mu.Unlock()
-
-	for i := range n {
-		peers[i] = t.peers.hash(sampled[i])
-	}
-	res.NumPeers = n
-	t.stats.announces.Add(1)
-	if t.persist != nil {
-		if journal&journalUpdated != 0 {
-			t.persist.PeerUpdated(PeerRecord{Info: req.InfoHash, Peer: req.Peer, LastSeen: t.toTime(now), Seed: seed})
-		}
-		if journal&journalRemoved != 0 {
+		leechers, seeds := int(sw.leechers), sw.seeders()
+		sw.remove(pos)
+		pos = -1
+		sh.account(sw, leechers, seeds, sw.completed)
+		t.peers.release(idx)
+		if t.persist != nil {
 			t.persist.PeerRemoved(req.InfoHash, req.Peer)
 		}
-		if journal&journalCompleted != 0 {
-			t.persist.CompletedChanged(req.InfoHash, completed)
+	case pos >= 0:
+		leechers, seeds, completed := int(sw.leechers), sw.seeders(), sw.completed
+		e := &sw.entries[pos]
+		e.setSeen(sh.stamp(now))
+		counted := req.Event == EventCompleted && !e.completed()
+		if counted {
+			e.setCompleted()
+			sw.completed++
 		}
+		pos = sw.setSeed(pos, seed)
+		sh.account(sw, leechers, seeds, completed)
+		t.journal(req, now, seed, counted, sw.completed)
+	default:
+		var err error
+		if sw, id, pos, err = t.join(sh, sw, id, hv, pv, req, now, seed); err != nil {
+			return res, err
+		}
+		t.journal(req, now, seed, req.Event == EventCompleted, sw.completed)
+	}
+	if sw == nil {
+		return res, nil
+	}
+	res.Seeders, res.Leechers = uint32(sw.seeders()), sw.leechers
+	if req.Event != EventStopped && want > 0 {
+		limit := len(sw.entries)
+		if seed {
+			limit = int(sw.leechers) // seeds need no seeds
+		}
+		var sampled [MaxPeersPerReply]uint32
+		n := sw.sample(&sh.rng, limit, pos, sampled[:want])
+		// The hashes are copied under the swarm's lock, while every
+		// sampled peer still holds its index.
+		for i, p := range sampled[:n] {
+			peers[i] = *t.peers.hash(p)
+		}
+		res.NumPeers = n
+	}
+	if sh.dropIfEmpty(id, t.infoHash) {
+		t.swarms.Add(-1)
+		sh.tidy(t.infoHash)
 	}
 	return res, nil
 }
 
-type journalOp uint8
-
-const (
-	journalUpdated journalOp = 1 << iota
-	journalRemoved
-	journalCompleted
-)
+// journal records an added or updated peer (and a counted download).
+// It runs under the swarm's lock, so the journal sees one swarm's
+// changes in the order they happened.
+func (t *Tracker) journal(req *AnnounceRequest, now int64, seed, counted bool, completed uint64) {
+	if t.persist == nil {
+		return
+	}
+	t.persist.PeerUpdated(PeerRecord{Info: req.InfoHash, Peer: req.Peer, LastSeen: time.Unix(now, 0), Seed: seed})
+	if counted {
+		t.persist.CompletedChanged(req.InfoHash, completed)
+	}
+}
 
 // join adds a new peer to a swarm (creating it), enforcing the limits.
-// Called with the shard locked.
-func (t *Tracker) join(sh *swarmShard, sw *swarm, req *AnnounceRequest, now uint32, seed bool) (*swarm, int, error) {
+// Called with the shard locked; a refusal leaves no empty swarm behind.
+func (t *Tracker) join(sh *swarmShard, sw *swarm, id uint32, hv, pv uint64, req *AnnounceRequest, now int64, seed bool) (*swarm, uint32, int, error) {
 	if sw == nil {
-		if t.stats.swarms.Load() >= int64(t.cfg.MaxSwarms) {
+		if t.swarms.Load() >= int64(t.cfg.MaxSwarms) {
 			t.stats.refuse(RefusedTooManySwarms)
-			return nil, -1, ErrTooManySwarms
+			return nil, 0, -1, ErrTooManySwarms
 		}
-		sw = &swarm{}
-		sh.swarms[req.InfoHash] = sw
-		t.stats.swarms.Add(1)
+		sw, id = sh.create(hv, &req.InfoHash, t.infoHash)
+		t.swarms.Add(1)
+	}
+	fail := func(r RefusedReason, err error) (*swarm, uint32, int, error) {
+		t.stats.refuse(r)
+		if sh.dropIfEmpty(id, t.infoHash) {
+			t.swarms.Add(-1)
+		}
+		return nil, 0, -1, err
 	}
 	if len(sw.entries) >= t.cfg.MaxPeersPerSwarm {
-		t.stats.refuse(RefusedSwarmFull)
-		return sw, -1, ErrSwarmFull
+		return fail(RefusedSwarmFull, ErrSwarmFull)
 	}
-	idx, ok := t.peers.acquire(&req.Peer)
-	if !ok {
-		t.stats.refuse(RefusedPeerTableFull)
-		return sw, -1, ErrPeerTableFull
+	idx, err := t.peers.acquire(pv, &req.Peer, t.cfg.MaxSwarmsPerPeer)
+	switch err {
+	case nil:
+	case ErrPeerInTooMany:
+		return fail(RefusedPeerInTooMany, err)
+	default:
+		return fail(RefusedPeerTableFull, err)
 	}
-	if refs := t.peers.refSlot(idx).Load(); int(refs) > t.cfg.MaxSwarmsPerPeer {
-		t.peers.release(idx)
-		t.stats.refuse(RefusedPeerInTooMany)
-		return sw, -1, ErrPeerInTooMany
-	}
-	e := entry{peer: idx, seen: now}
-	if seed {
-		e.seen |= flagSeed
-	}
+	leechers, seeds, completed := int(sw.leechers), sw.seeders(), sw.completed
 	if req.Event == EventCompleted {
-		e.seen |= flagComplete
+		sw.completed++
 	}
-	return sw, sw.add(e), nil
+	pos := sw.add(newEntry(idx, sh.stamp(now), seed, req.Event == EventCompleted))
+	sh.account(sw, leechers, seeds, completed)
+	return sw, id, pos, nil
 }
 
 // ScrapeResult is one swarm's counts.
@@ -339,21 +335,25 @@ type ScrapeResult struct {
 	Seeders, Completed, Leechers uint32
 }
 
+func (sw *swarm) scrape() ScrapeResult {
+	return ScrapeResult{Seeders: uint32(sw.seeders()), Completed: uint32(min(sw.completed, 1<<32-1)), Leechers: sw.leechers}
+}
+
 // Scrape returns the counts of one swarm (zeros for an unknown one).
 func (t *Tracker) Scrape(info InfoHash) ScrapeResult {
-	sh := t.shard(&info)
+	hv := t.infoHash(&info)
+	sh := t.shard(hv)
+	t.stats.scrapes.Add(1)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	t.stats.scrapes.Add(1)
-	sw := sh.swarms[info]
-	if sw == nil {
-		return ScrapeResult{}
+	if sw, _ := sh.lookup(hv, &info); sw != nil {
+		return sw.scrape()
 	}
-	return ScrapeResult{Seeders: uint32(sw.seeders()), Completed: uint32(min(sw.completed, 1<<32-1)), Leechers: uint32(sw.leechers)}
+	return ScrapeResult{}
 }
 
 // ScrapeAll calls fn for every swarm, one shard at a time, until fn
-// returns false.
+// returns false. fn runs without any lock held.
 func (t *Tracker) ScrapeAll(fn func(info InfoHash, r ScrapeResult) bool) {
 	type row struct {
 		info InfoHash
@@ -364,9 +364,7 @@ func (t *Tracker) ScrapeAll(fn func(info InfoHash, r ScrapeResult) bool) {
 		sh := &t.shards[i]
 		rows = rows[:0]
 		sh.mu.Lock()
-		for info, sw := range sh.swarms {
-			rows = append(rows, row{info, ScrapeResult{uint32(sw.seeders()), uint32(min(sw.completed, 1<<32-1)), uint32(sw.leechers)}})
-		}
+		sh.each(func(sw *swarm) { rows = append(rows, row{sw.info, sw.scrape()}) })
 		sh.mu.Unlock()
 		for _, r := range rows {
 			if !fn(r.info, r.r) {
@@ -383,19 +381,17 @@ type Totals struct {
 	Entries uint64
 }
 
-// Totals counts everything; it visits every shard (cheap: counters per
-// swarm), so call it for the console and metrics, not per request.
+// Totals adds up the shards' running totals: cheap, for the console
+// and metrics.
 func (t *Tracker) Totals() Totals {
 	var out Totals
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
-		for _, sw := range sh.swarms {
-			out.Swarms++
-			out.Seeds += uint64(sw.seeders())
-			out.Leechers += uint64(sw.leechers)
-			out.Completed += sw.completed
-		}
+		out.Swarms += uint64(sh.index.n)
+		out.Seeds += uint64(sh.seeds)
+		out.Leechers += uint64(sh.leechers)
+		out.Completed += sh.completed
 		sh.mu.Unlock()
 	}
 	out.Entries = out.Seeds + out.Leechers
@@ -403,156 +399,21 @@ func (t *Tracker) Totals() Totals {
 	return out
 }
 
-// SwarmInfo is one line of the busiest-swarms list.
-type SwarmInfo struct {
-	InfoHash                    InfoHash
-	Seeders, Leechers, Complete uint64
-}
-
-// Busiest returns swarms offset..offset+limit ordered by peers (most
-// first), and the number of swarms.
-func (t *Tracker) Busiest(offset, limit int) ([]SwarmInfo, int) {
-	var all []SwarmInfo
+// MemoryBytes estimates the swarm model's memory: records, indices,
+// entries and the peer table (not the destination cache).
+func (t *Tracker) MemoryBytes() int {
+	n := t.peers.bytes()
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
-		for info, sw := range sh.swarms {
-			all = append(all, SwarmInfo{info, uint64(sw.seeders()), uint64(sw.leechers), sw.completed})
-		}
+		n += cap(sh.swarms)*64 + sh.index.bytes() + 4*cap(sh.free)
+		sh.each(func(sw *swarm) {
+			n += 6 * cap(sw.entries)
+			if sw.pos != nil {
+				n += sw.pos.bytes()
+			}
+		})
 		sh.mu.Unlock()
-	}
-	sortBusiest(all)
-	if offset >= len(all) {
-		return nil, len(all)
-	}
-	return all[offset:min(len(all), offset+limit)], len(all)
-}
-
-// Sweep removes every peer not seen within the expiry from one shard
-// (the next in turn) and returns how many it removed. Expired peers are
-// not journaled: the store's TTL removes them from disk by itself.
-func (t *Tracker) sweepShard(i int) int {
-	cutoff := int64(t.now()) - t.expiry.Load()
-	sh := &t.shards[i]
-	var freed []uint32
-	sh.mu.Lock()
-	for info, sw := range sh.swarms {
-		for j := len(sw.entries) - 1; j >= 0; j-- {
-			if j >= len(sw.entries) {
-				continue
-			}
-			if int64(sw.entries[j].lastSeen()) < cutoff {
-				freed = append(freed, sw.entries[j].peer)
-				sw.remove(j)
-			}
-		}
-		if len(sw.entries) == 0 && sw.completed == 0 {
-			delete(sh.swarms, info)
-			t.stats.swarms.Add(-1)
-		}
-	}
-	sh.mu.Unlock()
-	for _, idx := range freed {
-		t.peers.release(idx)
-	}
-	t.stats.expired.Add(uint64(len(freed)))
-	return len(freed)
-}
-
-// Sweep expires stale peers in every shard now (for tests and shutdown).
-func (t *Tracker) Sweep() int {
-	n := 0
-	for i := range t.shards {
-		n += t.sweepShard(i)
 	}
 	return n
 }
-
-// Run expires peers incrementally, one shard per tick, so a full pass
-// takes about a minute and never stops the world, until ctx ends.
-func (t *Tracker) Run(ctx context.Context) {
-	tick := time.NewTicker(time.Minute / swarmShards)
-	defer tick.Stop()
-	next := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			t.sweepShard(next)
-			next = (next + 1) % swarmShards
-		}
-	}
-}
-
-// Restore replays the persisted state before serving.
-func (t *Tracker) Restore(ctx context.Context) error {
-	if t.persist == nil {
-		return nil
-	}
-	if err := t.persist.Restore(ctx, restorer{t}); err != nil {
-		return fmt.Errorf("tracker: restore: %w", err)
-	}
-	return nil
-}
-
-// restorer adapts the tracker to the Restorer interface without
-// journaling what it restores.
-type restorer struct{ t *Tracker }
-
-func (r restorer) RestorePeer(p PeerRecord) {
-	t := r.t
-	seen := p.LastSeen.Unix() - t.epoch
-	if seen < 1 || int64(t.now())-seen > t.expiry.Load() || p.Peer.IsZero() {
-		return // expired while the tracker was down
-	}
-	sh := t.shard(&p.Info)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sw := sh.swarms[p.Info]
-	if sw == nil {
-		sw = &swarm{}
-		sh.swarms[p.Info] = sw
-		t.stats.swarms.Add(1)
-	}
-	idx := t.peers.find(&p.Peer)
-	if idx != noPeer && sw.find(idx) >= 0 {
-		return
-	}
-	idx, ok := t.peers.acquire(&p.Peer)
-	if !ok {
-		return
-	}
-	e := entry{peer: idx, seen: uint32(min(seen, seenMask))}
-	if p.Seed {
-		e.seen |= flagSeed
-	}
-	sw.add(e)
-}
-
-func (r restorer) RestoreCompleted(info InfoHash, total uint64) {
-	t := r.t
-	sh := t.shard(&info)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sw := sh.swarms[info]
-	if sw == nil {
-		sw = &swarm{}
-		sh.swarms[info] = sw
-		t.stats.swarms.Add(1)
-	}
-	sw.completed = total
-}
-
-func (r restorer) RestoreDestination(d i2p.Destination) { r.t.dests.put(d) }
-
-// RememberDestination caches a verified sender's Destination and
-// journals it.
-func (t *Tracker) RememberDestination(d i2p.Destination) {
-	if t.dests.put(d) && t.persist != nil {
-		t.persist.DestinationSeen(d)
-	}
-}
-
-// Destination returns a cached Destination.
-func (t *Tracker) Destination(h i2p.Hash) (i2p.Destination, bool) { return t.dests.get(h) }

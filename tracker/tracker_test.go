@@ -290,17 +290,49 @@ func TestBusiest(t *testing.T) {
 	}
 }
 
-func TestDestinationCacheBounded(t *testing.T) {
-	c := newDestinationCache(2)
-	a, b, d := newDest(t), newDest(t), newDest(t)
-	if !c.put(a) || !c.put(b) || c.put(a) {
-		t.Fatal("put reports")
+func TestDestinationCacheClock(t *testing.T) {
+	mp := NewMemoryPersister()
+	now := time.Unix(1_800_000_000, 0)
+	c := newDestinationCache(2*destShards, mp, func() time.Time { return now })
+	// Three Destinations that fall in one shard of two slots.
+	var same []i2p.Destination
+	for len(same) < 3 {
+		d := newDest(t)
+		if h := d.Hash(); len(same) == 0 || h[31]%destShards == same[0].Hash()[31]%destShards {
+			same = append(same, d)
+		}
 	}
-	c.put(d) // evicts b, the least recently used
-	if _, ok := c.get(b.Hash()); ok {
-		t.Fatal("LRU entry not evicted")
+	a, b, d := same[0], same[1], same[2]
+	if !c.Put(a) || !c.Put(b) || c.Put(a) {
+		t.Fatal("Put journals new Destinations only")
 	}
-	if _, ok := c.get(a.Hash()); !ok || c.Len() != 2 {
-		t.Fatal("recent entry evicted")
+	if _, ok := c.Get(a.Hash()); !ok {
+		t.Fatal("a not cached")
+	}
+	c.Put(d) // b was not used since the hand passed: it goes
+	if _, ok := c.Get(b.Hash()); ok {
+		t.Fatal("unused entry not evicted")
+	}
+	if got, ok := c.Get(a.Hash()); !ok || !got.Equal(a) || c.Len() != 2 {
+		t.Fatal("used entry evicted")
+	}
+	if len(mp.dests) != 3 {
+		t.Fatalf("%d journaled", len(mp.dests))
+	}
+	// Still in use a day later: journaled again, so a store's TTL keeps it.
+	now = now.Add(25 * time.Hour)
+	if !c.Put(a) {
+		t.Fatal("not journaled again after a day")
+	}
+	// Restored entries are journaled again when next seen.
+	c.restore(b)
+	if _, ok := c.Get(b.Hash()); !ok || !c.Put(b) || c.Put(b) {
+		t.Fatal("restored entry")
+	}
+	for range 40 {
+		c.Put(newDest(t))
+	}
+	if n := c.Len(); n > 2*destShards {
+		t.Fatalf("cache holds %d, bound %d", n, 2*destShards)
 	}
 }
