@@ -1,34 +1,43 @@
-// Command otload is go-opentracker's load tool. It measures a tracker the
-// way its clients load it, and measures opentracker with the same
-// workload, so both are compared by one tool on one machine.
+// Command otload measures a BitTorrent tracker the way its clients load
+// it, and measures opentracker with the very same workload, so the two
+// are compared by one tool on one machine in one run.
 //
-//	otload i2cp --tracker ./go-opentracker   play the router: spawn the tracker
-//	                                          attached to a built-in I2CP router
-//	                                          and drive Datagram2 connects and
-//	                                          Datagram3 announces through it
-//	otload udp --spawn /usr/bin/opentracker   BEP 15 over loopback UDP (opentracker)
-//	otload http --url http://127.0.0.1:7662/a HTTP announces, one connection each
+//	otload udp  -opentracker /usr/bin/opentracker   BEP 15 over loopback UDP
+//	otload http -opentracker /usr/bin/opentracker   HTTP announces
+//	otload i2cp -spawn ./go-opentracker             otload plays the I2P router
+//	otload http -spawn ./go-opentracker -i2p        go-opentracker's HTTP tracker
+//	otload hashes -torrents 1000                    the workload's info hashes
 //
-// Every mode uses the same workload: N clients, M torrents with Zipf
-// popularity, announces at the highest rate the tracker answers (a window
-// of requests in flight), for a bounded duration. The report gives
-// answered/s, loss, latency percentiles, and — with the tracker's pid,
-// known when otload spawns it — the tracker's CPU seconds and RSS, so
-// "announces per tracker CPU-second" compares trackers fairly even though
-// the load generator shares the machine.
+// In i2cp mode otload listens as an I2CP router (package i2cptest); the
+// tracker attaches to it (started by otload with -spawn, or by hand with
+// --i2cp ADDR), and virtual clients — distinct I2P identities — send
+// Datagram2 connects and Datagram3 announces through it, so the tracker
+// does the whole path: I2CP framing, gzip envelope, datagram decode,
+// connection-id check, swarm update, reply.
+//
+// Phases: connect (one per client; datagram modes), populate (-populate:
+// every (client, torrent) pair announces started once), steady (the
+// announce mix for -duration or -requests). -mem reports the tracker's
+// RSS per peer once populated; -restart (with -spawn) restarts the tracker
+// and times it back to serving its persisted peers. With the tracker's
+// pid (known when otload starts it, or -pid) the report gives its CPU
+// time and announces per tracker CPU-second, the fair figure while the
+// generator shares the machine.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
+
+	"github.com/go-i2p/go-opentracker/internal/loadgen"
 )
 
 func main() {
@@ -37,66 +46,166 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// workload is what every mode drives.
-type workload struct {
-	clients  int
-	torrents int
+type options struct {
+	mode     string
+	workload loadgen.Config
+	engine   loadgen.EngineConfig
 	duration time.Duration
-	window   int
-	warmup   time.Duration
+	requests int64
+	populate bool
+	mem      bool
+	restart  bool
+	settle   time.Duration
 	jsonOut  bool
+
+	pid         int
+	name        string
+	opentracker string
+	spawn       string
+	dataDir     string
+	trackerCPUs string
+
+	target    string
+	path      string
+	conns     int
+	keepAlive bool
+	i2pIP     bool
+
+	listen   string
+	port     uint
+	register bool
+	wait     time.Duration
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `usage: otload udp|http|i2cp|hashes [flags]   (otload MODE -h lists the flags)`
+
+func parse(args []string, stderr io.Writer) (options, error) {
+	var o options
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return o, errUsage
+	}
+	switch args[0] {
+	case "udp", "http", "i2cp", "hashes":
+	default:
+		fmt.Fprintln(stderr, usage)
+		return o, errUsage
+	}
+	o.mode, args = args[0], args[1:]
+	fl := flag.NewFlagSet("otload "+o.mode, flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	c := &o.workload
+	fl.IntVar(&c.Clients, "clients", 10000, "virtual clients (distinct peers)")
+	fl.IntVar(&c.Torrents, "torrents", 1000, "torrents (Zipf popularity)")
+	fl.IntVar(&c.SwarmsPerClient, "swarms", 1, "torrents each client is in")
+	fl.Float64Var(&c.ZipfS, "zipf", 1.1, "Zipf exponent of torrent popularity (> 1)")
+	fl.Uint64Var(&c.Seed, "seed", 1, "seed of every random choice")
+	fl.Float64Var(&c.SeedFraction, "seeds", 0.3, "share of (client, torrent) pairs that are seeds")
+	fl.Float64Var(&c.ScrapeFraction, "scrapes", 0, "share of steady requests that are scrapes (datagram modes)")
+	numWant := fl.Int("numwant", 50, "peers asked for per announce (negative: the tracker's default)")
+	fl.DurationVar(&o.duration, "duration", 10*time.Second, "steady phase duration (0: none)")
+	fl.Int64Var(&o.requests, "requests", 0, "steady phase request count (0: bounded by -duration only)")
+	fl.BoolVar(&o.populate, "populate", false, "announce every (client, torrent) pair once before the steady phase")
+	fl.BoolVar(&o.mem, "mem", false, "populate, then report the tracker's RSS per peer (no steady phase unless -duration is given)")
+	fl.BoolVar(&o.restart, "restart", false, "with -spawn: restart the tracker after the run and time it back to serving")
+	fl.DurationVar(&o.settle, "settle", 2*time.Second, "with -mem: wait before reading the loaded RSS")
+	fl.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	e := &o.engine
+	fl.IntVar(&e.Workers, "workers", 4, "sender goroutines (datagram modes; one socket each in udp mode)")
+	fl.IntVar(&e.Window, "window", 32, "requests in flight per worker (a power of two)")
+	fl.Float64Var(&e.Rate, "rate", 0, "requests a second over all workers (0: as fast as the window allows)")
+	fl.DurationVar(&e.Timeout, "timeout", 2*time.Second, "a request unanswered this long is lost")
+	fl.IntVar(&o.pid, "pid", 0, "pid of a running tracker to sample (CPU, RSS)")
+	fl.StringVar(&o.name, "name", "", "tracker name in the report")
+	fl.StringVar(&o.opentracker, "opentracker", "", "udp, http: start this opentracker binary on a free loopback port")
+	fl.StringVar(&o.spawn, "spawn", "", "i2cp, http: start this go-opentracker binary attached to otload's router")
+	fl.StringVar(&o.dataDir, "data", "", "with -spawn: the tracker's data directory (default: a fresh temporary one)")
+	fl.StringVar(&o.trackerCPUs, "tracker-cpus", "", "run the started tracker under taskset -c LIST")
+	fl.StringVar(&o.target, "target", "127.0.0.1:6969", "udp, http: the tracker's address (unless started by otload)")
+	fl.StringVar(&o.path, "path", "/announce", "http: announce path")
+	fl.IntVar(&o.conns, "conns", 16, "http: concurrent requests")
+	fl.BoolVar(&o.keepAlive, "keepalive", false, "http: reuse connections (default: one connection per request)")
+	fl.BoolVar(&o.i2pIP, "i2p", false, "http: announce as I2P clients (ip = a Base64 Destination per client; 32-byte peers)")
+	fl.StringVar(&o.listen, "listen", "127.0.0.1:0", "i2cp: the router's I2CP listen address")
+	fl.UintVar(&o.port, "port", 6969, "i2cp: the tracker's UDP tracker port on I2P")
+	fl.BoolVar(&o.register, "register", true, "i2cp: the router answers lookups for the virtual clients")
+	fl.DurationVar(&o.wait, "wait", 5*time.Minute, "i2cp without -spawn: how long to wait for the tracker's session")
+	if err := fl.Parse(args); err != nil {
+		return o, errUsage
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprintf(stderr, "otload: unexpected argument %q\n", fl.Arg(0))
+		return o, errUsage
+	}
+	durationSet := false
+	fl.Visit(func(f *flag.Flag) { durationSet = durationSet || f.Name == "duration" })
+	if o.mem {
+		o.populate = true
+		if !durationSet {
+			o.duration = 0
+		}
+	}
+	c.NumWant = int32(max(*numWant, -1))
+	var bad string
+	switch {
+	case o.opentracker != "" && o.spawn != "":
+		bad = "-opentracker and -spawn exclude each other"
+	case o.mode == "i2cp" && o.opentracker != "":
+		bad = "opentracker does not speak I2CP: use udp or http mode"
+	case o.mode == "udp" && o.spawn != "":
+		bad = "go-opentracker serves UDP announces over I2P only: use i2cp mode"
+	case o.restart && o.spawn == "":
+		bad = "-restart needs -spawn"
+	case o.mode == "http" && c.ScrapeFraction > 0:
+		bad = "http mode sends announces only"
+	case o.port == 0 || o.port > 65535:
+		bad = "-port out of range"
+	case o.conns < 1 || o.conns > 4096:
+		bad = "-conns out of 1..4096"
+	case o.duration < 0 || o.requests < 0:
+		bad = "negative -duration or -requests"
+	}
+	if bad != "" {
+		fmt.Fprintln(stderr, "otload:", bad)
+		return o, errUsage
+	}
+	return o, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: otload i2cp|udp|http [flags]  (otload MODE -h for flags)")
+	o, err := parse(args, stderr)
+	if err != nil {
 		return 2
 	}
-	mode, args := args[0], args[1:]
-	fl := flag.NewFlagSet("otload "+mode, flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	var w workload
-	fl.IntVar(&w.clients, "clients", 2000, "virtual clients (distinct identities / peers)")
-	fl.IntVar(&w.torrents, "torrents", 500, "torrents (Zipf popularity)")
-	fl.DurationVar(&w.duration, "duration", 10*time.Second, "measured duration")
-	fl.DurationVar(&w.warmup, "warmup", 2*time.Second, "unmeasured warm-up after connecting")
-	fl.IntVar(&w.window, "window", 512, "requests in flight")
-	fl.BoolVar(&w.jsonOut, "json", false, "print the report as JSON")
-	tracker := fl.String("tracker", "", "i2cp: path of the go-opentracker binary to spawn")
-	spawn := fl.String("spawn", "", "udp/http: path of opentracker to spawn on loopback")
-	addr := fl.String("addr", "127.0.0.1:6969", "udp: tracker address")
-	url := fl.String("url", "", "http: announce URL (default: the spawned tracker's)")
-	pid := fl.Int("pid", 0, "pid of an already running tracker, for CPU and RSS")
-	ipParam := fl.Bool("i2p", false, "http: announce as I2P clients (ip = Base64 Destination), for go-opentracker")
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if o.mode == "hashes" {
+		w, err := loadgen.NewWorkload(o.workload)
+		if err == nil {
+			err = writeWhitelist(stdout, w)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "otload:", err)
+			return 1
+		}
+		return 0
 	}
-	var rep report
-	var err error
-	switch mode {
-	case "i2cp":
-		rep, err = runI2CP(ctx, w, *tracker, stderr)
-	case "udp":
-		rep, err = runUDP(ctx, w, *addr, *spawn, *pid)
-	case "http":
-		rep, err = runHTTP(ctx, w, *url, *spawn, *pid, *ipParam)
-	default:
-		err = fmt.Errorf("unknown mode %q", mode)
+	rep, err := measure(ctx, o, stderr)
+	if rep != nil {
+		if o.jsonOut {
+			rep.WriteJSON(stdout)
+		} else {
+			rep.WriteText(stdout)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "otload:", err)
-		if errors.Is(err, errUsage) {
-			return 2
-		}
 		return 1
-	}
-	rep.Mode = mode
-	if w.jsonOut {
-		json.NewEncoder(stdout).Encode(rep)
-	} else {
-		rep.print(stdout)
 	}
 	return 0
 }
 
-var errUsage = errors.New("usage")
+func newReport(o options, w *loadgen.Workload) *loadgen.Report {
+	return &loadgen.Report{Tool: "otload", Date: time.Now().UTC().Format(time.RFC3339), Mode: o.mode, Tracker: o.name,
+		CPUs: runtime.NumCPU(), Workload: w.Config()}
+}
