@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"syscall"
-	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/internal/loadgen"
@@ -90,16 +89,8 @@ func (h *httpConn) Do(ctx context.Context, r *loadgen.Request) (loadgen.Outcome,
 	if err != nil && reused && ctx.Err() == nil {
 		out, err = h.roundTrip(ctx, ip) // the server had closed the kept-alive connection
 	}
-	if err != nil {
-		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-			// The deadline passed: if it was the phase's end, let the
-			// engine see its context done too, so it does not count this
-			// request, cut short, as lost.
-			<-ctx.Done()
-			time.Sleep(time.Millisecond)
-		} else if debug {
-			fmt.Fprintln(os.Stderr, "http:", err)
-		}
+	if err != nil && debug {
+		fmt.Fprintln(os.Stderr, "http:", err)
 	}
 	return out, err
 }

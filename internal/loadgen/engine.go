@@ -510,7 +510,7 @@ func (e *Engine) doLoop(ctx context.Context, conn SyncConn, st *Stream, quota in
 		cancel()
 		now := e.now()
 		switch {
-		case err != nil && ctx.Err() != nil:
+		case err != nil && phaseOver(ctx):
 			k.sent.Add(^uint64(0)) // cut short by the end of the phase: not counted
 			return
 		case err != nil:
@@ -526,6 +526,17 @@ func (e *Engine) doLoop(ctx context.Context, conn SyncConn, st *Stream, quota in
 		k.answered.Add(1)
 		k.peers.Add(uint64(out.Peers))
 	}
+}
+
+// phaseOver reports whether ctx is done or past its deadline: a timer
+// cancels a context a little after its deadline, and a request that
+// failed in between was cut short by the phase, not lost.
+func phaseOver(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // fifo is a bounded queue of requests.

@@ -300,3 +300,31 @@ func (c *echoConn) Send(client int32, kind Kind, p []byte) error {
 	c.e.Deliver(c.out)
 	return nil
 }
+
+// blockingSync answers nothing: every request ends with its context.
+type blockingSync struct{}
+
+func (blockingSync) Do(ctx context.Context, r *Request) (Outcome, error) {
+	<-ctx.Done()
+	return Outcome{}, ctx.Err()
+}
+
+// TestEngineSyncPhaseEndIsNotLoss: requests cut short by the end of a
+// timed phase are not counted, even before the phase's context reports
+// its deadline.
+func TestEngineSyncPhaseEndIsNotLoss(t *testing.T) {
+	w, _ := NewWorkload(Config{Clients: 100, Torrents: 10})
+	e, err := NewEngine(w, EngineConfig{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		res, err := e.RunSync(context.Background(), PhaseSteady, Limits{Duration: 30 * time.Millisecond}, []SyncConn{blockingSync{}, blockingSync{}})
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+		if ann := res.Kind(KindAnnounce); ann != nil && (ann.Lost != 0 || ann.Sent != 0) {
+			t.Fatalf("cut-short requests counted: %+v", ann)
+		}
+	}
+}
