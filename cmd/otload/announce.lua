@@ -51,6 +51,7 @@ local function standin(peer)
   -- type 7, crypto type 0.
   local t = {}
   for i = 1, 384 do t[i] = string.char((peer * 131 + i * 7) % 256) end
+  t[1], t[2] = string.char(math.floor(peer / 256) % 256), string.char(peer % 256)
   return i2pbase64(table.concat(t) .. "\5\0\4\0\7\0\0")
 end
 

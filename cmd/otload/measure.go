@@ -52,7 +52,12 @@ func measure(ctx context.Context, o options, stderr io.Writer) (*loadgen.Report,
 	if err := b.connect(); err != nil {
 		return nil, err
 	}
-	return b.rep, b.phases(ctx)
+	err = b.phases(ctx)
+	if b.router != nil {
+		st := b.router.Stats()
+		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("the router delivered %d messages, dropped %d, answered %d HostLookups", st.Delivered, st.Dropped, st.Lookups))
+	}
+	return b.rep, err
 }
 
 func (b *bench) close() {
