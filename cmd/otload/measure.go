@@ -32,6 +32,7 @@ type bench struct {
 	dataDir string
 	hash    i2p.Hash
 
+	i2cp    *i2cpNet
 	async   []loadgen.AsyncConn
 	sync    []loadgen.SyncConn
 	closers []func()
@@ -56,6 +57,9 @@ func measure(ctx context.Context, o options, stderr io.Writer) (*loadgen.Report,
 	if b.router != nil {
 		st := b.router.Stats()
 		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("the router delivered %d messages, dropped %d, answered %d HostLookups", st.Delivered, st.Dropped, st.Lookups))
+	}
+	if b.i2cp != nil && b.i2cp.bad.Load() > 0 {
+		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("%d messages from the tracker were not raw datagrams", b.i2cp.bad.Load()))
 	}
 	return b.rep, err
 }
@@ -203,7 +207,8 @@ func (b *bench) connect() error {
 		b.async = n.asyncConns()
 		b.closers = append(b.closers, n.close)
 	case "i2cp":
-		b.async = newI2CPNet(b.router, b.hash, uint16(o.port), b.w, e, o.register).asyncConns(cfg.Workers)
+		b.i2cp = newI2CPNet(b.router, b.hash, uint16(o.port), b.w, e, o.register)
+		b.async = b.i2cp.asyncConns(cfg.Workers)
 	case "http":
 		b.rep.Engine.Workers, b.rep.Engine.Window = o.conns, 1
 		b.sync = newHTTPConns(b.w, b.target, o.path, o.conns, o.keepAlive, o.i2pIP)
