@@ -93,6 +93,7 @@ type Engine struct {
 	conSent []int64         // when a connect was last sent for a client, ns since base; owned by the client's worker
 
 	stats atomic.Pointer[runStats] // the phase running now
+	runs  uint64                   // phases run so far
 }
 
 // worker is one async sender's in-flight window: a ring of slots indexed
@@ -193,6 +194,7 @@ func (e *Engine) run(ctx context.Context, p Phase, lim Limits, n int, loop func(
 	if p == PhaseSteady && lim.Duration <= 0 && lim.Requests <= 0 {
 		return nil, errors.New("loadgen: a steady phase needs a duration or a request count")
 	}
+	e.runs++ // each phase of a run draws its own mix; equal runs draw the same
 	rs := newRunStats(n)
 	e.stats.Store(rs)
 	if lim.Duration > 0 {
@@ -201,7 +203,6 @@ func (e *Engine) run(ctx context.Context, p Phase, lim Limits, n int, loop func(
 		defer cancel()
 	}
 	mon := startMonitor(e.cfg.Tracker, e.self)
-	start := time.Now()
 	startNS := e.now()
 	var wg sync.WaitGroup
 	for i := range n {
@@ -215,7 +216,7 @@ func (e *Engine) run(ctx context.Context, p Phase, lim Limits, n int, loop func(
 				continue
 			}
 		}
-		st := e.w.Stream(p, i, n, uint64(start.UnixNano()))
+		st := e.w.Stream(p, i, n, e.runs)
 		l := NewLimiter(e.cfg.Rate/float64(n), max(1, int(e.cfg.Rate/float64(n)/100)), time.Now())
 		wg.Add(1)
 		go func() {
