@@ -94,6 +94,9 @@ type Engine struct {
 
 	stats atomic.Pointer[runStats] // the phase running now
 	runs  uint64                   // phases run so far
+	// delivering counts Deliver calls under way: a reply frees its slot
+	// before it is counted, so a phase ends only when this is zero.
+	delivering atomic.Int64
 }
 
 // worker is one async sender's in-flight window: a ring of slots indexed
@@ -225,6 +228,7 @@ func (e *Engine) run(ctx context.Context, p Phase, lim Limits, n int, loop func(
 		}()
 	}
 	wg.Wait()
+	e.settle()
 	end := startNS
 	for i := range rs.workers {
 		end = max(end, rs.workers[i].lastSend.Load(), rs.workers[i].lastReply.Load())
@@ -232,6 +236,14 @@ func (e *Engine) run(ctx context.Context, p Phase, lim Limits, n int, loop func(
 	tracker, gen := mon.stop()
 	res := rs.result(p, time.Duration(end-startNS), tracker, gen)
 	return res, ctx.Err()
+}
+
+// settle waits (at most a second) for Deliver calls that freed their
+// slot but have not yet counted their reply.
+func (e *Engine) settle() {
+	for i := 0; i < 20000 && e.delivering.Load() > 0; i++ {
+		time.Sleep(50 * time.Microsecond)
+	}
 }
 
 // sendLoop is one async worker: it sends until its stream, quota or
@@ -420,6 +432,8 @@ func (e *Engine) build(dst []byte, r *Request, tx uint32, a *udptracker.Announce
 // Deliver accounts for one reply (a BEP 15 response). Transports call it
 // from any goroutine; it does not keep b.
 func (e *Engine) Deliver(b []byte) {
+	e.delivering.Add(1)
+	defer e.delivering.Add(-1)
 	rs := e.stats.Load()
 	var r Reply
 	err := ParseReply(b, e.cfg.PeerLen, &r)
