@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker"
@@ -125,17 +126,26 @@ type op struct {
 // Open opens (or creates) the store in dir.
 func Open(dir string, opts Options) (*Store, error) {
 	opts.fill()
+	// Sized for a write-mostly journal of small records: the tracker
+	// reads the store only when it starts. Small memtables, no block
+	// cache and no compression (keys are random hashes, values a few
+	// bytes) keep Badger's fixed memory small: its table builders
+	// allocate buffers per table, compression adds more. Destinations
+	// (~400 bytes) go to the value log, so compactions move only keys.
 	bo := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{opts.Logger}).
-		WithMemTableSize(16 << 20).
+		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
-		WithBlockCacheSize(16 << 20).
-		WithIndexCacheSize(8 << 20).
+		WithBaseTableSize(2 << 20).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(4 << 20).
+		WithCompression(options.None).
 		WithValueLogFileSize(64 << 20).
-		WithValueThreshold(1 << 10).
+		WithValueThreshold(128).
 		WithNumLevelZeroTables(3).
 		WithNumLevelZeroTablesStall(8).
 		WithNumCompactors(2).
+		WithNumGoroutines(2).
 		WithCompactL0OnClose(true).
 		WithNumVersionsToKeep(1).
 		WithSyncWrites(!opts.NoSync)
