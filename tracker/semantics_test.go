@@ -185,10 +185,24 @@ func TestJournal(t *testing.T) {
 type model struct {
 	peers     map[InfoHash]map[i2p.Hash]peerState
 	completed map[InfoHash]uint64
+	journaled map[peerKey]int64 // the time seen the journal holds
 }
 
 func newModel() *model {
-	return &model{peers: map[InfoHash]map[i2p.Hash]peerState{}, completed: map[InfoHash]uint64{}}
+	return &model{peers: map[InfoHash]map[i2p.Hash]peerState{}, completed: map[InfoHash]uint64{}, journaled: map[peerKey]int64{}}
+}
+
+// restart is what a restarted tracker holds: every peer as last
+// journaled (a bare refresh is journaled once per journalRefresh
+// window), less those that are then past the expiry.
+func (m *model) restart(now, expiry int64) {
+	for ih, sw := range m.peers {
+		for p, st := range sw {
+			st.seen = m.journaled[peerKey{ih, p}]
+			sw[p] = st
+		}
+	}
+	m.expire(now, expiry)
 }
 
 func (m *model) announce(ih InfoHash, p i2p.Hash, ev Event, left uint64, now int64) {
@@ -201,11 +215,16 @@ func (m *model) announce(ih InfoHash, p i2p.Hash, ev Event, left uint64, now int
 	switch {
 	case ev == EventStopped:
 		delete(sw, p)
+		delete(m.journaled, peerKey{ih, p})
 	default:
 		st := peerState{seed: left == 0 || ev == EventCompleted, completed: old.completed, seen: now}
-		if ev == EventCompleted && !(in && old.completed) {
+		counted := ev == EventCompleted && !(in && old.completed)
+		if counted {
 			st.completed = true
 			m.completed[ih]++
+		}
+		if !in || counted || st.seed != old.seed || old.seen/journalRefresh != now/journalRefresh {
+			m.journaled[peerKey{ih, p}] = now
 		}
 		sw[p] = st
 	}
@@ -288,7 +307,7 @@ func TestModel(t *testing.T) {
 			m.equal(t, tr, true)
 		case r < 5: // a restart
 			c.advance(time.Duration(rng.IntN(120)) * time.Second)
-			m.expire(c.t.Unix(), expiry)
+			m.restart(c.t.Unix(), expiry)
 			tr = New(Config{Now: c.now, Rand: rand.New(rand.NewPCG(uint64(step), 1))}, mp)
 			if err := tr.Restore(context.Background()); err != nil {
 				t.Fatal(err)

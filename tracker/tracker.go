@@ -238,6 +238,7 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	case pos >= 0:
 		leechers, seeds, completed := int(sw.leechers), sw.seeders(), sw.completed
 		e := &sw.entries[pos]
+		prev, wasSeed := sh.base+int64(e.lastSeen()), e.seed()
 		e.setSeen(sh.stamp(now))
 		counted := req.Event == EventCompleted && !e.completed()
 		if counted {
@@ -246,7 +247,11 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 		}
 		pos = sw.setSeed(pos, seed)
 		sh.account(sw, leechers, seeds, completed)
-		t.journal(req, now, seed, counted, sw.completed)
+		// A change is journaled at once; a bare refresh of the time seen
+		// once per journalRefresh window.
+		if counted || seed != wasSeed || prev/journalRefresh != now/journalRefresh {
+			t.journal(req, now, seed, counted, sw.completed)
+		}
 	default:
 		var err error
 		if sw, id, pos, err = t.join(sh, sw, id, hv, pv, req, now, seed); err != nil {
@@ -278,6 +283,12 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	}
 	return res, nil
 }
+
+// journalRefresh (seconds) bounds how stale a journaled time seen may
+// be: a peer that announces again and again without a change is
+// journaled once per window, not on every announce, so a restart may
+// expire it up to this much early (the expiry is 1.5 intervals).
+const journalRefresh = 60
 
 // journal records an added or updated peer (and a counted download).
 // It runs under the swarm's lock, so the journal sees one swarm's
