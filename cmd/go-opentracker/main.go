@@ -50,6 +50,7 @@ func main() {
 type options struct {
 	data, i2cp, http, console string
 	logLevel                  string
+	pprof                     string
 	version                   bool
 	identityOnly              bool
 	demoClients               int
@@ -66,6 +67,7 @@ func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
 	fl.StringVar(&o.http, "http", "127.0.0.1:7662", "HTTP tracker and public pages (what the router's HTTP server tunnel exposes)")
 	fl.StringVar(&o.console, "console", "127.0.0.1:7663", "operator console (keep it on loopback; a password is required elsewhere)")
 	fl.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&o.pprof, "pprof", "", "serve Go profiles (CPU, heap) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	fl.BoolVar(&o.version, "version", false, "print the version and exit")
 	fl.BoolVar(&o.identityOnly, "identity", false, "create or load the identity, print the addresses and exit")
 	fl.IntVar(&o.demoClients, "clients", 200, "demo: number of simulated clients")
@@ -174,6 +176,14 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, h
 func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, h *host, sample time.Duration, started func(*plugin.Plugin, string, string)) int {
 	if h == nil {
 		h = &host{dataDir: o.data, i2cpAddr: o.i2cp}
+	}
+	if o.pprof != "" {
+		stopPprof, err := startPprof(o.pprof, log)
+		if err != nil {
+			log.Error("profiles", "err", err)
+			return exitUsage
+		}
+		defer stopPprof()
 	}
 	p, err := plugin.New(h, plugin.Options{Logger: log, I2CPAddr: o.i2cp, ConsoleSampleEvery: sample})
 	if err != nil {
