@@ -136,9 +136,12 @@ type Session struct {
 	handlers atomic.Pointer[map[uint32]Handler]
 	handleMu sync.Mutex
 
-	data    chan *[]byte // encoded SendMessage frames
-	ctrl    chan []byte  // control frames, never dropped
-	bufPool sync.Pool
+	out  *outbox     // encoded SendMessage frames
+	ctrl chan []byte // control frames, never dropped
+	// gather is set while the reader handles frames it has already
+	// read ahead: replies gather in the outbox and go out in one write
+	// when the reader is about to wait for more.
+	gather atomic.Bool
 
 	sessionID atomic.Int32 // -1 while no session
 	state     atomic.Pointer[State]
@@ -192,12 +195,11 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{keys: keys, lsKeys: lsKeys, cfg: cfg, opts: mergeOptions(DefaultOptions(), cfg.Options),
-		data: make(chan *[]byte, cfg.SendQueue), ctrl: make(chan []byte, 64),
+		out: newOutbox(cfg.SendQueue), ctrl: make(chan []byte, 64),
 		ready: make(chan struct{}), lookups: map[uint32]chan lookupResult{}}
 	if cfg.LegacyLeaseSet {
 		s.opts = mergeOptions(s.opts, i2p.Mapping{{Key: "i2cp.leaseSetEncType", Value: "0"}})
 	}
-	s.bufPool.New = func() any { b := make([]byte, 0, 2048); return &b }
 	s.sessionID.Store(-1)
 	empty := map[uint32]Handler{}
 	s.handlers.Store(&empty)
@@ -296,24 +298,32 @@ func (s *Session) Stats() Stats {
 // for to. It never blocks: with the queue full the message is dropped and
 // counted.
 func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint16, payload []byte) error {
-	id := s.sessionID.Load()
-	if id < 0 {
-		s.notReady.Add(1)
-		return ErrNotReady
-	}
-	bp := s.bufPool.Get().(*[]byte)
-	b := (*bp)[:0]
 	glen := GzipLen(len(payload))
 	typ := byte(TypeSendMessage)
 	extra := 0
 	if s.cfg.NoLeaseSetBundle {
 		typ, extra = TypeSendMessageExpires, 8
 	}
-	if body := 2 + to.Len() + 4 + glen + 4 + extra; body > MaxRouterFrame {
+	body := 2 + to.Len() + 4 + glen + 4 + extra
+	if body > MaxRouterFrame {
 		s.tooLarge.Add(1)
 		return fmt.Errorf("%w: a %d-byte payload makes a %d-byte SendMessage (routers take %d)", ErrPayloadTooLarge, len(payload), body, MaxRouterFrame)
 	}
-	b = AppendFrameHeader(b, typ, 2+to.Len()+4+glen+4+extra)
+	b, ok := s.out.reserve(frameHeaderLen + body)
+	if !ok {
+		s.queueFull.Add(1)
+		return ErrQueueFull
+	}
+	// The session id is read under the outbox's lock: a disconnect
+	// clears the outbox after it clears the id, so no frame for an
+	// earlier session stays queued.
+	id := s.sessionID.Load()
+	if id < 0 {
+		s.out.cancel()
+		s.notReady.Add(1)
+		return ErrNotReady
+	}
+	b = AppendFrameHeader(b, typ, body)
 	b = binary.BigEndian.AppendUint16(b, uint16(id))
 	b = append(b, to.Bytes()...)
 	b = binary.BigEndian.AppendUint32(b, uint32(glen))
@@ -324,16 +334,17 @@ func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint
 		ms := uint64(time.Now().Add(2 * time.Minute).UnixMilli())
 		b = append(b, byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms))
 	}
-	*bp = b
-	select {
-	case s.data <- bp:
-		return nil
-	default:
-		s.queueFull.Add(1)
-		s.bufPool.Put(bp)
-		return ErrQueueFull
+	// While the reader gathers a batch it signals the writer itself,
+	// at the batch's end or every gatherFrames frames.
+	if n := s.out.commit(b); !s.gather.Load() || n >= gatherFrames {
+		s.out.signal()
 	}
+	return nil
 }
+
+// gatherFrames is how many replies the reader lets gather before the
+// writer starts on them, so that reading and writing overlap.
+const gatherFrames = 64
 
 // Lookup asks the router for the Destination whose hash is h.
 func (s *Session) Lookup(ctx context.Context, h i2p.Hash) (i2p.Destination, error) {
@@ -455,10 +466,9 @@ func (s *Session) down(err error) {
 		delete(s.lookups, id)
 	}
 	s.lookupMu.Unlock()
+	s.stale.Add(uint64(s.out.reset()))
 	for {
 		select {
-		case bp := <-s.data:
-			s.bufPool.Put(bp)
 		case <-s.ctrl:
 		default:
 			return
@@ -585,18 +595,20 @@ func (s *Session) writeLoop(ctx context.Context, stop <-chan struct{}, conn net.
 				}
 				wrote = true
 			}
-		case bp := <-s.data:
-			ok := s.current(*bp)
+		case <-s.out.kick:
+			b, frames := s.out.take()
+			b, stale := keepCurrent(b, s.sessionID.Load())
+			s.stale.Add(uint64(stale))
 			var err error
-			if ok {
-				_, err = bw.Write(*bp)
+			if len(b) > 0 {
+				_, err = bw.Write(b)
 			}
-			s.bufPool.Put(bp)
+			s.out.done(b)
 			if err != nil {
 				return err
 			}
-			if ok {
-				s.sent.Add(1)
+			if frames > stale {
+				s.sent.Add(uint64(frames - stale))
 				wrote = true
 			}
 		case <-tick.C:
@@ -615,7 +627,7 @@ func (s *Session) writeLoop(ctx context.Context, stop <-chan struct{}, conn net.
 			}
 			pinged, wrote = !heard, false
 		}
-		if len(s.ctrl) == 0 && len(s.data) == 0 {
+		if len(s.ctrl) == 0 && len(s.out.kick) == 0 && bw.Buffered() > 0 {
 			if err := bw.Flush(); err != nil {
 				return err
 			}
@@ -639,12 +651,26 @@ func (s *Session) readLoop(br *bufio.Reader, published *atomic.Bool, rx *atomic.
 	buf := make([]byte, 0, 64<<10)
 	var scratch []byte
 	var m Message
+	held := false // replies may be gathering unsignaled
+	defer s.gather.Store(false)
 	for {
+		if held && br.Buffered() == 0 {
+			s.out.signal()
+			held = false
+		}
 		typ, body, err := ReadFrame(br, buf)
 		if err != nil {
 			return err
 		}
 		rx.Add(1)
+		// Replies to frames already read ahead gather in the outbox;
+		// before the reader waits for more, they go out together.
+		if br.Buffered() > 0 {
+			s.gather.Store(true)
+			held = true
+		} else {
+			s.gather.Store(false)
+		}
 		switch typ {
 		case TypeMessagePayload:
 			_, _, env, err := ParseMessagePayload(body)
