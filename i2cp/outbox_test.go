@@ -1,0 +1,141 @@
+package i2cp
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+// countingConn counts the writes that reach the connection.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// TestGatheredRepliesGoOutInOneWrite: replies sent while the reader
+// handles frames it read ahead do not wake the writer; the reader's
+// signal at the batch's end sends all of them with one write.
+func TestGatheredRepliesGoOutInOneWrite(t *testing.T) {
+	keys, _ := i2p.NewIdentity(rand.Reader)
+	s, err := NewSession(keys, Config{KeepAlive: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sessionID.Store(3)
+	s.gather.Store(true)
+	const n = 10
+	for i := range n {
+		if err := s.Send(keys.Destination, 18, 1, 2, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(s.out.kick) != 0 {
+		t.Fatal("the writer was woken while replies were gathering")
+	}
+	s.gather.Store(false)
+	s.out.signal()
+
+	client, router := net.Pipe()
+	defer router.Close()
+	cc := &countingConn{Conn: client}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		var rx atomic.Uint64
+		done <- s.writeLoop(ctx, stop, cc, bufio.NewWriterSize(cc, 64<<10), &rx)
+	}()
+	br := bufio.NewReader(router)
+	for i := range n {
+		typ, body, err := ReadFrame(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
+		if err != nil || m.SessionID != 3 {
+			t.Fatalf("frame %d: session %d (%v)", i, m.SessionID, err)
+		}
+		_, p, err := ParseGzip(m.Payload, nil)
+		if err != nil || len(p) != 1 || p[0] != byte(i) {
+			t.Fatalf("frame %d carries %x (%v)", i, p, err)
+		}
+	}
+	close(stop)
+	<-done
+	if w := cc.writes.Load(); w != 1 {
+		t.Fatalf("%d frames took %d writes, want 1", n, w)
+	}
+	if st := s.Stats(); st.Sent != n {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestOutboxBounds: a full outbox (by frames or by bytes) refuses and
+// counts; a disconnect drops what is queued and counts it stale.
+func TestOutboxBounds(t *testing.T) {
+	keys, _ := i2p.NewIdentity(rand.Reader)
+	s, err := NewSession(keys, Config{KeepAlive: time.Hour, SendQueue: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(keys.Destination, 18, 1, 2, []byte("x")); !errors.Is(err, ErrNotReady) {
+		t.Fatalf("before a session: %v", err)
+	}
+	s.sessionID.Store(1)
+	for range 3 {
+		if err := s.Send(keys.Destination, 18, 1, 2, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Send(keys.Destination, 18, 1, 2, []byte("x")); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("fourth frame: %v", err)
+	}
+	s.down(errors.New("gone"))
+	if st := s.Stats(); st.DroppedQueueFull != 1 || st.DroppedNotReady != 1 || st.DroppedStale != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+
+	s2, _ := NewSession(keys, Config{KeepAlive: time.Hour})
+	s2.sessionID.Store(1)
+	s2.out.maxBytes = 2000
+	big := make([]byte, 1000)
+	if err := s2.Send(keys.Destination, 18, 1, 2, big); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Send(keys.Destination, 18, 1, 2, big); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("over the byte bound: %v", err)
+	}
+}
+
+// TestKeepCurrent: frames of another session are cut out in place.
+func TestKeepCurrent(t *testing.T) {
+	var b []byte
+	for i, id := range []uint16{7, 8, 7, 9, 7} {
+		b = AppendFrame(b, TypeSendMessage, []byte{byte(id >> 8), byte(id), byte(i)})
+	}
+	got, dropped := keepCurrent(b, 7)
+	if dropped != 2 || len(got) != 3*8 {
+		t.Fatalf("kept %d bytes, dropped %d", len(got), dropped)
+	}
+	for i, want := range []byte{0, 2, 4} {
+		if f := got[i*8:]; f[6] != 7 || f[7] != want {
+			t.Fatalf("frame %d: %x", i, f[:8])
+		}
+	}
+	if got, dropped := keepCurrent(b[:0], 7); len(got) != 0 || dropped != 0 {
+		t.Fatal("empty")
+	}
+}
