@@ -71,7 +71,8 @@ type State struct {
 
 // Config configures a Session. The zero value connects to DefaultAddr.
 type Config struct {
-	// Addr is "host:port" or "unix:/path"; ignored when Dial is set.
+	// Addr is "host:port" or "unix:/path"; with Dial set it only names
+	// the link in logs and states.
 	Addr string
 	// Dial opens the connection to the router, for routers that host the
 	// tracker in-process (a net.Pipe) or anything unusual.
@@ -132,6 +133,8 @@ type Session struct {
 	lsKeys i2p.LeaseSetKeys
 	cfg    Config
 	opts   i2p.Mapping
+	// addrSet: Addr was given (with Dial it names what Dial reaches).
+	addrSet bool
 
 	handlers atomic.Pointer[map[uint32]Handler]
 	handleMu sync.Mutex
@@ -164,7 +167,8 @@ type lookupResult struct {
 
 // NewSession makes a Session for keys; Run connects it.
 func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
-	if cfg.Addr == "" {
+	addrSet := cfg.Addr != ""
+	if !addrSet {
 		cfg.Addr = DefaultAddr
 	}
 	if cfg.SendQueue <= 0 {
@@ -194,7 +198,7 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{keys: keys, lsKeys: lsKeys, cfg: cfg, opts: mergeOptions(DefaultOptions(), cfg.Options),
+	s := &Session{keys: keys, lsKeys: lsKeys, cfg: cfg, addrSet: addrSet, opts: mergeOptions(DefaultOptions(), cfg.Options),
 		out: newOutbox(cfg.SendQueue), ctrl: make(chan []byte, 64),
 		ready: make(chan struct{}), lookups: map[uint32]chan lookupResult{}}
 	if cfg.LegacyLeaseSet {
@@ -432,7 +436,7 @@ func (s *Session) Run(ctx context.Context) error {
 }
 
 func (s *Session) addrText() string {
-	if s.cfg.Dial != nil {
+	if s.cfg.Dial != nil && !s.addrSet {
 		return "in-process"
 	}
 	return s.cfg.Addr

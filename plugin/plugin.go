@@ -138,6 +138,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 
 	session, err := i2cp.NewSession(keys, i2cp.Config{
 		Dial:           p.host.DialI2CP,
+		Addr:           p.opts.I2CPAddr,
 		Options:        sessionOptions(cfg),
 		LegacyLeaseSet: cfg.LegacyLeaseSet,
 		Logger:         log,
@@ -186,7 +187,18 @@ func (p *Plugin) Start(ctx context.Context) error {
 	con.Handle("/stats", console.StatsHandler(consoleSource{p}, time.Now))
 	p.console = con
 
-	p.wg.Add(3)
+	p.wg.Add(4)
+	go func() {
+		defer p.wg.Done()
+		// Warming the destination cache waits for nothing: until a
+		// Destination is back, a reply costs a router lookup.
+		start := time.Now()
+		n, err := tr.RestoreDestinations(runCtx)
+		if err != nil {
+			log.Warn("restoring cached destinations", "err", err)
+		}
+		log.Info("destination cache restored", "read", n, "cached", tr.Destinations().Len(), "took", time.Since(start).Round(time.Millisecond))
+	}()
 	go func() { defer p.wg.Done(); session.Run(runCtx) }()
 	go func() { defer p.wg.Done(); tr.Run(runCtx) }()
 	go func() { defer p.wg.Done(); con.Run(runCtx) }()

@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -12,12 +16,12 @@ import (
 	"github.com/go-i2p/go-opentracker/tracker"
 )
 
-// Restore replays the store into r: peers whose TTL has not run out,
-// download counts and cached Destinations. Corrupt records are skipped,
-// counted and logged; they never stop the start.
+// Restore replays the store's swarms into r: peers whose TTL has not run
+// out and download counts. Corrupt records are skipped, counted and
+// logged; they never stop the start.
 func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 	start := time.Now()
-	var peers uint64
+	var restored atomic.Uint64
 	err := s.db.View(func(txn *badger.Txn) error {
 		if err := s.scan(ctx, txn, prefixCompleted, func(k, v []byte) error {
 			info, count, err := decodeCompleted(k, v)
@@ -29,29 +33,19 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 		}); err != nil {
 			return err
 		}
-		if err := s.scan(ctx, txn, prefixDestination, func(k, v []byte) error {
-			d, err := decodeDestination(k, v)
-			if err != nil {
-				return err
-			}
-			r.RestoreDestination(d)
-			return nil
-		}); err != nil {
-			return err
-		}
-		return s.scan(ctx, txn, prefixPeer, func(k, v []byte) error {
+		return s.scanParallel(ctx, txn, prefixPeer, func(k, v []byte) error {
 			p, err := decodePeer(k, v)
 			if err != nil {
 				return err
 			}
 			r.RestorePeer(p)
-			peers++
-			if peers%250_000 == 0 {
-				s.opts.Logger.Info("store: restoring", "peers", peers, "elapsed", time.Since(start).Round(time.Millisecond))
+			if n := restored.Add(1); n%250_000 == 0 {
+				s.opts.Logger.Info("store: restoring", "peers", n, "elapsed", time.Since(start).Round(time.Millisecond))
 			}
 			return nil
 		})
 	})
+	peers := restored.Load()
 	d := time.Since(start)
 	s.restoreDur.Store(int64(d))
 	s.restoredPeers.Store(peers)
@@ -59,6 +53,69 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 		return fmt.Errorf("store: restore: %w", err)
 	}
 	s.opts.Logger.Info("store: restored", "peers", peers, "corrupt_skipped", s.corrupt.Load(), "took", d.Round(time.Millisecond))
+	return nil
+}
+
+// RestoreDestinations replays the journaled Destinations into r until
+// the journal or ctx ends (the tracker ends it when its cache is full).
+func (s *Store) RestoreDestinations(ctx context.Context, r tracker.Restorer) error {
+	err := s.db.View(func(txn *badger.Txn) error {
+		return s.scan(ctx, txn, prefixDestination, func(k, v []byte) error {
+			d, err := decodeDestination(k, v)
+			if err != nil {
+				return err
+			}
+			r.RestoreDestination(d)
+			return nil
+		})
+	})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("store: restore destinations: %w", err)
+	}
+	return nil
+}
+
+// scanParallel is scan over the keys with prefix split by their next
+// byte into one range per core, each in its own read transaction:
+// peers are most of a restart, and the tracker takes them from several
+// goroutines (its swarms are sharded).
+func (s *Store) scanParallel(ctx context.Context, txn *badger.Txn, prefix byte, fn func(k, v []byte) error) error {
+	parts := min(runtime.GOMAXPROCS(0), 8)
+	if parts < 2 {
+		return s.scan(ctx, txn, prefix, fn)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, parts)
+	for i := range parts {
+		lo, hi := 256*i/parts, 256*(i+1)/parts
+		wg.Go(func() {
+			errs[i] = s.db.View(func(txn *badger.Txn) error { return s.scanRange(ctx, txn, prefix, lo, hi, fn) })
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// scanRange is scan over the keys prefix|b|… with lo <= b < hi.
+func (s *Store) scanRange(ctx context.Context, txn *badger.Txn, prefix byte, lo, hi int, fn func(k, v []byte) error) error {
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefix}, PrefetchValues: true, PrefetchSize: 1000})
+	defer it.Close()
+	n := 0
+	for it.Seek([]byte{prefix, byte(lo)}); it.Valid(); it.Next() {
+		item := it.Item()
+		k := item.Key()
+		if len(k) > 1 && int(k[1]) >= hi {
+			break
+		}
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err := item.Value(func(v []byte) error { return fn(k, v) })
+		if err != nil {
+			s.corrupt.Add(1)
+			s.opts.Logger.Warn("store: skipping corrupt record", "key", fmt.Sprintf("%x", k), "err", err)
+		}
+	}
 	return nil
 }
 

@@ -72,6 +72,9 @@ func restore(t testing.TB, s *Store) *collector {
 	if err := s.Restore(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.RestoreDestinations(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 

@@ -14,9 +14,11 @@ import (
 // lookup only sets a bit, under a read lock, so lookups from several
 // goroutines do not serialize.
 type DestinationCache struct {
-	persist Persister
-	now     func() time.Time
-	shards  [destShards]destShard
+	persist  Persister
+	now      func() time.Time
+	capacity int          // shards × their bound
+	size     atomic.Int64 // Destinations cached (entries are never removed, only replaced)
+	shards   [destShards]destShard
 }
 
 const (
@@ -43,6 +45,7 @@ type destSlot struct {
 func newDestinationCache(size int, p Persister, now func() time.Time) *DestinationCache {
 	c := &DestinationCache{persist: p, now: now}
 	per := max(1, (size+destShards-1)/destShards)
+	c.capacity = per * destShards
 	for i := range c.shards {
 		c.shards[i] = destShard{max: per, index: make(map[i2p.Hash]int32)}
 	}
@@ -82,9 +85,21 @@ func (c *DestinationCache) Put(d i2p.Destination) bool {
 	return true
 }
 
-// restore caches d without journaling it (it came from the journal); it
-// is journaled again the first time it is seen.
-func (c *DestinationCache) restore(d i2p.Destination) { c.put(d, 0) }
+// restore caches d without journaling it (it came from the journal; it
+// is journaled again the first time it is seen) if its shard has room:
+// a restore never evicts. It reports whether the whole cache is full.
+func (c *DestinationCache) restore(d i2p.Destination) (full bool) {
+	h := d.Hash()
+	s := c.shard(&h)
+	s.mu.Lock()
+	if _, ok := s.index[h]; !ok && len(s.slots) < s.max {
+		s.index[h] = int32(len(s.slots))
+		s.slots = append(s.slots, destSlot{d: d})
+		c.size.Add(1)
+	}
+	s.mu.Unlock()
+	return int(c.size.Load()) >= c.capacity
+}
 
 // put stores d and reports whether it is worth journaling.
 func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
@@ -120,6 +135,7 @@ func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
 	if len(s.slots) < s.max {
 		s.index[h] = int32(len(s.slots))
 		s.slots = append(s.slots, destSlot{d: d, journaled: now})
+		c.size.Add(1)
 		return now != 0
 	}
 	// Evict the first entry the hand finds unused since it last passed.
@@ -139,13 +155,4 @@ func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
 }
 
 // Len is the number of cached Destinations.
-func (c *DestinationCache) Len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.slots)
-		s.mu.RUnlock()
-	}
-	return n
-}
+func (c *DestinationCache) Len() int { return int(c.size.Load()) }

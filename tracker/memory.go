@@ -61,8 +61,8 @@ func (m *MemoryPersister) DestinationSeen(d i2p.Destination) {
 	m.mu.Unlock()
 }
 
-// Restore replays everything recorded. It copies the records first and
-// replays them without holding its lock.
+// Restore replays the recorded peers and download counts. It copies the
+// records first and replays them without holding its lock.
 func (m *MemoryPersister) Restore(ctx context.Context, r Restorer) error {
 	m.mu.Lock()
 	peers := make([]PeerRecord, 0, len(m.peers))
@@ -70,10 +70,6 @@ func (m *MemoryPersister) Restore(ctx context.Context, r Restorer) error {
 		peers = append(peers, p)
 	}
 	completed := maps.Clone(m.completed)
-	dests := make([]i2p.Destination, 0, len(m.dests))
-	for _, d := range m.dests {
-		dests = append(dests, d)
-	}
 	m.mu.Unlock()
 	for info, n := range completed {
 		r.RestoreCompleted(info, n)
@@ -84,7 +80,21 @@ func (m *MemoryPersister) Restore(ctx context.Context, r Restorer) error {
 		}
 		r.RestorePeer(p)
 	}
+	return nil
+}
+
+// RestoreDestinations replays the recorded Destinations.
+func (m *MemoryPersister) RestoreDestinations(ctx context.Context, r Restorer) error {
+	m.mu.Lock()
+	dests := make([]i2p.Destination, 0, len(m.dests))
+	for _, d := range m.dests {
+		dests = append(dests, d)
+	}
+	m.mu.Unlock()
 	for _, d := range dests {
+		if ctx.Err() != nil {
+			return nil
+		}
 		r.RestoreDestination(d)
 	}
 	return nil

@@ -31,10 +31,18 @@ type Persister interface {
 	CompletedChanged(info InfoHash, total uint64)
 	DestinationSeen(d i2p.Destination)
 
-	// Restore replays the persisted state into r at start-up, before the
-	// tracker serves. Peers whose LastSeen is older than the expiry the
-	// implementation was given may be skipped.
+	// Restore replays the persisted swarms (peers and download counts)
+	// into r at start-up, before the tracker serves. Peers whose
+	// LastSeen is older than the expiry the implementation was given
+	// may be skipped.
 	Restore(ctx context.Context, r Restorer) error
+
+	// RestoreDestinations replays the persisted Destinations into r
+	// (RestoreDestination only). The tracker runs it once it serves,
+	// and ends it through ctx when its cache is full: until a
+	// Destination is back, a reply to its peer costs a router lookup,
+	// never a wrong answer. Ending through ctx is not an error.
+	RestoreDestinations(ctx context.Context, r Restorer) error
 
 	// Secret returns the connection-ID secret (32 bytes), creating and
 	// persisting a random one on first use, so connection IDs stay valid

@@ -7,21 +7,41 @@ import (
 	"github.com/go-i2p/go-opentracker/i2p"
 )
 
-// Restore replays the persisted state; call it before serving.
+// Restore replays the persisted swarms; call it before serving.
 func (t *Tracker) Restore(ctx context.Context) error {
 	if t.persist == nil {
 		return nil
 	}
-	if err := t.persist.Restore(ctx, restorer{t}); err != nil {
+	if err := t.persist.Restore(ctx, restorer{t: t}); err != nil {
 		return fmt.Errorf("tracker: restore: %w", err)
 	}
 	return nil
 }
 
+// RestoreDestinations warms the destination cache from the journal until
+// the cache is full or the journal ends; run it once the tracker serves.
+// It returns how many Destinations it read from the journal.
+func (t *Tracker) RestoreDestinations(ctx context.Context) (int, error) {
+	if t.persist == nil {
+		return 0, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := restorer{t: t, full: cancel, n: new(int)}
+	if err := t.persist.RestoreDestinations(ctx, r); err != nil && ctx.Err() == nil {
+		return *r.n, fmt.Errorf("tracker: restore destinations: %w", err)
+	}
+	return *r.n, nil
+}
+
 // restorer adapts the tracker to the Restorer interface without
 // journaling what it restores. Limits on swarms per peer and peers per
 // swarm are not applied to state the tracker accepted before.
-type restorer struct{ t *Tracker }
+type restorer struct {
+	t    *Tracker
+	full context.CancelFunc // RestoreDestinations: the cache is full
+	n    *int               // Destinations read
+}
 
 // restoreSwarm returns the swarm of info, creating it; the shard is locked.
 func (t *Tracker) restoreSwarm(sh *swarmShard, hv uint64, info *InfoHash) (*swarm, uint32) {
@@ -74,7 +94,17 @@ func (r restorer) RestoreCompleted(info InfoHash, total uint64) {
 	}
 }
 
-func (r restorer) RestoreDestination(d i2p.Destination) { r.t.dests.restore(d) }
+// RestoreDestination caches d if its shard has room; once the cache is
+// full it ends the replay.
+func (r restorer) RestoreDestination(d i2p.Destination) {
+	if r.full == nil {
+		return // not asked for in this replay
+	}
+	*r.n++
+	if r.t.dests.restore(d) {
+		r.full()
+	}
+}
 
 // RememberDestination caches a verified sender's Destination and
 // journals it when it is new to the cache.

@@ -169,6 +169,12 @@ func TestRestore(t *testing.T) {
 			t.Fatalf("swarm %d: before %+v after %+v", i, a, b)
 		}
 	}
+	if _, ok := tr2.Destination(d.Hash()); ok {
+		t.Fatal("destination restored with the swarms: it should wait for RestoreDestinations")
+	}
+	if n, err := tr2.RestoreDestinations(context.Background()); err != nil || n != 1 {
+		t.Fatalf("RestoreDestinations: %d, %v", n, err)
+	}
 	if _, ok := tr2.Destination(d.Hash()); !ok {
 		t.Fatal("destination cache not restored")
 	}
@@ -324,9 +330,19 @@ func TestDestinationCacheClock(t *testing.T) {
 	if !c.Put(a) {
 		t.Fatal("not journaled again after a day")
 	}
-	// Restored entries are journaled again when next seen.
-	c.restore(b)
-	if _, ok := c.Get(b.Hash()); !ok || !c.Put(b) || c.Put(b) {
+	// A restore never evicts; restored entries are journaled again when
+	// next seen.
+	if c.restore(b); c.Len() != 2 {
+		t.Fatal("a restore into a full shard evicted")
+	}
+	if _, ok := c.Get(b.Hash()); ok {
+		t.Fatal("a restore into a full shard evicted")
+	}
+	c2 := newDestinationCache(2*destShards, mp, func() time.Time { return now })
+	if full := c2.restore(b); full {
+		t.Fatal("one entry fills the cache")
+	}
+	if _, ok := c2.Get(b.Hash()); !ok || !c2.Put(b) || c2.Put(b) {
 		t.Fatal("restored entry")
 	}
 	for range 40 {
@@ -334,5 +350,22 @@ func TestDestinationCacheClock(t *testing.T) {
 	}
 	if n := c.Len(); n > 2*destShards {
 		t.Fatalf("cache holds %d, bound %d", n, 2*destShards)
+	}
+}
+
+// TestRestoreDestinationsStopsWhenFull: warming the cache reads the
+// journal only until the cache is full, and evicts nothing.
+func TestRestoreDestinationsStopsWhenFull(t *testing.T) {
+	mp := NewMemoryPersister()
+	for range 200 {
+		mp.DestinationSeen(newDest(t))
+	}
+	tr := New(Config{DestinationCache: 2 * destShards}, mp)
+	n, err := tr.RestoreDestinations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.Destinations().Len(); got != 2*destShards || n >= 200 || n < got {
+		t.Fatalf("read %d of 200, cached %d (capacity %d)", n, got, 2*destShards)
 	}
 }
