@@ -110,5 +110,14 @@ func (r restorer) RestoreDestination(d i2p.Destination) {
 // journals it when it is new to the cache.
 func (t *Tracker) RememberDestination(d i2p.Destination) { t.dests.Put(d) }
 
+// CacheDestination caches a Destination without journaling it: one the
+// router looked up (it can look it up again, and the journal has it from
+// the peer's connect). It is journaled when its peer next connects.
+func (t *Tracker) CacheDestination(d i2p.Destination) {
+	if !d.IsZero() {
+		t.dests.put(d, 0)
+	}
+}
+
 // Destination returns a cached Destination.
 func (t *Tracker) Destination(h i2p.Hash) (i2p.Destination, bool) { return t.dests.Get(h) }

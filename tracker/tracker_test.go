@@ -369,3 +369,22 @@ func TestRestoreDestinationsStopsWhenFull(t *testing.T) {
 		t.Fatalf("read %d of 200, cached %d (capacity %d)", n, got, 2*destShards)
 	}
 }
+
+// TestCacheDestinationIsNotJournaled: a Destination the router looked up
+// is cached but not journaled, until its peer connects itself.
+func TestCacheDestinationIsNotJournaled(t *testing.T) {
+	mp := NewMemoryPersister()
+	tr, _ := newTestTracker(mp)
+	d := newDest(t)
+	tr.CacheDestination(d)
+	if _, ok := tr.Destination(d.Hash()); !ok {
+		t.Fatal("not cached")
+	}
+	if len(mp.dests) != 0 {
+		t.Fatal("a looked-up Destination was journaled")
+	}
+	tr.RememberDestination(d)
+	if len(mp.dests) != 1 {
+		t.Fatal("not journaled when its peer connected")
+	}
+}

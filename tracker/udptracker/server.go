@@ -29,6 +29,9 @@ type Swarms interface {
 	Scrape(info tracker.InfoHash) tracker.ScrapeResult
 	// RememberDestination caches a verified sender's Destination.
 	RememberDestination(d i2p.Destination)
+	// CacheDestination caches a Destination the router looked up,
+	// without journaling it (the router can look it up again).
+	CacheDestination(d i2p.Destination)
 	// Destination returns a cached Destination.
 	Destination(h i2p.Hash) (i2p.Destination, bool)
 }
@@ -355,7 +358,7 @@ func (s *Server) lookup(ctx context.Context, h i2p.Hash) {
 		s.stats.drop(DropLookupFailed)
 		return
 	}
-	s.swarms.RememberDestination(d)
+	s.swarms.CacheDestination(d)
 	for _, r := range p.replies {
 		s.send(d, r.toPort, r.payload)
 	}
