@@ -248,7 +248,7 @@ func (b *bench) phases(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		b.rep.Memory = loadgen.NewMemory(b.w.Clients(), b.w.Pairs(), peerCount(ctx, b.statsURL), idle.RSS, loaded.RSS)
+		b.rep.Memory = loadgen.NewMemory(b.w.Clients(), b.w.Pairs(), peerCount(ctx, b.statsURL), idle, loaded)
 	}
 	if o.duration > 0 || o.requests > 0 {
 		if err := b.phase(ctx, loadgen.PhaseSteady, loadgen.Limits{Duration: o.duration, Requests: o.requests}); err != nil {

@@ -38,9 +38,9 @@ func FuzzParseStat(f *testing.F) {
 func FuzzParseStatus(f *testing.F) {
 	f.Add([]byte(statusText))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rss, peak, err := ParseStatus(b)
-		if err == nil && (rss > 1<<60 || peak > 1<<60) {
-			t.Fatalf("implausible %d %d", rss, peak)
+		ms, err := ParseStatus(b)
+		if err == nil && (ms.RSS > 1<<60 || ms.Peak > 1<<60 || ms.Anon > 1<<60) {
+			t.Fatalf("implausible %+v", ms)
 		}
 	})
 }

@@ -16,6 +16,7 @@ type ProcSample struct {
 	CPU   time.Duration // user + system time of all its threads so far
 	RSS   uint64        // resident set size, bytes (VmRSS)
 	Peak  uint64        // peak resident set size, bytes (VmHWM)
+	Anon  uint64        // resident anonymous memory, bytes (RssAnon): RSS less mapped files
 	Valid bool
 }
 
@@ -58,11 +59,11 @@ func (p *Proc) Sample() (ProcSample, error) {
 	if err != nil {
 		return ProcSample{}, fmt.Errorf("loadgen: read process %d: %w", p.pid, err)
 	}
-	rss, peak, err := ParseStatus(status)
+	ms, err := ParseStatus(status)
 	if err != nil {
 		return ProcSample{}, fmt.Errorf("loadgen: process %d: %w", p.pid, err)
 	}
-	return ProcSample{At: now, CPU: time.Duration(ut+st) * p.tick, RSS: rss, Peak: peak, Valid: true}, nil
+	return ProcSample{At: now, CPU: time.Duration(ut+st) * p.tick, RSS: ms.RSS, Peak: ms.Peak, Anon: ms.Anon, Valid: true}, nil
 }
 
 // ErrProcFormat wraps every /proc parse error.
@@ -103,9 +104,17 @@ func ParseStat(b []byte) (utime, stime uint64, err error) {
 	return vals[0], vals[1], nil
 }
 
-// ParseStatus returns VmRSS and VmHWM, in bytes, from /proc/PID/status.
-// A process without them (a zombie, a kernel thread) reports zero.
-func ParseStatus(b []byte) (rss, peak uint64, err error) {
+// MemStatus is the memory part of /proc/PID/status, in bytes.
+type MemStatus struct {
+	RSS  uint64 // VmRSS
+	Peak uint64 // VmHWM
+	Anon uint64 // RssAnon: what the process holds itself, without the pages of files it maps
+}
+
+// ParseStatus returns VmRSS, VmHWM and RssAnon from /proc/PID/status. A
+// process without them (a zombie, a kernel thread) reports zero.
+func ParseStatus(b []byte) (MemStatus, error) {
+	var ms MemStatus
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -114,21 +123,26 @@ func ParseStatus(b []byte) (rss, peak uint64, err error) {
 			b = nil
 		}
 		var dst *uint64
-		switch {
-		case bytes.HasPrefix(line, []byte("VmRSS:")):
-			dst = &rss
-		case bytes.HasPrefix(line, []byte("VmHWM:")):
-			dst = &peak
-		default:
+		var name []byte
+		for _, f := range []struct {
+			name string
+			dst  *uint64
+		}{{"VmRSS:", &ms.RSS}, {"VmHWM:", &ms.Peak}, {"RssAnon:", &ms.Anon}} {
+			if bytes.HasPrefix(line, []byte(f.name)) {
+				dst, name = f.dst, []byte(f.name)
+				break
+			}
+		}
+		if dst == nil {
 			continue
 		}
-		v, err := parseKB(line[6:])
+		v, err := parseKB(line[len(name):])
 		if err != nil {
-			return 0, 0, fmt.Errorf("%w: %q: %v", ErrProcFormat, line, err)
+			return MemStatus{}, fmt.Errorf("%w: %q: %v", ErrProcFormat, line, err)
 		}
 		*dst = v
 	}
-	return rss, peak, nil
+	return ms, nil
 }
 
 // parseKB reads "   1234 kB" as bytes.

@@ -69,18 +69,18 @@ func TestParseStat(t *testing.T) {
 	}
 }
 
-const statusText = "Name:\tx\nVmPeak:\t  900 kB\nVmHWM:\t    2048 kB\nVmRSS:\t    1024 kB\nThreads:\t5\n"
+const statusText = "Name:\tx\nVmPeak:\t  900 kB\nVmHWM:\t    2048 kB\nVmRSS:\t    1024 kB\nRssAnon:\t     768 kB\nRssFile:\t     256 kB\nThreads:\t5\n"
 
 func TestParseStatus(t *testing.T) {
-	rss, peak, err := ParseStatus([]byte(statusText))
-	if err != nil || rss != 1024<<10 || peak != 2048<<10 {
-		t.Fatalf("ParseStatus = %d, %d, %v", rss, peak, err)
+	ms, err := ParseStatus([]byte(statusText))
+	if err != nil || ms.RSS != 1024<<10 || ms.Peak != 2048<<10 || ms.Anon != 768<<10 {
+		t.Fatalf("ParseStatus = %+v, %v", ms, err)
 	}
-	if rss, peak, err := ParseStatus([]byte("Name:\tzombie\nState:\tZ\n")); err != nil || rss != 0 || peak != 0 {
-		t.Errorf("zombie: %d %d %v", rss, peak, err)
+	if ms, err := ParseStatus([]byte("Name:\tzombie\nState:\tZ\n")); err != nil || ms != (MemStatus{}) {
+		t.Errorf("zombie: %+v %v", ms, err)
 	}
-	for _, bad := range []string{"VmRSS:\t12 MB\n", "VmHWM: x kB", "VmRSS: 99999999999999999999 kB"} {
-		if _, _, err := ParseStatus([]byte(bad)); err == nil {
+	for _, bad := range []string{"VmRSS:\t12 MB\n", "VmHWM: x kB", "VmRSS: 99999999999999999999 kB", "RssAnon: 1 GB"} {
+		if _, err := ParseStatus([]byte(bad)); err == nil {
 			t.Errorf("ParseStatus(%q) accepted", bad)
 		}
 	}

@@ -49,18 +49,28 @@ type Memory struct {
 	RSSLoaded    uint64  `json:"rss_loaded_bytes"`
 	BytesPerPeer float64 `json:"bytes_per_peer"` // (loaded - idle) / clients
 	BytesPerPair float64 `json:"bytes_per_pair"` // (loaded - idle) / pairs
+	// The same for anonymous memory (RssAnon): RSS without the pages of
+	// mapped files (a store's memory-mapped tables and logs, which the
+	// kernel can drop and read back).
+	AnonIdle         uint64  `json:"anon_idle_bytes"`
+	AnonLoaded       uint64  `json:"anon_loaded_bytes"`
+	AnonBytesPerPeer float64 `json:"anon_bytes_per_peer"`
+	AnonBytesPerPair float64 `json:"anon_bytes_per_pair"`
 }
 
-// NewMemory computes the per-peer figures.
-func NewMemory(clients, pairs int, trackerPeers int64, idle, loaded uint64) *Memory {
-	m := &Memory{Clients: clients, Pairs: pairs, TrackerPeers: trackerPeers, RSSIdle: idle, RSSLoaded: loaded}
-	grown := float64(loaded) - float64(idle)
-	if clients > 0 {
-		m.BytesPerPeer = grown / float64(clients)
+// NewMemory computes the per-peer figures from the tracker's samples
+// before and after loading.
+func NewMemory(clients, pairs int, trackerPeers int64, idle, loaded ProcSample) *Memory {
+	m := &Memory{Clients: clients, Pairs: pairs, TrackerPeers: trackerPeers,
+		RSSIdle: idle.RSS, RSSLoaded: loaded.RSS, AnonIdle: idle.Anon, AnonLoaded: loaded.Anon}
+	per := func(a, b uint64, n int) float64 {
+		if n <= 0 {
+			return 0
+		}
+		return (float64(b) - float64(a)) / float64(n)
 	}
-	if pairs > 0 {
-		m.BytesPerPair = grown / float64(pairs)
-	}
+	m.BytesPerPeer, m.BytesPerPair = per(idle.RSS, loaded.RSS, clients), per(idle.RSS, loaded.RSS, pairs)
+	m.AnonBytesPerPeer, m.AnonBytesPerPair = per(idle.Anon, loaded.Anon, clients), per(idle.Anon, loaded.Anon, pairs)
 	return m
 }
 
@@ -127,6 +137,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if m := r.Memory; m != nil {
 		fmt.Fprintf(&b, "memory: %d peers in %d (peer, swarm) entries (tracker counts %d); RSS idle %s, loaded %s: %.1f bytes/peer, %.1f bytes/entry\n",
 			m.Clients, m.Pairs, m.TrackerPeers, mib(m.RSSIdle), mib(m.RSSLoaded), m.BytesPerPeer, m.BytesPerPair)
+		fmt.Fprintf(&b, "memory without mapped files (RssAnon): idle %s, loaded %s: %.1f bytes/peer, %.1f bytes/entry\n",
+			mib(m.AnonIdle), mib(m.AnonLoaded), m.AnonBytesPerPeer, m.AnonBytesPerPair)
 	}
 	if rs := r.Restart; rs != nil {
 		fmt.Fprintf(&b, "restart: serving again after %.2f s; peers before %d, after %d; RSS %s\n", rs.Seconds, rs.PeersBefore, rs.PeersRestored, mib(rs.RSSAfter))
