@@ -206,7 +206,10 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 			"config", filepath.Join(h.dataDir, plugin.ConfigFileName))
 		return exitUsage
 	}
-	httpLn, err := net.Listen("tcp", o.http)
+	// No TCP keepalive on the tracker's connections: they come from the
+	// router's server tunnel on loopback and are short; keepalive costs
+	// four system calls on every accepted connection.
+	httpLn, err := (&net.ListenConfig{KeepAlive: -1}).Listen(ctx, "tcp", o.http)
 	if err != nil {
 		log.Error("HTTP tracker listener", "addr", o.http, "err", err)
 		return exitError

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Reasons a query is refused; each becomes a bencoded failure reason.
@@ -54,7 +55,7 @@ type scrapeQuery struct {
 func forEachParam(raw string, fn func(key, value string) error) error {
 	for raw != "" {
 		var pair string
-		if i := indexByte(raw, '&'); i >= 0 {
+		if i := strings.IndexByte(raw, '&'); i >= 0 {
 			pair, raw = raw[:i], raw[i+1:]
 		} else {
 			pair, raw = raw, ""
@@ -63,7 +64,7 @@ func forEachParam(raw string, fn func(key, value string) error) error {
 			continue
 		}
 		key, value := pair, ""
-		if i := indexByte(pair, '='); i >= 0 {
+		if i := strings.IndexByte(pair, '='); i >= 0 {
 			key, value = pair[:i], pair[i+1:]
 		}
 		if err := fn(key, value); err != nil {
@@ -71,15 +72,6 @@ func forEachParam(raw string, fn func(key, value string) error) error {
 		}
 	}
 	return nil
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // unescapeInto percent-decodes s (and '+' as space) into dst, returning
