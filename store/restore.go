@@ -96,9 +96,11 @@ func (s *Store) scanParallel(ctx context.Context, txn *badger.Txn, prefix byte, 
 	return errors.Join(errs...)
 }
 
-// scanRange is scan over the keys prefix|b|… with lo <= b < hi.
+// scanRange is scan over the keys prefix|b|… with lo <= b < hi. Peer
+// values are a few bytes, kept in the tree beside their keys: read in
+// place, not prefetched into copies.
 func (s *Store) scanRange(ctx context.Context, txn *badger.Txn, prefix byte, lo, hi int, fn func(k, v []byte) error) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefix}, PrefetchValues: true, PrefetchSize: 1000})
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefix}, PrefetchValues: false})
 	defer it.Close()
 	n := 0
 	for it.Seek([]byte{prefix, byte(lo)}); it.Valid(); it.Next() {
