@@ -173,6 +173,9 @@ func (d Destination) Len() int { return len(d.raw) }
 // Hash returns the SHA-256 of the serialized Destination.
 func (d Destination) Hash() Hash { return d.hash }
 
+// HashEqual reports whether h is d's hash (without copying either).
+func (d *Destination) HashEqual(h *Hash) bool { return d.hash.Equal(h) }
+
 // SigType returns the signature type of the Destination's signing key.
 func (d Destination) SigType() SigType { return d.sigType }
 

@@ -126,3 +126,20 @@ func TestBase32Base64(t *testing.T) {
 		t.Fatal("zero hash not zero")
 	}
 }
+
+func TestHashEqual(t *testing.T) {
+	var a, b Hash
+	for i := range a {
+		a[i], b[i] = byte(i), byte(i)
+	}
+	if !a.Equal(&b) {
+		t.Fatal("equal hashes differ")
+	}
+	for i := range b {
+		c := b
+		c[i] ^= 0x80
+		if a.Equal(&c) || c.Equal(&a) {
+			t.Fatalf("hashes differing in byte %d are equal", i)
+		}
+	}
+}

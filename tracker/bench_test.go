@@ -3,6 +3,7 @@ package tracker
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -145,4 +146,34 @@ func BenchmarkDestinationGet(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDestinationGetFull: one goroutine (the I2CP reader) looking
+// up random peers among 100,000 cached Destinations, most of which are
+// not in the processor's caches (the UDP reply path at scale).
+func BenchmarkDestinationGetFull(b *testing.B) {
+	const n = 100_000
+	tr := New(Config{DestinationCache: 2 * n}, nil) // room for shards above the mean
+	raw := newDest(b).Bytes()
+	hashes := make([]i2p.Hash, 0, n)
+	for i := range n {
+		v := append([]byte(nil), raw...)
+		binary.BigEndian.PutUint32(v[8:], uint32(i)) // in the padding of the public-key field
+		d, _, err := i2p.ParseDestination(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr.RememberDestination(d)
+		hashes = append(hashes, d.Hash())
+	}
+	if tr.Destinations().Len() != n {
+		b.Fatalf("cached %d", tr.Destinations().Len())
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := tr.Destination(hashes[rng.IntN(n)]); !ok {
+			b.Fatal("miss")
+		}
+	}
 }

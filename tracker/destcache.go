@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,10 +13,14 @@ import (
 // replies to Datagram3 senders and non-compact HTTP replies need. It is
 // bounded and sharded; each shard evicts by CLOCK (second chance): a
 // lookup only sets a bit, under a read lock, so lookups from several
-// goroutines do not serialize.
+// goroutines do not serialize. A shard finds its slots through an
+// idTable (4 bytes an entry, keyed hash), not a Go map: the index of
+// a full cache fits in the processor's cache and a lookup touches the
+// slot it returns and little else.
 type DestinationCache struct {
 	persist  Persister
 	now      func() time.Time
+	seed     maphash.Seed
 	capacity int          // shards × their bound
 	size     atomic.Int64 // Destinations cached (entries are never removed, only replaced)
 	shards   [destShards]destShard
@@ -31,7 +36,7 @@ const (
 type destShard struct {
 	mu    sync.RWMutex
 	max   int
-	index map[i2p.Hash]int32
+	index idTable // keyed hash of a slot's Destination hash → slot
 	slots []destSlot
 	hand  int
 }
@@ -43,24 +48,46 @@ type destSlot struct {
 }
 
 func newDestinationCache(size int, p Persister, now func() time.Time) *DestinationCache {
-	c := &DestinationCache{persist: p, now: now}
+	c := &DestinationCache{persist: p, now: now, seed: maphash.MakeSeed()}
 	per := max(1, (size+destShards-1)/destShards)
 	c.capacity = per * destShards
 	for i := range c.shards {
-		c.shards[i] = destShard{max: per, index: make(map[i2p.Hash]int32)}
+		c.shards[i] = destShard{max: per}
 	}
 	return c
 }
 
-func (c *DestinationCache) shard(h *i2p.Hash) *destShard { return &c.shards[h[31]%destShards] }
+// hashOf is the keyed hash of a peer hash (peers choose their hashes by
+// choosing their keys, so the index's hash must be secret).
+func (c *DestinationCache) hashOf(h *i2p.Hash) uint64 { return maphash.Bytes(c.seed, h[:]) }
+
+func (c *DestinationCache) shard(hv uint64) *destShard { return &c.shards[(hv>>32)%destShards] }
+
+// find returns the slot holding h in s (locked by the caller), or -1.
+func (c *DestinationCache) find(s *destShard, hv uint64, h *i2p.Hash) int {
+	id, _, ok := s.index.find(hv, func(id uint32) bool { return s.slots[id].d.HashEqual(h) })
+	if !ok {
+		return -1
+	}
+	return int(id)
+}
+
+// rehash gives the index hash of the Destination in slot id of s.
+func (c *DestinationCache) rehash(s *destShard) func(id uint32) uint64 {
+	return func(id uint32) uint64 {
+		h := s.slots[id].d.Hash()
+		return c.hashOf(&h)
+	}
+}
 
 // Get returns the Destination whose hash is h, if cached.
 func (c *DestinationCache) Get(h i2p.Hash) (i2p.Destination, bool) {
-	s := c.shard(&h)
+	hv := c.hashOf(&h)
+	s := c.shard(hv)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, ok := s.index[h]
-	if !ok {
+	i := c.find(s, hv, &h)
+	if i < 0 {
 		return i2p.Destination{}, false
 	}
 	sl := &s.slots[i]
@@ -90,25 +117,34 @@ func (c *DestinationCache) Put(d i2p.Destination) bool {
 // a restore never evicts. It reports whether the whole cache is full.
 func (c *DestinationCache) restore(d i2p.Destination) (full bool) {
 	h := d.Hash()
-	s := c.shard(&h)
+	hv := c.hashOf(&h)
+	s := c.shard(hv)
 	s.mu.Lock()
-	if _, ok := s.index[h]; !ok && len(s.slots) < s.max {
-		s.index[h] = int32(len(s.slots))
-		s.slots = append(s.slots, destSlot{d: d})
-		c.size.Add(1)
+	if c.find(s, hv, &h) < 0 && len(s.slots) < s.max {
+		c.append(s, hv, d, 0)
 	}
 	s.mu.Unlock()
 	return int(c.size.Load()) >= c.capacity
 }
 
+// append adds d in a new slot of s (locked, with room).
+func (c *DestinationCache) append(s *destShard, hv uint64, d i2p.Destination, journaled int64) {
+	if s.slots == nil {
+		s.slots = make([]destSlot, 0, s.max) // never moves: Gets return copies of slots
+	}
+	s.slots = append(s.slots, destSlot{d: d, journaled: journaled})
+	s.index.insert(hv, uint32(len(s.slots)-1), c.rehash(s))
+	c.size.Add(1)
+}
+
 // put stores d and reports whether it is worth journaling.
 func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
 	h := d.Hash()
-	s := c.shard(&h)
+	hv := c.hashOf(&h)
+	s := c.shard(hv)
 	// Most Puts are of Destinations already cached: try a read lock.
 	s.mu.RLock()
-	i, ok := s.index[h]
-	if ok {
+	if i := c.find(s, hv, &h); i >= 0 {
 		sl := &s.slots[i]
 		fresh := now-sl.journaled < rejournal
 		if !sl.ref.Load() {
@@ -123,7 +159,7 @@ func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i, ok := s.index[h]; ok {
+	if i := c.find(s, hv, &h); i >= 0 {
 		sl := &s.slots[i]
 		sl.ref.Store(true)
 		if now-sl.journaled < rejournal {
@@ -133,9 +169,7 @@ func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
 		return now != 0
 	}
 	if len(s.slots) < s.max {
-		s.index[h] = int32(len(s.slots))
-		s.slots = append(s.slots, destSlot{d: d, journaled: now})
-		c.size.Add(1)
+		c.append(s, hv, d, now)
 		return now != 0
 	}
 	// Evict the first entry the hand finds unused since it last passed.
@@ -146,9 +180,13 @@ func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
 			s.hand = (s.hand + 1) % len(s.slots)
 			continue
 		}
-		delete(s.index, sl.d.Hash())
+		old := sl.d.Hash()
+		ohv := c.hashOf(&old)
+		if _, slot, ok := s.index.find(ohv, func(id uint32) bool { return int(id) == s.hand }); ok {
+			s.index.remove(slot, c.rehash(s))
+		}
 		sl.d, sl.journaled = d, now
-		s.index[h] = int32(s.hand)
+		s.index.insert(hv, uint32(s.hand), c.rehash(s))
 		s.hand = (s.hand + 1) % len(s.slots)
 		return now != 0
 	}

@@ -69,7 +69,7 @@ func (t *peerTable) refs(i uint32) *uint16 { return &t.chunk(i).refs[i&(chunkSiz
 
 // lookup finds h in its shard, which the caller has locked.
 func (t *peerTable) lookup(s *peerShard, hv uint64, h *i2p.Hash) (uint32, int, bool) {
-	return s.index.find(hv, func(i uint32) bool { return *t.hash(i) == *h })
+	return s.index.find(hv, func(i uint32) bool { return t.hash(i).Equal(h) })
 }
 
 func (t *peerTable) rehash(i uint32) uint64 { return t.hashOf(t.hash(i)) }
