@@ -56,7 +56,7 @@ func TestGatheredRepliesGoOutInOneWrite(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		var rx atomic.Uint64
-		done <- s.writeLoop(ctx, stop, cc, bufio.NewWriterSize(cc, 64<<10), &rx)
+		done <- s.writeLoop(ctx, stop, newLink(cc, bufio.NewWriterSize(cc, 64<<10)), &rx)
 	}()
 	br := bufio.NewReader(router)
 	for i := range n {
@@ -137,5 +137,54 @@ func TestKeepCurrent(t *testing.T) {
 	}
 	if got, dropped := keepCurrent(b[:0], 7); len(got) != 0 || dropped != 0 {
 		t.Fatal("empty")
+	}
+}
+
+// TestReaderWriteHandsOff: the reader's own write to a router that does
+// not read gives up (the reader must go on reading) and leaves the rest
+// to the writer, which sends it first, in order, once the router reads.
+func TestReaderWriteHandsOff(t *testing.T) {
+	keys, _ := i2p.NewIdentity(rand.Reader)
+	s, err := NewSession(keys, Config{KeepAlive: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.sessionID.Store(2)
+	client, router := net.Pipe()
+	defer router.Close()
+	l := newLink(client, bufio.NewWriter(client))
+	for i := range 3 {
+		if err := s.Send(keys.Destination, 18, 1, 2, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if handOff, err := s.writeOut(l, true); err != nil || !handOff {
+		t.Fatalf("nobody reads: handOff %v, %v", handOff, err)
+	}
+	if err := s.Send(keys.Destination, 18, 1, 2, []byte{3}); err != nil {
+		t.Fatal(err)
+	}
+	// While the rest waits for the writer, the reader does not write.
+	if handOff, err := s.writeOut(l, true); err != nil || !handOff {
+		t.Fatalf("with a rest pending: handOff %v, %v", handOff, err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := s.writeOut(l, false); done <- err }()
+	br := bufio.NewReader(router)
+	for i := range 4 {
+		typ, body, err := ReadFrame(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, p, err := ParseGzip(m.Payload, nil); err != nil || len(p) != 1 || p[0] != byte(i) {
+			t.Fatalf("frame %d carries %x (%v)", i, p, err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

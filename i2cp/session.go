@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,9 +142,9 @@ type Session struct {
 
 	out  *outbox     // encoded SendMessage frames
 	ctrl chan []byte // control frames, never dropped
-	// gather is set while the reader handles frames it has already
-	// read ahead: replies gather in the outbox and go out in one write
-	// when the reader is about to wait for more.
+	// gather is set while the reader handles frames: replies gather in
+	// the outbox and the reader writes them in one write before it waits
+	// for more input.
 	gather atomic.Bool
 
 	sessionID atomic.Int32 // -1 while no session
@@ -338,8 +339,9 @@ func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint
 		ms := uint64(time.Now().Add(2 * time.Minute).UnixMilli())
 		b = append(b, byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms))
 	}
-	// While the reader gathers a batch it signals the writer itself,
-	// at the batch's end or every gatherFrames frames.
+	// While the reader handles a batch it writes the replies itself at
+	// the batch's end; the writer is woken only every gatherFrames
+	// frames, so that writing overlaps reading in long batches.
 	if n := s.out.commit(b); !s.gather.Load() || n >= gatherFrames {
 		s.out.signal()
 	}
@@ -513,16 +515,17 @@ func (s *Session) connectOnce(ctx context.Context) (published bool, err error) {
 
 	// When ctx ends the writer says goodbye; a write stuck on a router
 	// that reads nothing is cut off after a second.
-	defer context.AfterFunc(ctx, func() { _ = conn.SetWriteDeadline(time.Now().Add(time.Second)) })()
+	l := newLink(conn, bw)
+	defer context.AfterFunc(ctx, func() { l.cutOff(time.Second) })()
 
 	var rx atomic.Uint64 // frames read: the writer's liveness check
 	stop := make(chan struct{})
 	writerDone := make(chan struct{})
 	writeErr := make(chan error, 1)
-	go func() { writeErr <- s.writeLoop(ctx, stop, conn, bw, &rx); close(writerDone) }()
+	go func() { writeErr <- s.writeLoop(ctx, stop, l, &rx); close(writerDone) }()
 	readErr := make(chan error, 1)
 	var pub atomic.Bool
-	go func() { readErr <- s.readLoop(br, &pub, &rx, writerDone) }()
+	go func() { readErr <- s.readLoop(br, l, &pub, &rx, writerDone) }()
 	select {
 	case err = <-readErr:
 		close(stop)
@@ -570,50 +573,138 @@ func (s *Session) handshake(br *bufio.Reader, bw *bufio.Writer, conn net.Conn) e
 	return fmt.Errorf("%w: expected SetDate, got message type %d", ErrMalformed, typ)
 }
 
-// writeLoop writes control frames first, then data frames, flushing when
-// nothing more is queued. Frames queued for an earlier session are
-// dropped. Every KeepAlive it checks the link: with nothing read since the
-// last check it sends a GetDate, and if the one before went unanswered the
-// router is gone; with nothing written it sends a GetDate as keepalive.
-// When ctx ends it tells the router goodbye (DestroySession).
-func (s *Session) writeLoop(ctx context.Context, stop <-chan struct{}, conn net.Conn, bw *bufio.Writer, rx *atomic.Uint64) error {
+// link serializes the writes of one connection: the writer goroutine's
+// and the reader's own, which sends the replies of a batch it has read
+// itself, saving a wake-up of the writer per batch. The reader's writes
+// are bounded in time (inlineBudget): a router that stops reading must
+// not stop us reading, so what does not go out in time is left, as the
+// unwritten tail of its frame, for the writer goroutine to send first.
+type link struct {
+	mu   sync.Mutex
+	conn net.Conn
+	bw   *bufio.Writer // control frames; flushed before mu is released
+	rest []byte        // unwritten tail of a reader's write
+	// closing is set when the session ends: write deadlines then stay.
+	closing atomic.Bool
+}
+
+// inlineBudget bounds one write by the reader.
+const inlineBudget = 2 * time.Millisecond
+
+func newLink(conn net.Conn, bw *bufio.Writer) *link { return &link{conn: conn, bw: bw} }
+
+// cutOff makes writes stuck on a router that reads nothing fail within
+// d, for good (the session is ending).
+func (l *link) cutOff(d time.Duration) {
+	l.closing.Store(true)
+	_ = l.conn.SetWriteDeadline(time.Now().Add(d))
+}
+
+// flushRest sends what a reader's write left over; l.mu is held.
+func (l *link) flushRest() error {
+	if len(l.rest) == 0 {
+		return nil
+	}
+	if _, err := l.conn.Write(l.rest); err != nil {
+		return err
+	}
+	l.rest = l.rest[:0]
+	return nil
+}
+
+// write sends frame f (whole frames only) and flushes.
+func (l *link) write(f []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.flushRest(); err != nil {
+		return err
+	}
+	if _, err := l.bw.Write(f); err != nil {
+		return err
+	}
+	return l.bw.Flush()
+}
+
+// writeOut sends every frame queued in the outbox in one write,
+// dropping frames of an earlier session. The reader calls it with
+// inline set: then it never waits, for the writer's lock or for more
+// than inlineBudget on the connection, and reports that the writer must
+// finish (handOff).
+func (s *Session) writeOut(l *link, inline bool) (handOff bool, err error) {
+	if !inline {
+		l.mu.Lock()
+	} else if !l.mu.TryLock() {
+		return true, nil // the writer is writing (maybe stuck): it takes these next
+	}
+	defer l.mu.Unlock()
+	if len(l.rest) > 0 {
+		if inline {
+			return true, nil // the writer is on it
+		}
+		if err := l.flushRest(); err != nil {
+			return false, err
+		}
+	}
+	b, frames := s.out.take()
+	defer s.out.done(b)
+	if frames == 0 {
+		return false, nil
+	}
+	b, stale := keepCurrent(b, s.sessionID.Load())
+	s.stale.Add(uint64(stale))
+	s.sent.Add(uint64(frames - stale))
+	if len(b) == 0 {
+		return false, nil
+	}
+	if !inline || l.closing.Load() {
+		_, err := l.conn.Write(b) // bw is empty: nothing to keep in order with
+		return false, err
+	}
+	_ = l.conn.SetWriteDeadline(time.Now().Add(inlineBudget))
+	n, err := l.conn.Write(b)
+	_ = l.conn.SetWriteDeadline(time.Time{})
+	if l.closing.Load() { // cutOff ran meanwhile: its deadline stays
+		_ = l.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) && !l.closing.Load() {
+		l.rest = append(l.rest[:0], b[n:]...)
+		return true, nil
+	}
+	return false, err
+}
+
+// writeLoop writes control frames, and data frames when told (the
+// reader writes those of its own batches itself). Frames queued for an
+// earlier session are dropped. Every KeepAlive it checks the link: with
+// nothing read since the last check it sends a GetDate, and if the one
+// before went unanswered the router is gone; with nothing written it
+// sends a GetDate as keepalive. When ctx ends it tells the router
+// goodbye (DestroySession).
+func (s *Session) writeLoop(ctx context.Context, stop <-chan struct{}, l *link, rx *atomic.Uint64) error {
 	tick := time.NewTicker(s.cfg.KeepAlive)
 	defer tick.Stop()
-	var lastRx uint64
-	pinged, wrote := false, false
+	var lastRx, lastSent uint64
+	pinged, wroteCtrl := false, false
 	for {
 		select {
 		case <-stop:
 			return nil
 		case <-ctx.Done():
 			if id := s.sessionID.Load(); id >= 0 {
-				_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-				_, _ = bw.Write(AppendDestroySession(nil, uint16(id)))
-				_ = bw.Flush()
+				l.cutOff(time.Second)
+				_ = l.write(AppendDestroySession(nil, uint16(id)))
 			}
 			return ctx.Err()
 		case f := <-s.ctrl:
 			if s.current(f) {
-				if _, err := bw.Write(f); err != nil {
+				if err := l.write(f); err != nil {
 					return err
 				}
-				wrote = true
+				wroteCtrl = true
 			}
 		case <-s.out.kick:
-			b, frames := s.out.take()
-			b, stale := keepCurrent(b, s.sessionID.Load())
-			s.stale.Add(uint64(stale))
-			var err error
-			if len(b) > 0 {
-				_, err = bw.Write(b)
-			}
-			s.out.done(b)
-			if err != nil {
+			if _, err := s.writeOut(l, false); err != nil {
 				return err
-			}
-			if frames > stale {
-				s.sent.Add(uint64(frames - stale))
-				wrote = true
 			}
 		case <-tick.C:
 			n := rx.Load()
@@ -623,18 +714,14 @@ func (s *Session) writeLoop(ctx context.Context, stop <-chan struct{}, conn net.
 				s.silent.Add(1)
 				return fmt.Errorf("%w: router silent for %s", ErrDisconnected, 2*s.cfg.KeepAlive)
 			}
-			if !heard || !wrote {
+			sent := s.sent.Load()
+			if !heard || (!wroteCtrl && sent == lastSent) {
 				gd, _ := AppendGetDate(nil, GetDate{Version: ProtocolVersion})
-				if _, err := bw.Write(gd); err != nil {
+				if err := l.write(gd); err != nil {
 					return err
 				}
 			}
-			pinged, wrote = !heard, false
-		}
-		if len(s.ctrl) == 0 && len(s.out.kick) == 0 && bw.Buffered() > 0 {
-			if err := bw.Flush(); err != nil {
-				return err
-			}
+			pinged, wroteCtrl, lastSent = !heard, false, sent
 		}
 	}
 }
@@ -651,30 +738,31 @@ func (s *Session) current(f []byte) bool {
 	return false
 }
 
-func (s *Session) readLoop(br *bufio.Reader, published *atomic.Bool, rx *atomic.Uint64, writerDone <-chan struct{}) error {
+func (s *Session) readLoop(br *bufio.Reader, l *link, published *atomic.Bool, rx *atomic.Uint64, writerDone <-chan struct{}) error {
 	buf := make([]byte, 0, 64<<10)
 	var scratch []byte
 	var m Message
-	held := false // replies may be gathering unsignaled
+	// While it handles frames, the replies they cause gather in the
+	// outbox (Send does not wake the writer); before the reader waits
+	// for more input it writes them itself, in one write.
 	defer s.gather.Store(false)
 	for {
-		if held && br.Buffered() == 0 {
-			s.out.signal()
-			held = false
+		if br.Buffered() == 0 {
+			s.gather.Store(false) // from here a Send wakes the writer
+			handOff, err := s.writeOut(l, true)
+			if err != nil {
+				return err
+			}
+			if handOff {
+				s.out.signal()
+			}
 		}
 		typ, body, err := ReadFrame(br, buf)
 		if err != nil {
 			return err
 		}
+		s.gather.Store(true)
 		rx.Add(1)
-		// Replies to frames already read ahead gather in the outbox;
-		// before the reader waits for more, they go out together.
-		if br.Buffered() > 0 {
-			s.gather.Store(true)
-			held = true
-		} else {
-			s.gather.Store(false)
-		}
 		switch typ {
 		case TypeMessagePayload:
 			_, _, env, err := ParseMessagePayload(body)
