@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -50,9 +51,20 @@ const (
 // memory than Go's default of 100, the same announces per CPU-second.
 const gcPercent = 25
 
+// procs is how many cores the tracker's Go code runs on unless
+// GOMAXPROCS says otherwise: half of what the process may use, at least
+// one. The tracker runs beside a router, which needs its share; and its
+// UDP path is one goroutine, which a second scheduler thread only makes
+// dearer: on 2 cores, one gives 297,000 instead of 172,000 announces per
+// CPU-second through the full I2CP path, and more announces a second.
+func procs() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(procs())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
