@@ -188,3 +188,20 @@ func TestReaderWriteHandsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRateGate: the reader waits for input to gather only while it
+// trickles in; the verdict of a window holds until the next.
+func TestRateGate(t *testing.T) {
+	var g rateGate
+	g.start = time.Now().Add(-20 * time.Millisecond)
+	if !g.slow(10) {
+		t.Fatal("10 frames in 20 ms is a trickle")
+	}
+	g.start = time.Now().Add(-20 * time.Millisecond)
+	if g.slow(100_000) {
+		t.Fatal("100,000 frames in 20 ms is not")
+	}
+	if g.slow(1) {
+		t.Fatal("within a window the last verdict holds")
+	}
+}

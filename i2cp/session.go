@@ -91,7 +91,12 @@ type Config struct {
 	// KeepAlive is the link check period (default 15 s): a GetDate goes
 	// out when nothing was sent or received in a period, and a router
 	// that answers nothing for two periods is taken as gone.
-	KeepAlive  time.Duration
+	KeepAlive time.Duration
+	// Coalesce, when set, lets input gather after a small batch: the
+	// reader waits this long before it reads again, so that a steady
+	// trickle of messages costs one wake-up per few messages instead of
+	// one each (replies wait as long; I2P's tunnels take far longer).
+	Coalesce   time.Duration
 	MinBackoff time.Duration // default 1 s
 	MaxBackoff time.Duration // default 60 s
 	// OnState is called on every state change, from the session's own
@@ -346,6 +351,34 @@ func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint
 		s.out.signal()
 	}
 	return nil
+}
+
+// coalesceBelow: a batch this small means input trickles in; with
+// Config.Coalesce set the reader then waits before it reads again, as
+// long as the input rate stays below coalesceRate: above it a wait
+// would only hold back a client that waits for its replies.
+const (
+	coalesceBelow = 16
+	coalesceRate  = 100_000 // frames a second
+)
+
+// rateGate measures the reader's input rate over windows of 10 ms.
+type rateGate struct {
+	start  time.Time
+	frames int
+	isSlow bool
+}
+
+// slow counts n more frames and reports whether the rate of the last
+// full window was below coalesceRate.
+func (g *rateGate) slow(n int) bool {
+	g.frames += n
+	now := time.Now()
+	if d := now.Sub(g.start); d >= 10*time.Millisecond {
+		g.isSlow = float64(g.frames) < coalesceRate*d.Seconds()
+		g.start, g.frames = now, 0
+	}
+	return g.isSlow
 }
 
 // gatherFrames is how many replies the reader lets gather before the
@@ -746,6 +779,8 @@ func (s *Session) readLoop(br *bufio.Reader, l *link, published *atomic.Bool, rx
 	// outbox (Send does not wake the writer); before the reader waits
 	// for more input it writes them itself, in one write.
 	defer s.gather.Store(false)
+	batch := 0 // frames read since the reader last waited
+	var trickle rateGate
 	for {
 		if br.Buffered() == 0 {
 			s.gather.Store(false) // from here a Send wakes the writer
@@ -756,7 +791,12 @@ func (s *Session) readLoop(br *bufio.Reader, l *link, published *atomic.Bool, rx
 			if handOff {
 				s.out.signal()
 			}
+			if s.cfg.Coalesce > 0 && trickle.slow(batch) && batch < coalesceBelow {
+				time.Sleep(s.cfg.Coalesce)
+			}
+			batch = 0
 		}
+		batch++
 		typ, body, err := ReadFrame(br, buf)
 		if err != nil {
 			return err

@@ -94,6 +94,12 @@ func New(host Host, opts Options) (*Plugin, error) {
 // session (kept up in the background, reconnecting), transports, pages
 // and console. It returns once the tracker serves; the router link comes
 // up on its own.
+// readCoalesce lets a trickle of datagrams gather before the session
+// reads again: replies wait at most this long, a hundredth of a tunnel's
+// round trip, and a tracker under a steady moderate load wakes once per
+// few announces instead of once each.
+const readCoalesce = 500 * time.Microsecond
+
 func (p *Plugin) Start(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -141,6 +147,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 		Addr:           p.opts.I2CPAddr,
 		Options:        sessionOptions(cfg),
 		LegacyLeaseSet: cfg.LegacyLeaseSet,
+		Coalesce:       readCoalesce,
 		Logger:         log,
 	})
 	if err != nil {
