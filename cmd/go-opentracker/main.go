@@ -51,24 +51,27 @@ const (
 // memory than Go's default of 100, the same announces per CPU-second.
 const gcPercent = 25
 
-// procs is how many cores the tracker's Go code runs on unless
-// GOMAXPROCS says otherwise: half of what the process may use, at least
-// one. The tracker runs beside a router, which needs its share; and its
-// UDP path is one goroutine, which a second scheduler thread only makes
-// dearer: on 2 cores, one gives 297,000 instead of 172,000 announces per
-// CPU-second through the full I2CP path, and more announces a second.
+// procs is how many cores the tracker's Go code runs on once it serves,
+// unless GOMAXPROCS says otherwise: half of what the process may use, at
+// least one. The tracker runs beside a router, which needs its share;
+// and its UDP path is one goroutine, which a second scheduler thread
+// only makes dearer: on 2 cores, one gives ~300,000 instead of ~172,000
+// announces per CPU-second through the full I2CP path, and more
+// announces a second. Start-up (the restore) uses every core.
 func procs() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
+	var serving func()
 	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(procs())
+		n := procs()
+		serving = func() { runtime.GOMAXPROCS(n) }
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runWith(ctx, os.Args[1:], os.Stdout, os.Stderr, serving))
 }
 
 type options struct {
@@ -77,7 +80,10 @@ type options struct {
 	pprof                     string
 	version                   bool
 	identityOnly              bool
-	demoClients               int
+	// serving, if set, is called once the tracker serves (main uses it
+	// to narrow GOMAXPROCS after the restore).
+	serving     func()
+	demoClients int
 }
 
 func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
@@ -108,7 +114,12 @@ func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, nil)
+}
+
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, serving func()) int {
 	cmd, o, err := parse(args, stderr)
+	o.serving = serving
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, "go-opentracker:", err)
@@ -217,6 +228,9 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	if err := p.Start(ctx); err != nil {
 		log.Error("cannot start the tracker", "err", err)
 		return exitError
+	}
+	if o.serving != nil {
+		o.serving()
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
