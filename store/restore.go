@@ -23,17 +23,17 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 	start := time.Now()
 	var restored atomic.Uint64
 	err := s.db.View(func(txn *badger.Txn) error {
-		if err := s.scan(ctx, txn, prefixCompleted, func(k, v []byte) error {
+		return s.scan(ctx, txn, keyRange{prefix: prefixCompleted, hi: 256}, func(k, v []byte) error {
 			info, count, err := decodeCompleted(k, v)
 			if err != nil {
 				return err
 			}
 			r.RestoreCompleted(info, count)
 			return nil
-		}); err != nil {
-			return err
-		}
-		return s.scanParallel(ctx, txn, prefixPeer, func(k, v []byte) error {
+		})
+	})
+	if err == nil {
+		err = s.scanParallel(ctx, prefixPeer, func(k, v []byte) error {
 			p, err := decodePeer(k, v)
 			if err != nil {
 				return err
@@ -44,7 +44,7 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 			}
 			return nil
 		})
-	})
+	}
 	peers := restored.Load()
 	d := time.Since(start)
 	s.restoreDur.Store(int64(d))
@@ -56,16 +56,19 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 	return nil
 }
 
-// RestoreDestinations replays the journaled Destinations into r until
-// the journal or ctx ends (the tracker ends it when its cache is full).
-func (s *Store) RestoreDestinations(ctx context.Context, r tracker.Restorer) error {
+// RestoreDestinations passes the journaled Destinations to fn until fn
+// returns false or the journal or ctx ends.
+func (s *Store) RestoreDestinations(ctx context.Context, fn func(i2p.Destination) bool) error {
 	err := s.db.View(func(txn *badger.Txn) error {
-		return s.scan(ctx, txn, prefixDestination, func(k, v []byte) error {
+		kr := keyRange{prefix: prefixDestination, hi: 256, prefetch: true} // ~400-byte values in the value log
+		return s.scan(ctx, txn, kr, func(k, v []byte) error {
 			d, err := decodeDestination(k, v)
 			if err != nil {
 				return err
 			}
-			r.RestoreDestination(d)
+			if !fn(d) {
+				return errStopScan
+			}
 			return nil
 		})
 	})
@@ -75,67 +78,62 @@ func (s *Store) RestoreDestinations(ctx context.Context, r tracker.Restorer) err
 	return nil
 }
 
-// scanParallel is scan over the keys with prefix split by their next
-// byte into one range per core, each in its own read transaction:
-// peers are most of a restart, and the tracker takes them from several
-// goroutines (its swarms are sharded).
-func (s *Store) scanParallel(ctx context.Context, txn *badger.Txn, prefix byte, fn func(k, v []byte) error) error {
+// keyRange selects the keys prefix|b|… with lo <= b < hi.
+type keyRange struct {
+	prefix byte
+	lo, hi int
+	// prefetch reads values ahead: worth it for values in the value log,
+	// not for the few bytes kept in the tree beside their keys.
+	prefetch bool
+}
+
+// errStopScan ends a scan early, without error, from its fn.
+var errStopScan = errors.New("store: scan stopped")
+
+// scanParallel scans the keys with prefix split by their next byte into
+// one range per core, each in its own read transaction: peers are most
+// of a restart, and the tracker takes them from several goroutines (its
+// swarms are sharded), so fn is called concurrently.
+func (s *Store) scanParallel(ctx context.Context, prefix byte, fn func(k, v []byte) error) error {
 	parts := min(runtime.GOMAXPROCS(0), 8)
-	if parts < 2 {
-		return s.scan(ctx, txn, prefix, fn)
-	}
 	var wg sync.WaitGroup
 	errs := make([]error, parts)
 	for i := range parts {
-		lo, hi := 256*i/parts, 256*(i+1)/parts
+		kr := keyRange{prefix: prefix, lo: 256 * i / parts, hi: 256 * (i + 1) / parts}
 		wg.Go(func() {
-			errs[i] = s.db.View(func(txn *badger.Txn) error { return s.scanRange(ctx, txn, prefix, lo, hi, fn) })
+			errs[i] = s.db.View(func(txn *badger.Txn) error { return s.scan(ctx, txn, kr, fn) })
 		})
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// scanRange is scan over the keys prefix|b|… with lo <= b < hi. Peer
-// values are a few bytes, kept in the tree beside their keys: read in
-// place, not prefetched into copies.
-func (s *Store) scanRange(ctx context.Context, txn *badger.Txn, prefix byte, lo, hi int, fn func(k, v []byte) error) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefix}, PrefetchValues: false})
+// scan calls fn for every live key in kr; a record fn rejects is counted
+// as corrupt and skipped.
+func (s *Store) scan(ctx context.Context, txn *badger.Txn, kr keyRange, fn func(k, v []byte) error) error {
+	opts := badger.IteratorOptions{Prefix: []byte{kr.prefix}, PrefetchValues: kr.prefetch}
+	if kr.prefetch {
+		opts.PrefetchSize = 1000
+	}
+	it := txn.NewIterator(opts)
 	defer it.Close()
 	n := 0
-	for it.Seek([]byte{prefix, byte(lo)}); it.Valid(); it.Next() {
+	for it.Seek([]byte{kr.prefix, byte(kr.lo)}); it.Valid(); it.Next() {
 		item := it.Item()
 		k := item.Key()
-		if len(k) > 1 && int(k[1]) >= hi {
+		if len(k) > 1 && int(k[1]) >= kr.hi {
 			break
 		}
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		err := item.Value(func(v []byte) error { return fn(k, v) })
-		if err != nil {
+		switch {
+		case errors.Is(err, errStopScan):
+			return nil
+		case err != nil:
 			s.corrupt.Add(1)
 			s.opts.Logger.Warn("store: skipping corrupt record", "key", fmt.Sprintf("%x", k), "err", err)
-		}
-	}
-	return nil
-}
-
-// scan calls fn for every live key with prefix; a record fn rejects is
-// counted as corrupt and skipped.
-func (s *Store) scan(ctx context.Context, txn *badger.Txn, prefix byte, fn func(k, v []byte) error) error {
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefix}, PrefetchValues: true, PrefetchSize: 1000})
-	defer it.Close()
-	n := 0
-	for it.Rewind(); it.Valid(); it.Next() {
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		item := it.Item()
-		err := item.Value(func(v []byte) error { return fn(item.Key(), v) })
-		if err != nil {
-			s.corrupt.Add(1)
-			s.opts.Logger.Warn("store: skipping corrupt record", "key", fmt.Sprintf("%x", item.Key()), "err", err)
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,8 +50,10 @@ func pk(info tracker.InfoHash, peer i2p.Hash) [2]string {
 	return [2]string{string(info[:]), string(peer[:])}
 }
 
-// collector is a tracker.Restorer that records what it is given.
+// collector is a tracker.Restorer that records what it is given (peers
+// come from several goroutines at once).
 type collector struct {
+	mu        sync.Mutex
 	peers     map[[2]string]tracker.PeerRecord
 	completed map[tracker.InfoHash]uint64
 	dests     map[i2p.Hash]i2p.Destination
@@ -61,10 +64,11 @@ func newCollector() *collector {
 }
 
 func (c *collector) RestorePeer(p tracker.PeerRecord) {
+	c.mu.Lock()
 	c.peers[pk(p.Info, p.Peer)] = p
+	c.mu.Unlock()
 }
 func (c *collector) RestoreCompleted(info tracker.InfoHash, n uint64) { c.completed[info] = n }
-func (c *collector) RestoreDestination(d i2p.Destination)             { c.dests[d.Hash()] = d }
 
 func restore(t testing.TB, s *Store) *collector {
 	t.Helper()
@@ -72,10 +76,67 @@ func restore(t testing.TB, s *Store) *collector {
 	if err := s.Restore(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RestoreDestinations(context.Background(), c); err != nil {
+	err := s.RestoreDestinations(context.Background(), func(d i2p.Destination) bool {
+		c.dests[d.Hash()] = d
+		return true
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestRestoreCoversEveryKeyRange: peers are restored by one iterator per
+// core over ranges of the info hash's first byte; every byte value, and
+// so every range boundary, must come back.
+func TestRestoreCoversEveryKeyRange(t *testing.T) {
+	s := open(t, t.TempDir(), Options{})
+	defer s.Close()
+	now := time.Now()
+	for b := range 256 {
+		info := infoN(uint64(b))
+		info[0] = byte(b)
+		for j := range uint64(3) {
+			s.PeerUpdated(tracker.PeerRecord{Info: info, Peer: hashN(uint64(b)*3 + j), LastSeen: now})
+		}
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := restore(t, s)
+	if len(c.peers) != 256*3 || s.Stats().RestoredPeers != 256*3 {
+		t.Fatalf("restored %d peers (counted %d), want %d", len(c.peers), s.Stats().RestoredPeers, 256*3)
+	}
+	for b := range 256 {
+		info := infoN(uint64(b))
+		info[0] = byte(b)
+		if _, ok := c.peers[pk(info, hashN(uint64(b)*3))]; !ok {
+			t.Fatalf("no peer restored for first byte %d", b)
+		}
+	}
+}
+
+// TestRestoreDestinationsStops: the replay ends when fn says so.
+func TestRestoreDestinationsStops(t *testing.T) {
+	s := open(t, t.TempDir(), Options{})
+	defer s.Close()
+	for range 5 {
+		k, err := i2p.NewIdentity(crand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.DestinationSeen(k.Destination)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := s.RestoreDestinations(context.Background(), func(i2p.Destination) bool { n++; return n < 2 }); err != nil || n != 2 {
+		t.Fatalf("read %d Destinations after asking to stop at 2 (%v)", n, err)
+	}
+	if s.Stats().Corrupt != 0 {
+		t.Fatalf("stopping counted %d corrupt records", s.Stats().Corrupt)
+	}
 }
 
 func TestCleanRestartRestoresEverything(t *testing.T) {

@@ -83,8 +83,8 @@ func (m *MemoryPersister) Restore(ctx context.Context, r Restorer) error {
 	return nil
 }
 
-// RestoreDestinations replays the recorded Destinations.
-func (m *MemoryPersister) RestoreDestinations(ctx context.Context, r Restorer) error {
+// RestoreDestinations passes the recorded Destinations to fn.
+func (m *MemoryPersister) RestoreDestinations(ctx context.Context, fn func(i2p.Destination) bool) error {
 	m.mu.Lock()
 	dests := make([]i2p.Destination, 0, len(m.dests))
 	for _, d := range m.dests {
@@ -92,10 +92,9 @@ func (m *MemoryPersister) RestoreDestinations(ctx context.Context, r Restorer) e
 	}
 	m.mu.Unlock()
 	for _, d := range dests {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || !fn(d) {
 			return nil
 		}
-		r.RestoreDestination(d)
 	}
 	return nil
 }

@@ -37,12 +37,12 @@ type Persister interface {
 	// may be skipped.
 	Restore(ctx context.Context, r Restorer) error
 
-	// RestoreDestinations replays the persisted Destinations into r
-	// (RestoreDestination only). The tracker runs it once it serves,
-	// and ends it through ctx when its cache is full: until a
-	// Destination is back, a reply to its peer costs a router lookup,
-	// never a wrong answer. Ending through ctx is not an error.
-	RestoreDestinations(ctx context.Context, r Restorer) error
+	// RestoreDestinations passes the persisted Destinations to fn until
+	// fn returns false (the tracker's cache is full) or they run out.
+	// The tracker runs it once it serves: until a Destination is back, a
+	// reply to its peer costs a router lookup, never a wrong answer.
+	// Ending through ctx is not an error.
+	RestoreDestinations(ctx context.Context, fn func(i2p.Destination) bool) error
 
 	// Secret returns the connection-ID secret (32 bytes), creating and
 	// persisting a random one on first use, so connection IDs stay valid
@@ -50,9 +50,9 @@ type Persister interface {
 	Secret(ctx context.Context) ([]byte, error)
 }
 
-// Restorer receives persisted state during Persister.Restore.
+// Restorer receives persisted state during Persister.Restore. A
+// Persister may call RestorePeer from several goroutines at once.
 type Restorer interface {
 	RestorePeer(p PeerRecord)
 	RestoreCompleted(info InfoHash, total uint64)
-	RestoreDestination(d i2p.Destination)
 }

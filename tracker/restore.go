@@ -12,7 +12,7 @@ func (t *Tracker) Restore(ctx context.Context) error {
 	if t.persist == nil {
 		return nil
 	}
-	if err := t.persist.Restore(ctx, restorer{t: t}); err != nil {
+	if err := t.persist.Restore(ctx, restorer{t}); err != nil {
 		return fmt.Errorf("tracker: restore: %w", err)
 	}
 	return nil
@@ -25,23 +25,21 @@ func (t *Tracker) RestoreDestinations(ctx context.Context) (int, error) {
 	if t.persist == nil {
 		return 0, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	r := restorer{t: t, full: cancel, n: new(int)}
-	if err := t.persist.RestoreDestinations(ctx, r); err != nil && ctx.Err() == nil {
-		return *r.n, fmt.Errorf("tracker: restore destinations: %w", err)
+	n := 0
+	err := t.persist.RestoreDestinations(ctx, func(d i2p.Destination) bool {
+		n++
+		return !t.dests.restore(d)
+	})
+	if err != nil {
+		return n, fmt.Errorf("tracker: restore destinations: %w", err)
 	}
-	return *r.n, nil
+	return n, nil
 }
 
 // restorer adapts the tracker to the Restorer interface without
 // journaling what it restores. Limits on swarms per peer and peers per
 // swarm are not applied to state the tracker accepted before.
-type restorer struct {
-	t    *Tracker
-	full context.CancelFunc // RestoreDestinations: the cache is full
-	n    *int               // Destinations read
-}
+type restorer struct{ t *Tracker }
 
 // restoreSwarm returns the swarm of info, creating it; the shard is locked.
 func (t *Tracker) restoreSwarm(sh *swarmShard, hv uint64, info *InfoHash) (*swarm, uint32) {
@@ -91,18 +89,6 @@ func (r restorer) RestoreCompleted(info InfoHash, total uint64) {
 	sw.completed = total
 	if sh.dropIfEmpty(id, t.infoHash) {
 		t.swarms.Add(-1)
-	}
-}
-
-// RestoreDestination caches d if its shard has room; once the cache is
-// full it ends the replay.
-func (r restorer) RestoreDestination(d i2p.Destination) {
-	if r.full == nil {
-		return // not asked for in this replay
-	}
-	*r.n++
-	if r.t.dests.restore(d) {
-		r.full()
 	}
 }
 
