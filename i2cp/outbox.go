@@ -1,9 +1,6 @@
 package i2cp
 
-import (
-	"encoding/binary"
-	"sync"
-)
+import "sync"
 
 // outbox queues encoded SendMessage frames for the writer. Senders append
 // frames to one buffer under a mutex; the writer takes the whole buffer
@@ -100,27 +97,4 @@ func (o *outbox) reset() int {
 	default:
 	}
 	return n
-}
-
-// keepCurrent removes from b, in place, the frames whose session id (the
-// first two bytes of every body this queue holds) is not id, and returns
-// what remains and how many frames it dropped.
-func keepCurrent(b []byte, id int32) ([]byte, int) {
-	dropped, w := 0, 0
-	for r := 0; r+frameHeaderLen <= len(b); {
-		n := frameHeaderLen + int(binary.BigEndian.Uint32(b[r:]))
-		if r+n > len(b) {
-			break // cannot happen: the queue holds whole frames
-		}
-		if id >= 0 && n >= frameHeaderLen+2 && binary.BigEndian.Uint16(b[r+frameHeaderLen:]) == uint16(id) {
-			if w != r {
-				copy(b[w:], b[r:r+n])
-			}
-			w += n
-		} else {
-			dropped++
-		}
-		r += n
-	}
-	return b[:w], dropped
 }

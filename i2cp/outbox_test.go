@@ -3,14 +3,11 @@ package i2cp
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-i2p/go-opentracker/i2p"
 )
 
 // countingConn counts the writes that reach the connection.
@@ -28,16 +25,11 @@ func (c *countingConn) Write(b []byte) (int, error) {
 // handles frames it read ahead do not wake the writer; the reader's
 // signal at the batch's end sends all of them with one write.
 func TestGatheredRepliesGoOutInOneWrite(t *testing.T) {
-	keys, _ := i2p.NewIdentity(rand.Reader)
-	s, err := NewSession(keys, Config{KeepAlive: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.sessionID.Store(3)
+	s, dest := newUpSession(t, Config{}, 3)
 	s.gather.Store(true)
 	const n = 10
 	for i := range n {
-		if err := s.Send(keys.Destination, 18, 1, 2, []byte{byte(i)}); err != nil {
+		if err := s.Send(dest, 18, 1, 2, []byte{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -86,21 +78,17 @@ func TestGatheredRepliesGoOutInOneWrite(t *testing.T) {
 // TestOutboxBounds: a full outbox (by frames or by bytes) refuses and
 // counts; a disconnect drops what is queued and counts it stale.
 func TestOutboxBounds(t *testing.T) {
-	keys, _ := i2p.NewIdentity(rand.Reader)
-	s, err := NewSession(keys, Config{KeepAlive: time.Hour, SendQueue: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Send(keys.Destination, 18, 1, 2, []byte("x")); !errors.Is(err, ErrNotReady) {
+	s, dest := newUpSession(t, Config{SendQueue: 3}, -1)
+	if err := s.Send(dest, 18, 1, 2, []byte("x")); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("before a session: %v", err)
 	}
 	s.sessionID.Store(1)
 	for range 3 {
-		if err := s.Send(keys.Destination, 18, 1, 2, []byte("x")); err != nil {
+		if err := s.Send(dest, 18, 1, 2, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Send(keys.Destination, 18, 1, 2, []byte("x")); !errors.Is(err, ErrQueueFull) {
+	if err := s.Send(dest, 18, 1, 2, []byte("x")); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("fourth frame: %v", err)
 	}
 	s.down(errors.New("gone"))
@@ -108,35 +96,14 @@ func TestOutboxBounds(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 
-	s2, _ := NewSession(keys, Config{KeepAlive: time.Hour})
-	s2.sessionID.Store(1)
+	s2, _ := newUpSession(t, Config{}, 1)
 	s2.out.maxBytes = 2000
 	big := make([]byte, 1000)
-	if err := s2.Send(keys.Destination, 18, 1, 2, big); err != nil {
+	if err := s2.Send(dest, 18, 1, 2, big); err != nil {
 		t.Fatal(err)
 	}
-	if err := s2.Send(keys.Destination, 18, 1, 2, big); !errors.Is(err, ErrQueueFull) {
+	if err := s2.Send(dest, 18, 1, 2, big); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("over the byte bound: %v", err)
-	}
-}
-
-// TestKeepCurrent: frames of another session are cut out in place.
-func TestKeepCurrent(t *testing.T) {
-	var b []byte
-	for i, id := range []uint16{7, 8, 7, 9, 7} {
-		b = AppendFrame(b, TypeSendMessage, []byte{byte(id >> 8), byte(id), byte(i)})
-	}
-	got, dropped := keepCurrent(b, 7)
-	if dropped != 2 || len(got) != 3*8 {
-		t.Fatalf("kept %d bytes, dropped %d", len(got), dropped)
-	}
-	for i, want := range []byte{0, 2, 4} {
-		if f := got[i*8:]; f[6] != 7 || f[7] != want {
-			t.Fatalf("frame %d: %x", i, f[:8])
-		}
-	}
-	if got, dropped := keepCurrent(b[:0], 7); len(got) != 0 || dropped != 0 {
-		t.Fatal("empty")
 	}
 }
 
@@ -144,24 +111,19 @@ func TestKeepCurrent(t *testing.T) {
 // not read gives up (the reader must go on reading) and leaves the rest
 // to the writer, which sends it first, in order, once the router reads.
 func TestReaderWriteHandsOff(t *testing.T) {
-	keys, _ := i2p.NewIdentity(rand.Reader)
-	s, err := NewSession(keys, Config{KeepAlive: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.sessionID.Store(2)
+	s, dest := newUpSession(t, Config{}, 2)
 	client, router := net.Pipe()
 	defer router.Close()
 	l := newLink(client, bufio.NewWriter(client))
 	for i := range 3 {
-		if err := s.Send(keys.Destination, 18, 1, 2, []byte{byte(i)}); err != nil {
+		if err := s.Send(dest, 18, 1, 2, []byte{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if handOff, err := s.writeOut(l, true); err != nil || !handOff {
 		t.Fatalf("nobody reads: handOff %v, %v", handOff, err)
 	}
-	if err := s.Send(keys.Destination, 18, 1, 2, []byte{3}); err != nil {
+	if err := s.Send(dest, 18, 1, 2, []byte{3}); err != nil {
 		t.Fatal(err)
 	}
 	// While the rest waits for the writer, the reader does not write.

@@ -660,8 +660,8 @@ func (l *link) write(f []byte) error {
 	return l.bw.Flush()
 }
 
-// writeOut sends every frame queued in the outbox in one write,
-// dropping frames of an earlier session. The reader calls it with
+// writeOut sends every frame queued in the outbox in one write. The
+// reader calls it with
 // inline set: then it never waits, for the writer's lock or for more
 // than inlineBudget on the connection, and reports that the writer must
 // finish (handOff).
@@ -680,17 +680,15 @@ func (s *Session) writeOut(l *link, inline bool) (handOff bool, err error) {
 			return false, err
 		}
 	}
+	// Every frame in the outbox is for the session now up: Send reads
+	// the session id under the outbox's lock, and a disconnect empties
+	// the outbox after it clears the id.
 	b, frames := s.out.take()
 	defer s.out.done(b)
 	if frames == 0 {
 		return false, nil
 	}
-	b, stale := keepCurrent(b, s.sessionID.Load())
-	s.stale.Add(uint64(stale))
-	s.sent.Add(uint64(frames - stale))
-	if len(b) == 0 {
-		return false, nil
-	}
+	s.sent.Add(uint64(frames))
 	if !inline || l.closing.Load() {
 		_, err := l.conn.Write(b) // bw is empty: nothing to keep in order with
 		return false, err
@@ -709,8 +707,8 @@ func (s *Session) writeOut(l *link, inline bool) (handOff bool, err error) {
 }
 
 // writeLoop writes control frames, and data frames when told (the
-// reader writes those of its own batches itself). Frames queued for an
-// earlier session are dropped. Every KeepAlive it checks the link: with
+// reader writes those of its own batches itself). Control frames queued
+// for an earlier session are dropped. Every KeepAlive it checks the link: with
 // nothing read since the last check it sends a GetDate, and if the one
 // before went unanswered the router is gone; with nothing written it
 // sends a GetDate as keepalive. When ctx ends it tells the router
@@ -803,7 +801,9 @@ func (s *Session) readLoop(br *bufio.Reader, l *link, published *atomic.Bool, rx
 		if err != nil {
 			return err
 		}
-		s.gather.Store(true)
+		if batch == 1 {
+			s.gather.Store(true) // until the reader next waits
+		}
 		rx.Add(1)
 		switch typ {
 		case TypeMessagePayload:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net"
 	"sync/atomic"
@@ -13,22 +14,37 @@ import (
 	"github.com/go-i2p/go-opentracker/i2p"
 )
 
-// TestWriterDropsStaleFrames: frames queued for an earlier session (a Send
-// that raced a disconnect) are counted and dropped, never written to the
-// next connection; frames for the session now up go out.
-func TestWriterDropsStaleFrames(t *testing.T) {
-	keys, _ := i2p.NewIdentity(rand.Reader)
-	s, err := NewSession(keys, Config{KeepAlive: time.Hour})
+// newUpSession makes a Session for a fresh identity as if a router had
+// created session id for it (no connection); keepalives stay quiet.
+func newUpSession(t *testing.T, cfg Config, id int32) (*Session, i2p.Destination) {
+	t.Helper()
+	keys, err := i2p.NewIdentity(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.sessionID.Store(5)
-	if err := s.Send(keys.Destination, 18, 1, 2, []byte("for session 5")); err != nil {
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = time.Hour
+	}
+	s, err := NewSession(keys, cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
+	s.sessionID.Store(id)
+	return s, keys.Destination
+}
+
+// TestWriterDropsStaleFrames: frames queued for an earlier session (a Send
+// or a lookup that raced a disconnect) are counted and dropped, never
+// written to the next connection; frames for the session now up go out.
+func TestWriterDropsStaleFrames(t *testing.T) {
+	s, dest := newUpSession(t, Config{}, 5)
+	if err := s.Send(dest, 18, 1, 2, []byte("for session 5")); err != nil {
+		t.Fatal(err)
+	}
+	s.down(errors.New("link lost")) // drops the queued data frame
 	s.ctrl <- AppendHostLookup(nil, HostLookup{SessionID: 5, RequestID: 1, Type: LookupHash})
-	s.sessionID.Store(6) // the link went down and came back as session 6
-	if err := s.Send(keys.Destination, 18, 1, 2, []byte("for session 6")); err != nil {
+	s.sessionID.Store(6) // the link came back as session 6
+	if err := s.Send(dest, 18, 1, 2, []byte("for session 6")); err != nil {
 		t.Fatal(err)
 	}
 
