@@ -136,7 +136,6 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithLogger(badgerLogger{opts.Logger}).
 		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
-		WithBaseTableSize(2 << 20).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(4 << 20).
 		WithCompression(options.None).
@@ -145,7 +144,6 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithNumLevelZeroTables(3).
 		WithNumLevelZeroTablesStall(8).
 		WithNumCompactors(2).
-		WithNumGoroutines(2).
 		WithCompactL0OnClose(true).
 		WithNumVersionsToKeep(1).
 		WithSyncWrites(!opts.NoSync)

@@ -121,14 +121,14 @@ func (c *DestinationCache) restore(d i2p.Destination) (full bool) {
 	s := c.shard(hv)
 	s.mu.Lock()
 	if c.find(s, hv, &h) < 0 && len(s.slots) < s.max {
-		c.append(s, hv, d, 0)
+		c.add(s, hv, d, 0)
 	}
 	s.mu.Unlock()
 	return int(c.size.Load()) >= c.capacity
 }
 
-// append adds d in a new slot of s (locked, with room).
-func (c *DestinationCache) append(s *destShard, hv uint64, d i2p.Destination, journaled int64) {
+// add puts d in a new slot of s (locked, with room).
+func (c *DestinationCache) add(s *destShard, hv uint64, d i2p.Destination, journaled int64) {
 	if s.slots == nil {
 		s.slots = make([]destSlot, 0, s.max) // never moves: Gets return copies of slots
 	}
@@ -169,7 +169,7 @@ func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
 		return now != 0
 	}
 	if len(s.slots) < s.max {
-		c.append(s, hv, d, now)
+		c.add(s, hv, d, now)
 		return now != 0
 	}
 	// Evict the first entry the hand finds unused since it last passed.
