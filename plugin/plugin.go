@@ -220,22 +220,51 @@ func (p *Plugin) Start(ctx context.Context) error {
 }
 
 // trackerHandler routes the tracker paths to the HTTP transport (when
-// enabled) and everything else to the public pages.
+// enabled) and everything else to the public pages. It is also an
+// httptracker.Responder, so an httptracker.Server answers announces and
+// scrapes without net/http.
 func (p *Plugin) trackerHandler(pages http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if httptracker.IsAnnouncePath(r.URL.Path) || httptracker.IsScrapePath(r.URL.Path) {
-			p.mu.Lock()
-			enabled, h := p.cfg.HTTP, p.http
-			p.mu.Unlock()
-			if !enabled || h == nil {
-				http.Error(w, "HTTP announces are disabled on this tracker; use UDP", http.StatusNotFound)
-				return
-			}
-			h.ServeHTTP(w, r)
-			return
-		}
-		pages.ServeHTTP(w, r)
-	})
+	return trackerRoutes{p: p, pages: pages}
+}
+
+type trackerRoutes struct {
+	p     *Plugin
+	pages http.Handler
+}
+
+func (t trackerRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !httptracker.IsAnnouncePath(r.URL.Path) && !httptracker.IsScrapePath(r.URL.Path) {
+		t.pages.ServeHTTP(w, r)
+		return
+	}
+	if h := t.p.httpTransport(); h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
+	http.Error(w, httpDisabled, http.StatusNotFound)
+}
+
+// Respond answers the tracker paths; pages are left to ServeHTTP.
+func (t trackerRoutes) Respond(dst []byte, r *httptracker.Request) (int, []byte, bool) {
+	if !httptracker.IsAnnouncePath(r.Path) && !httptracker.IsScrapePath(r.Path) {
+		return 0, dst, false
+	}
+	if h := t.p.httpTransport(); h != nil {
+		return h.Respond(dst, r)
+	}
+	return http.StatusNotFound, append(dst, httpDisabled+"\n"...), true
+}
+
+const httpDisabled = "HTTP announces are disabled on this tracker; use UDP"
+
+// httpTransport is the HTTP transport while HTTP announces are enabled.
+func (p *Plugin) httpTransport() *httptracker.Handler {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.cfg.HTTP {
+		return nil
+	}
+	return p.http
 }
 
 // Stop flushes and closes everything. The plugin can Start again.

@@ -34,6 +34,7 @@ import (
 	opentracker "github.com/go-i2p/go-opentracker"
 	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/plugin"
+	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 )
 
 // Exit codes.
@@ -191,14 +192,28 @@ func (h *host) DialI2CP(ctx context.Context) (net.Conn, error) {
 func (h *host) DataDir() string              { return h.dataDir }
 func (h *host) MountTracker(hd http.Handler) { h.tracker.Store(&hd) }
 func (h *host) MountConsole(hd http.Handler) { h.console.Store(&hd) }
-func serveFrom(p *atomic.Pointer[http.Handler]) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h := p.Load(); h != nil {
-			(*h).ServeHTTP(w, r)
-			return
+
+// mounted serves whatever handler the plugin mounted ("starting" until
+// then), and passes the fast path through when that handler has one.
+type mounted struct{ p *atomic.Pointer[http.Handler] }
+
+func serveFrom(p *atomic.Pointer[http.Handler]) mounted { return mounted{p} }
+
+func (m mounted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := m.p.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	http.Error(w, "starting", http.StatusServiceUnavailable)
+}
+
+func (m mounted) Respond(dst []byte, r *httptracker.Request) (int, []byte, bool) {
+	if h := m.p.Load(); h != nil {
+		if fast, ok := (*h).(httptracker.Responder); ok {
+			return fast.Respond(dst, r)
 		}
-		http.Error(w, "starting", http.StatusServiceUnavailable)
-	})
+	}
+	return 0, dst, false
 }
 
 // serve runs the tracker until ctx ends. The demo passes its own host (a
@@ -258,7 +273,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		log.Error("console listener", "addr", o.console, "err", err)
 		return exitError
 	}
-	trackerSrv := &http.Server{Handler: serveFrom(&h.tracker), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
+	trackerSrv := &httptracker.Server{Handler: serveFrom(&h.tracker), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, Logger: log}
 	consoleSrv := &http.Server{Handler: serveFrom(&h.console), ReadHeaderTimeout: 10 * time.Second}
 	go trackerSrv.Serve(httpLn)
 	go consoleSrv.Serve(consoleLn)

@@ -95,36 +95,53 @@ func IsScrapePath(p string) bool {
 	return false
 }
 
-// ServeHTTP answers announce and scrape requests; other paths get 404.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case IsAnnouncePath(r.URL.Path):
-		h.serve(w, r, h.announce)
-	case IsScrapePath(r.URL.Path):
-		h.serve(w, r, h.scrape)
-	default:
-		http.NotFound(w, r)
-	}
+// Responder answers the requests the Server parsed itself. handled is
+// false for a request it leaves to the Server's http.Handler (a page,
+// say). The body is text/plain; status 200 carries a bencoded reply.
+type Responder interface {
+	Respond(dst []byte, r *Request) (status int, body []byte, handled bool)
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(dst []byte, r *http.Request) []byte) {
-	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Forwarded-Server") != "" {
+// Respond answers announces and scrapes; other paths are not handled.
+// The body is appended to dst.
+func (h *Handler) Respond(dst []byte, r *Request) (status int, body []byte, handled bool) {
+	var fn func(dst []byte, r *Request) []byte
+	switch {
+	case IsAnnouncePath(r.Path):
+		fn = h.announce
+	case IsScrapePath(r.Path):
+		fn = h.scrape
+	default:
+		return 0, dst, false
+	}
+	if r.Forwarded {
 		h.stats.count(FailInproxy)
-		http.Error(w, "requests through an inproxy are refused", http.StatusForbidden)
-		return
+		return http.StatusForbidden, append(dst, "requests through an inproxy are refused\n"...), true
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return http.StatusMethodNotAllowed, append(dst, "method not allowed: use GET\n"...), true
+	}
+	return http.StatusOK, fn(dst, r), true
+}
+
+// ServeHTTP answers announce and scrape requests; other paths get 404.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := RequestFrom(r)
+	bp := h.bufs.Get().(*[]byte)
+	status, body, handled := h.Respond((*bp)[:0], &req)
+	if !handled {
+		h.bufs.Put(bp)
+		http.NotFound(w, r)
 		return
 	}
-	bp := h.bufs.Get().(*[]byte)
-	body := fn((*bp)[:0], r)
 	hdr := w.Header()
 	hdr["Content-Type"] = textPlain
 	hdr["Cache-Control"] = noCache
 	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(http.StatusOK)
+	if status == http.StatusMethodNotAllowed {
+		hdr["Allow"] = allowGet
+	}
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
@@ -137,6 +154,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, fn func(dst []by
 var (
 	textPlain = []string{"text/plain"}
 	noCache   = []string{"no-cache"}
+	allowGet  = []string{"GET, HEAD"}
 )
 
 // Failure reasons sent to clients.
@@ -155,24 +173,24 @@ const (
 // identity resolves the announcing peer: the X-I2P-Dest* headers an I2P
 // server tunnel adds (clients cannot forge them) win over the ip
 // parameter. mismatch reports an ip that names someone else.
-func (h *Handler) identity(r *http.Request, ip string) (peer i2p.Hash, dest i2p.Destination, mismatch bool, failure string) {
+func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Destination, mismatch bool, failure string) {
 	var fromHeader i2p.Hash
 	tunneled := false
-	if b64 := r.Header.Get("X-I2P-DestB64"); b64 != "" {
+	if b64 := r.DestB64; b64 != "" {
 		d, err := i2p.ParseDestinationBase64(b64)
 		if err == nil {
 			dest, fromHeader, tunneled = d, d.Hash(), true
 		}
 	}
 	if !tunneled {
-		if s := r.Header.Get("X-I2P-DestHash"); s != "" {
+		if s := r.DestHash; s != "" {
 			if hh, err := i2p.ParseHashBase64(s); err == nil {
 				fromHeader, tunneled = hh, true
 			}
 		}
 	}
 	if !tunneled {
-		if s := r.Header.Get("X-I2P-DestB32"); s != "" {
+		if s := r.DestB32; s != "" {
 			if hh, err := i2p.ParseB32(s); err == nil {
 				fromHeader, tunneled = hh, true
 			}
@@ -207,10 +225,10 @@ func looksLikeIP(s string) bool {
 	return strings.ContainsAny(s, ".:")
 }
 
-func (h *Handler) announce(dst []byte, r *http.Request) []byte {
+func (h *Handler) announce(dst []byte, r *Request) []byte {
 	h.stats.announces.Add(1)
 	var q announceQuery
-	if err := parseAnnounceQuery(r.URL.RawQuery, &q); err != nil {
+	if err := parseAnnounceQuery(r.RawQuery, &q); err != nil {
 		h.stats.count(FailMalformed)
 		return appendFailure(dst, err.Error())
 	}
@@ -298,10 +316,10 @@ func (h *Handler) announce(dst []byte, r *http.Request) []byte {
 // id is stable and unique per Destination.
 func peerIDFor(h i2p.Hash) []byte { return h[:20] }
 
-func (h *Handler) scrape(dst []byte, r *http.Request) []byte {
+func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	h.stats.scrapes.Add(1)
 	var q scrapeQuery
-	if err := parseScrapeQuery(r.URL.RawQuery, &q); err != nil {
+	if err := parseScrapeQuery(r.RawQuery, &q); err != nil {
 		h.stats.count(FailMalformed)
 		return appendFailure(dst, err.Error())
 	}

@@ -1,0 +1,375 @@
+package httptracker
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Server serves the HTTP tracker on a listener. Announces and scrapes,
+// the requests that come every second, are parsed in place and answered
+// by the Handler's Respond method (when it is a Responder) without
+// net/http: on Linux the server accepts and answers a connection that
+// brings its whole request at once with four system calls (accept, read,
+// write, close) and no goroutine, the way a router's server tunnel talks
+// to it. Everything else — pages, other methods, bodies, malformed heads —
+// goes with the bytes read so far to an http.Server over the same Handler,
+// as does a connection that stays open; a Handler that is no Responder, or
+// a listener that is no TCP listener on Linux, is served by net/http
+// alone.
+//
+// The zero value serves with defaults; set the fields before Serve.
+type Server struct {
+	Handler http.Handler
+	// ReadHeaderTimeout bounds the wait for a request head (default 10 s);
+	// IdleTimeout the wait for the next request on a kept connection
+	// (default 60 s).
+	ReadHeaderTimeout, IdleTimeout time.Duration
+	Logger                         *slog.Logger
+
+	mu      sync.Mutex
+	closed  bool
+	conns   map[net.Conn]struct{} // kept connections the server answers itself
+	std     *http.Server
+	handoff *handoffListener
+	ln      net.Listener
+	closers []func()
+	date    atomic.Pointer[dateLine]
+}
+
+// ErrServerClosed is returned by Serve after Close.
+var ErrServerClosed = http.ErrServerClosed
+
+// Serve answers requests on ln until Close; it closes ln.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.std = &http.Server{Handler: s.Handler, ReadHeaderTimeout: s.readHeaderTimeout(), IdleTimeout: s.idleTimeout()}
+	resp, fast := s.Handler.(Responder)
+	if fast {
+		s.handoff = newHandoffListener(ln.Addr())
+		s.conns = make(map[net.Conn]struct{})
+	}
+	s.ln = ln
+	std, handoff := s.std, s.handoff
+	s.mu.Unlock()
+	if !fast {
+		return s.std.Serve(ln)
+	}
+	go std.Serve(handoff)
+	err := s.serveFast(ln, resp)
+	handoff.Close()
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Close stops Serve and closes every connection, like http.Server.Close.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	std, handoff, conns, ln, closers := s.std, s.handoff, s.conns, s.ln, s.closers
+	s.conns, s.closers = nil, nil
+	s.mu.Unlock()
+	if ln != nil {
+		ln.Close()
+	}
+	for _, c := range closers {
+		c()
+	}
+	for c := range conns {
+		c.Close()
+	}
+	if handoff != nil {
+		handoff.Close()
+	}
+	if std != nil {
+		return std.Close()
+	}
+	return nil
+}
+
+func (s *Server) readHeaderTimeout() time.Duration {
+	if s.ReadHeaderTimeout > 0 {
+		return s.ReadHeaderTimeout
+	}
+	return 10 * time.Second
+}
+
+func (s *Server) idleTimeout() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	return 60 * time.Second
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// serveConns is the portable fast path: a goroutine per connection, as
+// net/http has, but the tracker's requests parsed in place.
+func (s *Server) serveConns(ln net.Listener, resp Responder) error {
+	var backoff time.Duration
+	for {
+		c, err := ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		if err != nil {
+			backoff = s.pause(backoff, err)
+			continue
+		}
+		backoff = 0
+		go s.serveConnFast(c, resp, carried{})
+	}
+}
+
+// pause sleeps after a failed accept (out of descriptors, say), longer
+// each time in a row, as net/http does.
+func (s *Server) pause(last time.Duration, err error) time.Duration {
+	next := max(5*time.Millisecond, min(2*last, time.Second))
+	s.logger().Warn("HTTP tracker: accept failed; retrying", "err", err, "in", next)
+	time.Sleep(next)
+	return next
+}
+
+// serveConnFast is the path for a connection that outlives its first
+// request (kept alive, or its head came in pieces): a goroutine reads
+// heads with deadlines and answers them as the accept loop does, until
+// the client closes, asks to close, or sends something for net/http.
+func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
+	if !s.track(c, true) {
+		c.Close()
+		return
+	}
+	keep := false
+	defer func() {
+		s.track(c, false)
+		if !keep {
+			c.Close()
+		}
+	}()
+	if len(from.out) > 0 {
+		c.SetWriteDeadline(time.Now().Add(s.idleTimeout()))
+		if _, err := c.Write(from.out); err != nil || from.closeAfter {
+			return
+		}
+	}
+	buf := make([]byte, 0, 4096)
+	buf = append(buf, from.buffered...)
+	var reply, body []byte
+	answered := from.answered
+	for {
+		var req Request
+		for {
+			n, err := parseRequest(buf, &req)
+			if err == nil {
+				var ok bool
+				reply, body, ok = s.answer(resp, &req, reply, body)
+				if !ok {
+					keep = s.handOff(c, buf) // a request for net/http
+					return
+				}
+				buf = buf[:copy(buf, buf[n:])]
+				c.SetWriteDeadline(time.Now().Add(s.idleTimeout()))
+				if _, err := c.Write(reply); err != nil || req.Close {
+					return
+				}
+				answered = true
+				continue
+			}
+			if err == errNotPlain {
+				keep = s.handOff(c, buf)
+				return
+			}
+			break // incomplete: read on
+		}
+		wait := s.readHeaderTimeout()
+		if answered && len(buf) == 0 {
+			wait = s.idleTimeout() // between requests
+		}
+		c.SetReadDeadline(time.Now().Add(wait))
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := c.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil && n == 0 {
+			return // closed, timed out, or reset
+		}
+	}
+}
+
+// carried is what a connection brings to serveConnFast from the accept
+// loop.
+type carried struct {
+	out        []byte // a reply still to write
+	buffered   []byte // bytes read after the last request answered
+	closeAfter bool   // close once out is written
+	answered   bool   // a request was answered: the client may idle
+}
+
+// answer appends the reply to a parsed request — head and body — to
+// reply, using body as the Responder's buffer; both come back for reuse.
+// ok is false when the Responder leaves the request to net/http.
+func (s *Server) answer(resp Responder, req *Request, reply, body []byte) (_, _ []byte, ok bool) {
+	status, body, handled := resp.Respond(body[:0], req)
+	if !handled {
+		return reply, body, false
+	}
+	reply = s.appendHead(reply[:0], status, len(body), req)
+	if req.Method != http.MethodHead {
+		reply = append(reply, body...)
+	}
+	return reply, body, true
+}
+
+// appendHead writes a reply's status line and headers.
+func (s *Server) appendHead(dst []byte, status, length int, req *Request) []byte {
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, http.StatusText(status)...)
+	dst = append(dst, "\r\nContent-Type: text/plain\r\nCache-Control: no-cache\r\n"...)
+	if status == http.StatusMethodNotAllowed {
+		dst = append(dst, "Allow: GET, HEAD\r\n"...)
+	}
+	dst = append(dst, s.dateLine()...)
+	dst = append(dst, "Content-Length: "...)
+	dst = strconv.AppendInt(dst, int64(length), 10)
+	if req.Close {
+		dst = append(dst, "\r\nConnection: close"...)
+	} else if req.keepAlive10() {
+		dst = append(dst, "\r\nConnection: keep-alive"...)
+	}
+	return append(dst, "\r\n\r\n"...)
+}
+
+// dateLine is the Date header for one second, formatted once.
+type dateLine struct {
+	unix int64
+	line string
+}
+
+func (s *Server) dateLine() string {
+	now := time.Now()
+	if d := s.date.Load(); d != nil && d.unix == now.Unix() {
+		return d.line
+	}
+	d := &dateLine{unix: now.Unix(), line: "Date: " + now.UTC().Format(http.TimeFormat) + "\r\n"}
+	s.date.Store(d)
+	return d.line
+}
+
+// onClose registers fn to run at Close; it fails once the server is
+// closed.
+func (s *Server) onClose(fn func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.closers = append(s.closers, fn)
+	return true
+}
+
+// track adds or removes a connection the server answers itself; adding
+// fails once the server is closed.
+func (s *Server) track(c net.Conn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns == nil {
+		return false
+	}
+	if add {
+		s.conns[c] = struct{}{}
+	} else {
+		delete(s.conns, c)
+	}
+	return true
+}
+
+// handOff gives a connection and the bytes read from it to net/http; it
+// reports whether net/http took it (else the caller closes it).
+func (s *Server) handOff(c net.Conn, buffered []byte) bool {
+	c.SetDeadline(time.Time{}) // net/http sets the ones it wants
+	pc := &prefixConn{Conn: c}
+	if len(buffered) > 0 {
+		pc.prefix = append([]byte(nil), buffered...)
+	}
+	return s.handoff.give(pc)
+}
+
+// prefixConn is a connection whose first bytes were already read.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.prefix) > 0 {
+		n := copy(p, c.prefix)
+		c.prefix = c.prefix[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// handoffListener is the listener net/http serves: it yields the
+// connections the fast path passes on.
+type handoffListener struct {
+	addr net.Addr
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newHandoffListener(addr net.Addr) *handoffListener {
+	return &handoffListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *handoffListener) give(c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *handoffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *handoffListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *handoffListener) Addr() net.Addr { return l.addr }
+
+// keepAlive10 reports an HTTP/1.0 client that asked to keep the
+// connection (the reply must say it will).
+func (r *Request) keepAlive10() bool { return r.http10 && !r.Close }

@@ -1,0 +1,11 @@
+//go:build !linux
+
+package httptracker
+
+import "net"
+
+// serveFast serves ln with a goroutine per connection: the accept loop
+// that answers without one is Linux-only.
+func (s *Server) serveFast(ln net.Listener, resp Responder) error {
+	return s.serveConns(ln, resp)
+}
