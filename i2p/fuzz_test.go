@@ -85,3 +85,23 @@ func FuzzParseOfflineSignature(f *testing.F) {
 		_ = o.Verify(d, time.Unix(0, 0))
 	})
 }
+
+func FuzzParseCompactDestination(f *testing.F) {
+	v := loadVectors(f)
+	for _, id := range v.Destinations {
+		if d, _, err := ParseDestination(testvectors.Hex(id.Destination)); err == nil {
+			f.Add(d.AppendCompact(nil))
+		}
+	}
+	f.Add([]byte{1, 1, 96})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := ParseCompactDestination(b)
+		if err != nil {
+			return
+		}
+		back, err := ParseCompactDestination(d.AppendCompact(nil))
+		if err != nil || !bytes.Equal(back.Bytes(), d.Bytes()) {
+			t.Fatalf("round trip of a parsed compact form: %v", err)
+		}
+	})
+}

@@ -59,18 +59,28 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 // RestoreDestinations passes the journaled Destinations to fn until fn
 // returns false or the journal or ctx ends.
 func (s *Store) RestoreDestinations(ctx context.Context, fn func(i2p.Destination) bool) error {
+	stopped := false
 	err := s.db.View(func(txn *badger.Txn) error {
-		kr := keyRange{prefix: prefixDestination, hi: 256, prefetch: true} // ~400-byte values in the value log
-		return s.scan(ctx, txn, kr, func(k, v []byte) error {
-			d, err := decodeDestination(k, v)
-			if err != nil {
+		for _, kr := range []keyRange{
+			{prefix: prefixDestination, hi: 256},
+			{prefix: prefixDestinationRaw, hi: 256, prefetch: true}, // ~400-byte values in the value log
+		} {
+			err := s.scan(ctx, txn, kr, func(k, v []byte) error {
+				d, err := decodeDestination(k, v)
+				if err != nil {
+					return err
+				}
+				if !fn(d) {
+					stopped = true
+					return errStopScan
+				}
+				return nil
+			})
+			if err != nil || stopped {
 				return err
 			}
-			if !fn(d) {
-				return errStopScan
-			}
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("store: restore destinations: %w", err)
@@ -167,12 +177,19 @@ func decodeDestination(k, v []byte) (i2p.Destination, error) {
 	if len(k) != 33 {
 		return i2p.Destination{}, fmt.Errorf("destination record: key %d bytes", len(k))
 	}
-	d, rest, err := i2p.ParseDestination(v)
+	var d i2p.Destination
+	var err error
+	if k[0] == prefixDestinationRaw {
+		var rest []byte
+		d, rest, err = i2p.ParseDestination(v)
+		if err == nil && len(rest) != 0 {
+			err = fmt.Errorf("%d trailing bytes", len(rest))
+		}
+	} else {
+		d, err = i2p.ParseCompactDestination(v)
+	}
 	if err != nil {
 		return d, fmt.Errorf("destination record: %w", err)
-	}
-	if len(rest) != 0 {
-		return d, fmt.Errorf("destination record: %d trailing bytes", len(rest))
 	}
 	if h := d.Hash(); string(h[:]) != string(k[1:]) {
 		return d, fmt.Errorf("destination record: key does not match its hash")

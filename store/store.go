@@ -29,7 +29,13 @@ const (
 	prefixSetting     = 'o'
 	prefixPeer        = 'p'
 	prefixCompleted   = 'c'
-	prefixDestination = 'd'
+	// Destinations in their compact form (i2p.Destination.AppendCompact,
+	// 74 bytes for most: kept in the tree, not the value log).
+	prefixDestination = 'D'
+	// prefixDestinationRaw: Destinations as they are (391+ bytes), as
+	// versions before the compact form wrote them; still read, never
+	// written, gone with their TTL.
+	prefixDestinationRaw = 'd'
 )
 
 // Errors Open reports.
@@ -130,12 +136,15 @@ func Open(dir string, opts Options) (*Store, error) {
 	// reads the store only when it starts. Small memtables, no block
 	// cache and no compression (keys are random hashes, values a few
 	// bytes) keep Badger's fixed memory small: its table builders
-	// allocate buffers per table, compression adds more. Destinations
-	// (~400 bytes) go to the value log, so compactions move only keys.
+	// allocate buffers per table (twice the table size, kept in a pool of
+	// eight), compression adds more, so tables are 1 MB at every level.
+	// Destinations are journaled compact (74 bytes for most) and stay in
+	// the tree; only larger values go to the value log.
 	bo := badger.DefaultOptions(dir).
 		WithLogger(badgerLogger{opts.Logger}).
 		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
+		WithBaseTableSize(1 << 20).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(4 << 20).
 		WithCompression(options.None).
@@ -147,6 +156,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithCompactL0OnClose(true).
 		WithNumVersionsToKeep(1).
 		WithSyncWrites(!opts.NoSync)
+	bo.TableSizeMultiplier = 1 // no WithTableSizeMultiplier
 	db, err := badger.Open(bo)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
@@ -237,7 +247,7 @@ func (s *Store) DestinationSeen(d i2p.Destination) {
 	copy(k.b[1:], h[:])
 	k.n = 33
 	expire := s.opts.Now().Add(s.opts.DestinationTTL).Unix()
-	s.record(k, op{kind: opPutDestination, dest: d.Bytes(), expireAt: uint64(expire)})
+	s.record(k, op{kind: opPutDestination, dest: d.AppendCompact(nil), expireAt: uint64(expire)})
 }
 
 // --- the writer ---

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
@@ -136,6 +137,55 @@ func TestRestoreDestinationsStops(t *testing.T) {
 	}
 	if s.Stats().Corrupt != 0 {
 		t.Fatalf("stopping counted %d corrupt records", s.Stats().Corrupt)
+	}
+}
+
+// TestDestinationForms: Destinations are journaled in their compact form
+// (74 bytes for 0.9.57 padding, kept beside the key), and those an older
+// version wrote whole are still restored.
+func TestDestinationForms(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	fresh, _ := i2p.NewIdentity(crand.Reader)
+	legacy, _ := i2p.NewIdentity(crand.Reader)
+	s.DestinationSeen(fresh.Destination)
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := legacy.Destination.Hash()
+	err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(append([]byte{prefixDestinationRaw}, h[:]...), legacy.Destination.Bytes())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh := fresh.Destination.Hash()
+	err = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(append([]byte{prefixDestination}, fh[:]...))
+		if err != nil {
+			return err
+		}
+		if item.ValueSize() != 74 {
+			t.Errorf("compact Destination record holds %d bytes, want 74", item.ValueSize())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, dir, Options{})
+	defer s.Close()
+	var got []i2p.Destination
+	if err := s.RestoreDestinations(context.Background(), func(d i2p.Destination) bool { got = append(got, d); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].Equal(fresh.Destination) || !bytes.Equal(got[1].Bytes(), legacy.Destination.Bytes()) || s.Stats().Corrupt != 0 {
+		t.Fatalf("restored %d Destinations (corrupt %d)", len(got), s.Stats().Corrupt)
+	}
+	n := 0
+	if err := s.RestoreDestinations(context.Background(), func(i2p.Destination) bool { n++; return false }); err != nil || n != 1 {
+		t.Fatalf("asked to stop at the first, read %d (%v)", n, err)
 	}
 }
 
@@ -399,7 +449,8 @@ func TestCrash(t *testing.T) {
 func FuzzDecodeRecords(f *testing.F) {
 	f.Add(append([]byte{prefixPeer}, make([]byte, 52)...), []byte{0, 0, 0, 1, 1})
 	f.Add(append([]byte{prefixCompleted}, make([]byte, 20)...), make([]byte, 8))
-	f.Add(append([]byte{prefixDestination}, make([]byte, 32)...), make([]byte, 391))
+	f.Add(append([]byte{prefixDestinationRaw}, make([]byte, 32)...), make([]byte, 391))
+	f.Add(append([]byte{prefixDestination}, make([]byte, 32)...), append([]byte{1, 1, 96}, make([]byte, 71)...))
 	f.Fuzz(func(t *testing.T, k, v []byte) {
 		_, _ = decodePeer(k, v)
 		_, _, _ = decodeCompleted(k, v)
