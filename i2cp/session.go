@@ -308,13 +308,19 @@ func (s *Session) Stats() Stats {
 // for to. It never blocks: with the queue full the message is dropped and
 // counted.
 func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint16, payload []byte) error {
+	return s.SendSerialized(to.Bytes(), protocol, fromPort, toPort, payload)
+}
+
+// SendSerialized is Send to a Destination given as its serialized bytes
+// (a cache's copy, say), which it copies into the message.
+func (s *Session) SendSerialized(to []byte, protocol uint8, fromPort, toPort uint16, payload []byte) error {
 	glen := GzipLen(len(payload))
 	typ := byte(TypeSendMessage)
 	extra := 0
 	if s.cfg.NoLeaseSetBundle {
 		typ, extra = TypeSendMessageExpires, 8
 	}
-	body := 2 + to.Len() + 4 + glen + 4 + extra
+	body := 2 + len(to) + 4 + glen + 4 + extra
 	if body > MaxRouterFrame {
 		s.tooLarge.Add(1)
 		return fmt.Errorf("%w: a %d-byte payload makes a %d-byte SendMessage (routers take %d)", ErrPayloadTooLarge, len(payload), body, MaxRouterFrame)
@@ -335,7 +341,7 @@ func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint
 	}
 	b = AppendFrameHeader(b, typ, body)
 	b = binary.BigEndian.AppendUint16(b, uint16(id))
-	b = append(b, to.Bytes()...)
+	b = append(b, to...)
 	b = binary.BigEndian.AppendUint32(b, uint32(glen))
 	b = AppendGzip(b, Header{Protocol: protocol, FromPort: fromPort, ToPort: toPort}, payload)
 	b = binary.BigEndian.AppendUint32(b, 0) // nonce 0: no MessageStatus wanted

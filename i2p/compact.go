@@ -3,6 +3,7 @@ package i2p
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Since 0.9.57 routers fill the unused key space of a new Destination —
@@ -42,32 +43,9 @@ func (d Destination) AppendCompact(dst []byte) []byte {
 // expands it and parses the result as ParseDestination does; nothing may
 // follow it.
 func ParseCompactDestination(b []byte) (Destination, error) {
-	if len(b) == 0 {
-		return Destination{}, fmt.Errorf("compact destination: %w", ErrShortDestination)
-	}
-	var raw []byte
-	switch b[0] {
-	case compactPlain:
-		raw = b[1:]
-	case compactRepeat:
-		if len(b) < 3+padPeriod {
-			return Destination{}, fmt.Errorf("compact destination: %d bytes: %w", len(b), ErrShortDestination)
-		}
-		n := int(binary.BigEndian.Uint16(b[1:]))
-		if n < 2*padPeriod || n > keysLen {
-			return Destination{}, fmt.Errorf("compact destination: repeated prefix of %d bytes (want %d..%d)", n, 2*padPeriod, keysLen)
-		}
-		pattern, rest := b[3:3+padPeriod], b[3+padPeriod:]
-		if len(rest) > MaxDestinationLen {
-			return Destination{}, fmt.Errorf("compact destination: %d bytes after the prefix", len(rest))
-		}
-		raw = make([]byte, n, n+len(rest))
-		for i := 0; i < n; i += padPeriod {
-			copy(raw[i:n], pattern)
-		}
-		raw = append(raw, rest...)
-	default:
-		return Destination{}, fmt.Errorf("compact destination: unknown form %d", b[0])
+	raw, err := AppendExpanded(nil, b)
+	if err != nil {
+		return Destination{}, err
 	}
 	d, rest, err := ParseDestination(raw)
 	if err != nil {
@@ -77,4 +55,39 @@ func ParseCompactDestination(b []byte) (Destination, error) {
 		return Destination{}, fmt.Errorf("compact destination: %d trailing bytes", len(rest))
 	}
 	return d, nil
+}
+
+// AppendExpanded appends the serialized Destination whose compact form is
+// b to dst, without parsing it: for a compact form this program made from
+// a parsed Destination (ParseCompactDestination checks the rest).
+func AppendExpanded(dst, b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return dst, fmt.Errorf("compact destination: %w", ErrShortDestination)
+	}
+	switch b[0] {
+	case compactPlain:
+		return append(dst, b[1:]...), nil
+	case compactRepeat:
+		if len(b) < 3+padPeriod {
+			return dst, fmt.Errorf("compact destination: %d bytes: %w", len(b), ErrShortDestination)
+		}
+		n := int(binary.BigEndian.Uint16(b[1:]))
+		if n < 2*padPeriod || n > keysLen {
+			return dst, fmt.Errorf("compact destination: repeated prefix of %d bytes (want %d..%d)", n, 2*padPeriod, keysLen)
+		}
+		pattern, rest := b[3:3+padPeriod], b[3+padPeriod:]
+		if len(rest) > MaxDestinationLen {
+			return dst, fmt.Errorf("compact destination: %d bytes after the prefix", len(rest))
+		}
+		start := len(dst)
+		dst = slices.Grow(dst, n+len(rest))[:start+n]
+		fill := dst[start:]
+		done := copy(fill, pattern)
+		for done < n { // doubling copies: 32, 64, 128, 256 bytes
+			done += copy(fill[done:], fill[:done])
+		}
+		return append(dst, rest...), nil
+	default:
+		return dst, fmt.Errorf("compact destination: unknown form %d", b[0])
+	}
 }

@@ -17,6 +17,12 @@ var (
 // EncodeBase64 returns the padded I2P Base64 form of b.
 func EncodeBase64(b []byte) string { return b64.EncodeToString(b) }
 
+// AppendBase64 appends the padded I2P Base64 form of b to dst.
+func AppendBase64(dst, b []byte) []byte { return b64.AppendEncode(dst, b) }
+
+// Base64Len is the length of the padded I2P Base64 form of n bytes.
+func Base64Len(n int) int { return b64.EncodedLen(n) }
+
 // DecodeBase64 decodes padded I2P Base64.
 func DecodeBase64(s string) ([]byte, error) {
 	out, err := b64.DecodeString(s)

@@ -10,7 +10,9 @@ import (
 )
 
 // DestinationCache maps peer hashes to their full Destinations, which
-// replies to Datagram3 senders and non-compact HTTP replies need. It is
+// replies to Datagram3 senders and non-compact HTTP replies need. It keeps
+// each in its compact form (i2p.Destination.AppendCompact: 74 bytes for
+// most instead of 391) and expands it into the caller's buffer. It is
 // bounded and sharded; each shard evicts by CLOCK (second chance): a
 // lookup only sets a bit, under a read lock, so lookups from several
 // goroutines do not serialize. A shard finds its slots through an
@@ -41,10 +43,35 @@ type destShard struct {
 	hand  int
 }
 
+// destSlot holds one Destination's compact form in the slot itself when
+// it fits (Ed25519 with 0.9.57 padding: 74 bytes), beside its hash, so a
+// lookup reads one place in memory.
 type destSlot struct {
-	d         i2p.Destination
+	hash      i2p.Hash
 	journaled int64 // unix seconds; 0: not by us
 	ref       atomic.Bool
+	n         uint8 // bytes of inline in use; 0: the form is in long
+	inline    [slotInline]byte
+	long      []byte
+}
+
+const slotInline = 80
+
+func (sl *destSlot) compact() []byte {
+	if sl.n > 0 {
+		return sl.inline[:sl.n]
+	}
+	return sl.long
+}
+
+func (sl *destSlot) set(d i2p.Destination, journaled int64) {
+	sl.hash, sl.journaled = d.Hash(), journaled
+	c := d.AppendCompact(sl.inline[:0])
+	if len(c) <= slotInline {
+		sl.n, sl.long = uint8(len(c)), nil
+	} else {
+		sl.n, sl.long = 0, c
+	}
 }
 
 func newDestinationCache(size int, p Persister, now func() time.Time) *DestinationCache {
@@ -65,7 +92,7 @@ func (c *DestinationCache) shard(hv uint64) *destShard { return &c.shards[(hv>>3
 
 // find returns the slot holding h in s (locked by the caller), or -1.
 func (c *DestinationCache) find(s *destShard, hv uint64, h *i2p.Hash) int {
-	id, _, ok := s.index.find(hv, func(id uint32) bool { return s.slots[id].d.HashEqual(h) })
+	id, _, ok := s.index.find(hv, func(id uint32) bool { return s.slots[id].hash.Equal(h) })
 	if !ok {
 		return -1
 	}
@@ -74,27 +101,42 @@ func (c *DestinationCache) find(s *destShard, hv uint64, h *i2p.Hash) int {
 
 // rehash gives the index hash of the Destination in slot id of s.
 func (c *DestinationCache) rehash(s *destShard) func(id uint32) uint64 {
-	return func(id uint32) uint64 {
-		h := s.slots[id].d.Hash()
-		return c.hashOf(&h)
-	}
+	return func(id uint32) uint64 { return c.hashOf(&s.slots[id].hash) }
 }
 
-// Get returns the Destination whose hash is h, if cached.
+// Get returns the Destination whose hash is h, if cached. It parses it
+// anew (an allocation and a hash); AppendDestination serves the paths
+// that only need its bytes.
 func (c *DestinationCache) Get(h i2p.Hash) (i2p.Destination, bool) {
+	var buf [i2p.MinDestinationLen + 64]byte
+	raw, ok := c.AppendDestination(buf[:0], h)
+	if !ok {
+		return i2p.Destination{}, false
+	}
+	d, rest, err := i2p.ParseDestination(raw)
+	if err != nil || len(rest) != 0 {
+		return i2p.Destination{}, false // cannot happen: the cache holds parsed Destinations
+	}
+	return d, true
+}
+
+// AppendDestination appends the serialized Destination whose hash is h to
+// dst, if cached.
+func (c *DestinationCache) AppendDestination(dst []byte, h i2p.Hash) ([]byte, bool) {
 	hv := c.hashOf(&h)
 	s := c.shard(hv)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i := c.find(s, hv, &h)
 	if i < 0 {
-		return i2p.Destination{}, false
+		return dst, false
 	}
 	sl := &s.slots[i]
 	if !sl.ref.Load() {
 		sl.ref.Store(true)
 	}
-	return sl.d, true
+	out, err := i2p.AppendExpanded(dst, sl.compact())
+	return out, err == nil
 }
 
 // Put caches a verified Destination and journals it to the Persister
@@ -130,9 +172,10 @@ func (c *DestinationCache) restore(d i2p.Destination) (full bool) {
 // add puts d in a new slot of s (locked, with room).
 func (c *DestinationCache) add(s *destShard, hv uint64, d i2p.Destination, journaled int64) {
 	if s.slots == nil {
-		s.slots = make([]destSlot, 0, s.max) // never moves: Gets return copies of slots
+		s.slots = make([]destSlot, 0, s.max) // never moves
 	}
-	s.slots = append(s.slots, destSlot{d: d, journaled: journaled})
+	s.slots = s.slots[:len(s.slots)+1]
+	s.slots[len(s.slots)-1].set(d, journaled)
 	s.index.insert(hv, uint32(len(s.slots)-1), c.rehash(s))
 	c.size.Add(1)
 }
@@ -180,12 +223,11 @@ func (c *DestinationCache) put(d i2p.Destination, now int64) bool {
 			s.hand = (s.hand + 1) % len(s.slots)
 			continue
 		}
-		old := sl.d.Hash()
-		ohv := c.hashOf(&old)
+		ohv := c.hashOf(&sl.hash)
 		if _, slot, ok := s.index.find(ohv, func(id uint32) bool { return int(id) == s.hand }); ok {
 			s.index.remove(slot, c.rehash(s))
 		}
-		sl.d, sl.journaled = d, now
+		sl.set(d, now) // readers copy a slot's bytes under the read lock
 		s.index.insert(hv, uint32(s.hand), c.rehash(s))
 		s.hand = (s.hand + 1) % len(s.slots)
 		return now != 0

@@ -23,7 +23,9 @@ type Swarms interface {
 	// ScrapeAll calls fn for every swarm until fn returns false.
 	ScrapeAll(fn func(info tracker.InfoHash, r tracker.ScrapeResult) bool)
 	RememberDestination(d i2p.Destination)
-	Destination(h i2p.Hash) (i2p.Destination, bool)
+	// AppendDestination appends the serialized Destination of h, if
+	// cached, to dst.
+	AppendDestination(dst []byte, h i2p.Hash) ([]byte, bool)
 }
 
 // Config configures the handler.
@@ -53,6 +55,7 @@ type Handler struct {
 type announceScratch struct {
 	req   tracker.AnnounceRequest
 	peers [MaxPeers]i2p.Hash
+	dest  []byte // a peer's Destination, for non-compact replies
 }
 
 // New returns a Handler over the swarm model.
@@ -222,7 +225,7 @@ func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Desti
 // Base64 (Base64 never contains '.', ':' is not in the I2P alphabet).
 func looksLikeIP(s string) bool {
 	s = strings.TrimSuffix(s, ".i2p")
-	return strings.ContainsAny(s, ".:")
+	return strings.IndexByte(s, '.') >= 0 || strings.IndexByte(s, ':') >= 0 // two vector scans; ContainsAny goes byte by byte
 }
 
 func (h *Handler) announce(dst []byte, r *Request) []byte {
@@ -290,16 +293,16 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	} else {
 		dst = append(dst, 'l')
 		for i := range n {
-			d, ok := h.swarms.Destination(peers[i])
+			d, ok := h.swarms.AppendDestination(sc.dest[:0], peers[i])
+			sc.dest = d
 			if !ok {
 				continue // a peer whose Destination we no longer hold
 			}
 			// Keys sorted: ip, peer id, port.
 			dst = append(dst, "d2:ip"...)
-			b64 := d.Base64()
-			dst = strconv.AppendInt(dst, int64(len(b64)+4), 10)
+			dst = strconv.AppendInt(dst, int64(i2p.Base64Len(len(d))+4), 10)
 			dst = append(dst, ':')
-			dst = append(dst, b64...)
+			dst = i2p.AppendBase64(dst, d)
 			dst = append(dst, ".i2p7:peer id20:"...)
 			dst = append(dst, peerIDFor(peers[i])...)
 			dst = append(dst, "4:porti6881ee"...)

@@ -18,7 +18,7 @@ const DefaultPort = 6969
 // Session is what the transport needs of an I2CP session: sending raw
 // datagrams and resolving a hash to a Destination.
 type Session interface {
-	Send(to i2p.Destination, protocol uint8, fromPort, toPort uint16, payload []byte) error
+	SendSerialized(to []byte, protocol uint8, fromPort, toPort uint16, payload []byte) error
 	Lookup(ctx context.Context, h i2p.Hash) (i2p.Destination, error)
 }
 
@@ -33,7 +33,9 @@ type Swarms interface {
 	// without journaling it (the router can look it up again).
 	CacheDestination(d i2p.Destination)
 	// Destination returns a cached Destination.
-	Destination(h i2p.Hash) (i2p.Destination, bool)
+	// AppendDestination appends the serialized Destination of h, if
+	// cached, to dst.
+	AppendDestination(dst []byte, h i2p.Hash) ([]byte, bool)
 }
 
 // MaxPeers is the most peers one reply lists: 20 + 50 × 32 = 1620 bytes,
@@ -84,7 +86,8 @@ type Server struct {
 	stats   Stats
 
 	bufs    sync.Pool // *[replyBufLen]byte
-	scratch sync.Pool // *announceScratch
+	scratch  sync.Pool // *announceScratch
+	destBufs sync.Pool // *[]byte: a Destination copied from the cache
 
 	mu          sync.Mutex
 	pending     map[i2p.Hash]*pendingReplies
@@ -128,6 +131,7 @@ func NewServer(cfg Config, self i2p.Hash, secret []byte, swarms Swarms, session 
 	}
 	s.bufs.New = func() any { return new([replyBufLen]byte) }
 	s.scratch.New = func() any { return new(announceScratch) }
+	s.destBufs.New = func() any { b := make([]byte, 0, i2p.MinDestinationLen+64); return &b }
 	return s, nil
 }
 
@@ -190,7 +194,7 @@ func (s *Server) handleDatagram2(fromPort uint16, payload []byte) {
 	sender := d.From.Hash()
 	buf := s.bufs.Get().(*[replyBufLen]byte)
 	reply := AppendConnectResponse(buf[:0], h.TransactionID, s.ids.Issue(&sender, s.cfg.Now()), s.ids.Lifetime())
-	s.send(d.From, fromPort, reply)
+	s.send(d.From.Bytes(), fromPort, reply)
 	s.bufs.Put(buf)
 }
 
@@ -291,11 +295,11 @@ func (s *Server) errorPayload(tx uint32, msg string) []byte {
 
 // replyTo sends a raw reply to a known Destination.
 func (s *Server) replyTo(to i2p.Destination, toPort uint16, payload []byte) {
-	s.send(to, toPort, payload)
+	s.send(to.Bytes(), toPort, payload)
 }
 
-func (s *Server) send(to i2p.Destination, toPort uint16, payload []byte) {
-	if err := s.session.Send(to, datagram.ProtocolRaw, s.cfg.Port, toPort, payload); err != nil {
+func (s *Server) send(to []byte, toPort uint16, payload []byte) {
+	if err := s.session.SendSerialized(to, datagram.ProtocolRaw, s.cfg.Port, toPort, payload); err != nil {
 		s.stats.sendFailures.Add(1)
 		return
 	}
@@ -306,8 +310,14 @@ func (s *Server) send(to i2p.Destination, toPort uint16, payload []byte) {
 // its Destination, else after a background HostLookup. The payload is
 // copied when it has to wait.
 func (s *Server) replyToHash(h i2p.Hash, toPort uint16, payload []byte) {
-	if d, ok := s.swarms.Destination(h); ok {
+	bp := s.destBufs.Get().(*[]byte)
+	d, ok := s.swarms.AppendDestination((*bp)[:0], h)
+	if ok {
 		s.send(d, toPort, payload)
+	}
+	*bp = d[:0]
+	s.destBufs.Put(bp)
+	if ok {
 		return
 	}
 	s.mu.Lock()
@@ -360,7 +370,7 @@ func (s *Server) lookup(ctx context.Context, h i2p.Hash) {
 	}
 	s.swarms.CacheDestination(d)
 	for _, r := range p.replies {
-		s.send(d, r.toPort, r.payload)
+		s.send(d.Bytes(), r.toPort, r.payload)
 	}
 }
 

@@ -37,9 +37,13 @@ func newRecordingSession() *recordingSession {
 	return &recordingSession{dir: map[i2p.Hash]i2p.Destination{}, got: make(chan struct{}, 100)}
 }
 
-func (r *recordingSession) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint16, payload []byte) error {
+func (r *recordingSession) SendSerialized(to []byte, protocol uint8, fromPort, toPort uint16, payload []byte) error {
+	d, rest, err := i2p.ParseDestination(to)
+	if err != nil || len(rest) != 0 {
+		panic("sent to a malformed Destination")
+	}
 	r.mu.Lock()
-	r.sent = append(r.sent, sent{to.Hash(), protocol, fromPort, toPort, append([]byte(nil), payload...)})
+	r.sent = append(r.sent, sent{d.Hash(), protocol, fromPort, toPort, append([]byte(nil), payload...)})
 	r.mu.Unlock()
 	r.got <- struct{}{}
 	return nil
