@@ -24,11 +24,11 @@ const SchemaVersion = 1
 
 // Key prefixes.
 const (
-	prefixVersion     = 'v'
-	prefixSecret      = 's'
-	prefixSetting     = 'o'
-	prefixPeer        = 'p'
-	prefixCompleted   = 'c'
+	prefixVersion   = 'v'
+	prefixSecret    = 's'
+	prefixSetting   = 'o'
+	prefixPeer      = 'p'
+	prefixCompleted = 'c'
 	// Destinations in their compact form (i2p.Destination.AppendCompact,
 	// 74 bytes for most: kept in the tree, not the value log).
 	prefixDestination = 'D'

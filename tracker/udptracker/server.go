@@ -85,7 +85,7 @@ type Server struct {
 	session Session
 	stats   Stats
 
-	bufs    sync.Pool // *[replyBufLen]byte
+	bufs     sync.Pool // *[replyBufLen]byte
 	scratch  sync.Pool // *announceScratch
 	destBufs sync.Pool // *[]byte: a Destination copied from the cache
 
