@@ -211,6 +211,9 @@ func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Desti
 	if looksLikeIP(ip) {
 		return peer, dest, false, failClearnetIP
 	}
+	if !dest.IsZero() && strings.TrimSuffix(ip, ".i2p") == r.DestB64 {
+		return fromHeader, dest, false, "" // what the tunnel vouches for, parsed once
+	}
 	d, err := i2p.ParseDestinationBase64(ip)
 	if err != nil {
 		return peer, dest, false, failBadDest

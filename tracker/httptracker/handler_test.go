@@ -165,6 +165,12 @@ func TestDestinationEnforcement(t *testing.T) {
 		if _, body := (announceReq{headers: hdr, compact: true}).do(t, h); strings.Contains(body, "failure") || sw.last.Peer != ah || sw.last.ReadOnly {
 			t.Fatalf("header %v: %q", hdr, body)
 		}
+		// An agreeing ip, with or without .i2p: the peer, updated.
+		for _, ip := range []string{alice.Base64(), alice.Base64() + ".i2p"} {
+			if _, body := (announceReq{headers: hdr, ip: ip, compact: true}).do(t, h); strings.Contains(body, "failure") || sw.last.Peer != ah || sw.last.ReadOnly {
+				t.Fatalf("header %v, agreeing ip: %q", hdr, body)
+			}
+		}
 		// A disagreeing ip: peers returned, nothing updated.
 		_, body := announceReq{headers: hdr, ip: mallory.Base64(), compact: true}.do(t, h)
 		if strings.Contains(body, "failure") || !sw.last.ReadOnly {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -352,5 +353,49 @@ func BenchmarkParseRequest(b *testing.B) {
 		if _, err := parseRequest(raw, &r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRespond: the tracker's work for one I2P announce (compact, 50
+// peers from a swarm of 200), as a client sends it (ip only) and as a
+// server tunnel passes it on (ip and X-I2P-DestB64).
+func BenchmarkRespond(b *testing.B) {
+	sw := newSwarms()
+	h := New(Config{}, sw)
+	info := strings.Repeat("s", 20)
+	var self i2p.Destination
+	for i := range 200 {
+		k, err := i2p.NewIdentity(rand.Reader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		self = k.Destination
+		var r Request
+		raw := "GET " + announceTarget(k.Destination, info, strconv.Itoa(i%2)) + " HTTP/1.1\r\nHost: t\r\n\r\n"
+		if _, err := parseRequest([]byte(raw), &r); err != nil {
+			b.Fatal(err)
+		}
+		h.Respond(nil, &r)
+	}
+	target := announceTarget(self, info, "5")
+	for _, c := range []struct{ name, head string }{
+		{"ip", "GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n"},
+		{"tunnel", "GET " + target + " HTTP/1.1\r\nHost: t\r\nX-I2P-DestB64: " + self.Base64() + "\r\nX-I2P-DestHash: " + self.Hash().Base64() + "\r\n\r\n"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var r Request
+			if _, err := parseRequest([]byte(c.head), &r); err != nil {
+				b.Fatal(err)
+			}
+			var body []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				var status int
+				status, body, _ = h.Respond(body[:0], &r)
+				if status != 200 || len(body) < 50*32 {
+					b.Fatalf("%d %q", status, body)
+				}
+			}
+		})
 	}
 }
