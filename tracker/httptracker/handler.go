@@ -101,6 +101,8 @@ func IsScrapePath(p string) bool {
 // Responder answers the requests the Server parsed itself. handled is
 // false for a request it leaves to the Server's http.Handler (a page,
 // say). The body is text/plain; status 200 carries a bencoded reply.
+// The status must be one that has a body (not 1xx, 204 or 304). The
+// Request is valid only during the call.
 type Responder interface {
 	Respond(dst []byte, r *Request) (status int, body []byte, handled bool)
 }

@@ -15,10 +15,11 @@ type Request struct {
 	Method   string
 	Path     string // as sent; the fast parser leaves escaped paths to net/http
 	RawQuery string
-	// The identity headers an I2P server tunnel adds (first value each).
+	// The identity headers an I2P server tunnel adds (the first value
+	// of each, as http.Header.Get gives it).
 	DestB64, DestHash, DestB32 string
 	// Forwarded: an X-Forwarded-For or X-Forwarded-Server header with a
-	// value, the mark of an inproxy.
+	// value (any of its values), the mark of an inproxy.
 	Forwarded bool
 	// Close: the client asked to close the connection after the reply
 	// (Connection: close, or HTTP/1.0 without keep-alive).
@@ -32,9 +33,18 @@ func RequestFrom(r *http.Request) Request {
 	return Request{
 		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		DestB64: r.Header.Get("X-I2P-DestB64"), DestHash: r.Header.Get("X-I2P-DestHash"), DestB32: r.Header.Get("X-I2P-DestB32"),
-		Forwarded: r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("X-Forwarded-Server") != "",
+		Forwarded: anyValue(r.Header, "X-Forwarded-For") || anyValue(r.Header, "X-Forwarded-Server"),
 		Close:     r.Close, http10: r.ProtoMajor == 1 && r.ProtoMinor == 0,
 	}
+}
+
+func anyValue(h http.Header, name string) bool {
+	for _, v := range h.Values(name) {
+		if v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // maxHead bounds the request head the fast parser reads; a longer head
@@ -62,8 +72,10 @@ var (
 func parseRequest(b []byte, dst *Request) (int, error) {
 	end := bytes.Index(b, crlf2)
 	if end < 0 {
-		if len(b) >= maxHead || bytes.Contains(b, lf2) {
-			return 0, errNotPlain // too long, or bare LF line ends
+		if len(b) >= maxHead || !crlfOnly(b) {
+			// Too long, or a line ends in a bare LF (net/http may
+			// have the whole head already: "\n\r\n" ends it too).
+			return 0, errNotPlain
 		}
 		return 0, errIncomplete
 	}
@@ -91,7 +103,7 @@ func parseRequest(b []byte, dst *Request) (int, error) {
 	}
 	r := Request{Method: method, Path: path, RawQuery: query}
 	var hosts int
-	var keepAlive bool
+	var keepAlive, seenB64, seenHash, seenB32 bool
 	for rest != "" {
 		var hl string
 		hl, rest, _ = strings.Cut(rest, "\r\n")
@@ -121,11 +133,11 @@ func parseRequest(b []byte, dst *Request) (int, error) {
 		case strings.EqualFold(name, "X-Forwarded-For"), strings.EqualFold(name, "X-Forwarded-Server"):
 			r.Forwarded = r.Forwarded || value != ""
 		case strings.EqualFold(name, "X-I2P-DestB64"):
-			r.DestB64 = first(r.DestB64, value)
+			first(&r.DestB64, &seenB64, value)
 		case strings.EqualFold(name, "X-I2P-DestHash"):
-			r.DestHash = first(r.DestHash, value)
+			first(&r.DestHash, &seenHash, value)
 		case strings.EqualFold(name, "X-I2P-DestB32"):
-			r.DestB32 = first(r.DestB32, value)
+			first(&r.DestB32, &seenB32, value)
 		}
 	}
 	if hosts > 1 || (http11 && hosts == 0) {
@@ -138,18 +150,36 @@ func parseRequest(b []byte, dst *Request) (int, error) {
 	return end + 4, nil
 }
 
-var (
-	crlf2 = []byte("\r\n\r\n")
-	lf2   = []byte("\n\n")
-)
+var crlf2 = []byte("\r\n\r\n")
 
-// first keeps the first value a header had, as http.Header.Get does;
-// an empty first value counts as absent, as it does for Get's callers.
-func first(have, v string) string {
-	if have != "" {
-		return have
+// crlfOnly reports whether every LF in b follows a CR and every CR is
+// followed by an LF (or ends b, its LF still to come).
+func crlfOnly(b []byte) bool {
+	for i := bytes.IndexAny(b, "\r\n"); i >= 0; {
+		switch {
+		case b[i] == '\n':
+			return false // an LF with no CR before it
+		case i+1 == len(b):
+			return true
+		case b[i+1] != '\n':
+			return false // a CR with no LF after it
+		}
+		i += 2
+		j := bytes.IndexAny(b[i:], "\r\n")
+		if j < 0 {
+			break
+		}
+		i += j
 	}
-	return v
+	return true
+}
+
+// first keeps the first value a header had, empty or not, as
+// http.Header.Get does.
+func first(dst *string, seen *bool, v string) {
+	if !*seen {
+		*dst, *seen = v, true
+	}
 }
 
 // visible reports whether s has only printable ASCII: a request target

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -176,6 +177,7 @@ func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 	buf = append(buf, from.buffered...)
 	var reply, body []byte
 	answered := from.answered
+	headStarted := false // the read deadline is the head's
 	for {
 		var req Request
 		for {
@@ -188,6 +190,7 @@ func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 					return
 				}
 				buf = buf[:copy(buf, buf[n:])]
+				headStarted = false
 				c.SetWriteDeadline(time.Now().Add(s.idleTimeout()))
 				if _, err := c.Write(reply); err != nil || req.Close {
 					return
@@ -201,11 +204,16 @@ func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 			}
 			break // incomplete: read on
 		}
-		wait := s.readHeaderTimeout()
-		if answered && len(buf) == 0 {
-			wait = s.idleTimeout() // between requests
+		// Between requests the client may idle; once a head has begun
+		// it has ReadHeaderTimeout in all, not per read.
+		switch {
+		case len(buf) == 0 && answered:
+			c.SetReadDeadline(time.Now().Add(s.idleTimeout()))
+			headStarted = false
+		case !headStarted:
+			c.SetReadDeadline(time.Now().Add(s.readHeaderTimeout()))
+			headStarted = true
 		}
-		c.SetReadDeadline(time.Now().Add(wait))
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
@@ -230,7 +238,7 @@ type carried struct {
 // reply, using body as the Responder's buffer; both come back for reuse.
 // ok is false when the Responder leaves the request to net/http.
 func (s *Server) answer(resp Responder, req *Request, reply, body []byte) (_, _ []byte, ok bool) {
-	status, body, handled := resp.Respond(body[:0], req)
+	status, body, handled := s.respond(resp, req, body)
 	if !handled {
 		return reply, body, false
 	}
@@ -241,9 +249,27 @@ func (s *Server) answer(resp Responder, req *Request, reply, body []byte) (_, _ 
 	return reply, body, true
 }
 
+// respond calls the Responder. A panic in it costs its connection, as
+// under net/http, not the process: the client gets a 500 and the
+// connection closes.
+func (s *Server) respond(resp Responder, req *Request, body []byte) (status int, out []byte, handled bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.logger().Error("HTTP tracker: panic answering a request", "path", req.Path, "panic", v, "stack", string(debug.Stack()))
+			status, out, handled = http.StatusInternalServerError, append(body[:0], "internal error\n"...), true
+			req.Close = true
+		}
+	}()
+	return resp.Respond(body[:0], req)
+}
+
 // appendHead writes a reply's status line and headers.
 func (s *Server) appendHead(dst []byte, status, length int, req *Request) []byte {
-	dst = append(dst, "HTTP/1.1 "...)
+	if req.http10 {
+		dst = append(dst, "HTTP/1.0 "...) // as net/http answers a 1.0 client
+	} else {
+		dst = append(dst, "HTTP/1.1 "...)
+	}
 	dst = strconv.AppendInt(dst, int64(status), 10)
 	dst = append(dst, ' ')
 	dst = append(dst, http.StatusText(status)...)
@@ -321,6 +347,15 @@ func (s *Server) handOff(c net.Conn, buffered []byte) bool {
 type prefixConn struct {
 	net.Conn
 	prefix []byte
+}
+
+// CloseWrite passes net/http's half-close through (it looks for it
+// before closing a connection whose request it refused).
+func (c *prefixConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 func (c *prefixConn) Read(p []byte) (int, error) {

@@ -138,6 +138,10 @@ func TestServerAgreesWithNetHTTP(t *testing.T) {
 		"chunked get":       "GET /scrape HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
 		"bad header name":   "GET /scrape HTTP/1.1\r\nHost: t\r\nBad Name: x\r\nConnection: close\r\n\r\n",
 		"keep-alive in 1.0": "GET /scrape?info_hash=iiiiiiiiiiiiiiiiiiii HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		"LF then CRLF":      "GET /scrape HTTP/1.1\r\nHost: t\n\r\n",
+		"1.0, LF then CRLF": "GET /scrape HTTP/1.0\n\r\n",
+		"bare CR":           "GET /scrape HTTP/1.1\r\nHost: t\rX: y\r\nConnection: close\r\n\r\n",
+		"empty then tunnel": "GET /scrape?info_hash=iiiiiiiiiiiiiiiiiiii HTTP/1.1\r\nHost: t\r\nX-I2P-DestHash:\r\nX-I2P-DestHash: x\r\nConnection: close\r\n\r\n",
 	}
 	fastAddr := serveOn(t, &Server{Handler: routes{New(Config{}, newSwarms())}})
 	stdAddr := serveOn(t, &http.Server{Handler: routes{New(Config{}, newSwarms())}})
@@ -145,8 +149,8 @@ func TestServerAgreesWithNetHTTP(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			fr, fb := exchange(t, fastAddr, raw)
 			sr, sb := exchange(t, stdAddr, raw)
-			if fr.StatusCode != sr.StatusCode || fb != sb || fr.Close != sr.Close {
-				t.Fatalf("fast: %d close=%v %q\nnet/http: %d close=%v %q", fr.StatusCode, fr.Close, fb, sr.StatusCode, sr.Close, sb)
+			if fr.StatusCode != sr.StatusCode || fb != sb || fr.Close != sr.Close || fr.Proto != sr.Proto {
+				t.Fatalf("fast: %s %d close=%v %q\nnet/http: %s %d close=%v %q", fr.Proto, fr.StatusCode, fr.Close, fb, sr.Proto, sr.StatusCode, sr.Close, sb)
 			}
 			if fr.StatusCode == http.StatusOK && fr.Header.Get("Content-Type") != sr.Header.Get("Content-Type") {
 				t.Fatalf("content type %q, net/http %q", fr.Header.Get("Content-Type"), sr.Header.Get("Content-Type"))
@@ -215,6 +219,45 @@ func TestServerConnections(t *testing.T) {
 			t.Fatalf("%q", body)
 		}
 	})
+}
+
+// TestServerSlowHead: a head sent a byte at a time gets ReadHeaderTimeout
+// in all, not per byte.
+func TestServerSlowHead(t *testing.T) {
+	addr := serveOn(t, &Server{Handler: routes{New(Config{}, newSwarms())}, ReadHeaderTimeout: 300 * time.Millisecond})
+	c := dial(t, addr)
+	start := time.Now()
+	raw := "GET /scrape HTTP/1.1\r\nHost: t\r\nX-Slow: " + strings.Repeat("s", 100)
+	for i := range len(raw) {
+		if _, err := io.WriteString(c, raw[i:i+1]); err != nil {
+			break // closed by the server
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("a head trickling in kept its connection for 5 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil || isTimeout(err) {
+		t.Fatalf("connection not closed by the server (%d, %v)", n, err)
+	}
+}
+
+// panicky answers announces by panicking.
+type panicky struct{ routes }
+
+func (panicky) Respond(dst []byte, r *Request) (int, []byte, bool) { panic("broken handler") }
+
+// TestServerRecovers: a Responder that panics costs its request a 500
+// and its connection, not the server.
+func TestServerRecovers(t *testing.T) {
+	addr := serveOn(t, &Server{Handler: panicky{}})
+	for range 2 {
+		resp, _ := exchange(t, addr, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n")
+		if resp.StatusCode != http.StatusInternalServerError || !resp.Close {
+			t.Fatalf("%d close=%v", resp.StatusCode, resp.Close)
+		}
+	}
 }
 
 // TestServerClose: Close ends Serve and every connection, kept or not.
@@ -314,6 +357,7 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte("GET /a HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nX-I2P-DestB32: b\r\nX-I2P-DestHash: h\r\n\r\nGET"))
 	f.Add([]byte("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"))
 	f.Add([]byte("GET /a HTTP/1.1\nHost: t\n\n"))
+	f.Add([]byte("GET /a HTTP/1.1\r\nHost: t\r\nX-I2P-DestHash:\r\nX-I2P-DestHash: h\r\nX-Forwarded-For:\r\nX-Forwarded-For: 1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Request
 		n, err := parseRequest(b, &r)
