@@ -104,22 +104,6 @@ func (c *DestinationCache) rehash(s *destShard) func(id uint32) uint64 {
 	return func(id uint32) uint64 { return c.hashOf(&s.slots[id].hash) }
 }
 
-// Get returns the Destination whose hash is h, if cached. It parses it
-// anew (an allocation and a hash); AppendDestination serves the paths
-// that only need its bytes.
-func (c *DestinationCache) Get(h i2p.Hash) (i2p.Destination, bool) {
-	var buf [i2p.MinDestinationLen + 64]byte
-	raw, ok := c.AppendDestination(buf[:0], h)
-	if !ok {
-		return i2p.Destination{}, false
-	}
-	d, rest, err := i2p.ParseDestination(raw)
-	if err != nil || len(rest) != 0 {
-		return i2p.Destination{}, false // cannot happen: the cache holds parsed Destinations
-	}
-	return d, true
-}
-
 // AppendDestination appends the serialized Destination whose hash is h to
 // dst, if cached.
 func (c *DestinationCache) AppendDestination(dst []byte, h i2p.Hash) ([]byte, bool) {

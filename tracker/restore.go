@@ -105,9 +105,6 @@ func (t *Tracker) CacheDestination(d i2p.Destination) {
 	}
 }
 
-// Destination returns a cached Destination.
-func (t *Tracker) Destination(h i2p.Hash) (i2p.Destination, bool) { return t.dests.Get(h) }
-
 // AppendDestination appends the serialized Destination of h, if cached,
 // to dst: no allocation when dst has room.
 func (t *Tracker) AppendDestination(dst []byte, h i2p.Hash) ([]byte, bool) {

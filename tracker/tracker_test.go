@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -169,13 +170,13 @@ func TestRestore(t *testing.T) {
 			t.Fatalf("swarm %d: before %+v after %+v", i, a, b)
 		}
 	}
-	if _, ok := tr2.Destination(d.Hash()); ok {
+	if _, ok := tr2.AppendDestination(nil, d.Hash()); ok {
 		t.Fatal("destination restored with the swarms: it should wait for RestoreDestinations")
 	}
 	if n, err := tr2.RestoreDestinations(context.Background()); err != nil || n != 1 {
 		t.Fatalf("RestoreDestinations: %d, %v", n, err)
 	}
-	if _, ok := tr2.Destination(d.Hash()); !ok {
+	if _, ok := tr2.AppendDestination(nil, d.Hash()); !ok {
 		t.Fatal("destination cache not restored")
 	}
 	// Restored peers keep their age: 31 more minutes expire them.
@@ -312,14 +313,14 @@ func TestDestinationCacheClock(t *testing.T) {
 	if !c.Put(a) || !c.Put(b) || c.Put(a) {
 		t.Fatal("Put journals new Destinations only")
 	}
-	if _, ok := c.Get(a.Hash()); !ok {
+	if _, ok := c.AppendDestination(nil, a.Hash()); !ok {
 		t.Fatal("a not cached")
 	}
 	c.Put(d) // b was not used since the hand passed: it goes
-	if _, ok := c.Get(b.Hash()); ok {
+	if _, ok := c.AppendDestination(nil, b.Hash()); ok {
 		t.Fatal("unused entry not evicted")
 	}
-	if got, ok := c.Get(a.Hash()); !ok || !got.Equal(a) || c.Len() != 2 {
+	if got, ok := c.AppendDestination(nil, a.Hash()); !ok || !bytes.Equal(got, a.Bytes()) || c.Len() != 2 {
 		t.Fatal("used entry evicted")
 	}
 	if len(mp.dests) != 3 {
@@ -335,14 +336,14 @@ func TestDestinationCacheClock(t *testing.T) {
 	if c.restore(b); c.Len() != 2 {
 		t.Fatal("a restore into a full shard evicted")
 	}
-	if _, ok := c.Get(b.Hash()); ok {
+	if _, ok := c.AppendDestination(nil, b.Hash()); ok {
 		t.Fatal("a restore into a full shard evicted")
 	}
 	c2 := newDestinationCache(2*destShards, mp, func() time.Time { return now })
 	if full := c2.restore(b); full {
 		t.Fatal("one entry fills the cache")
 	}
-	if _, ok := c2.Get(b.Hash()); !ok || !c2.Put(b) || c2.Put(b) {
+	if _, ok := c2.AppendDestination(nil, b.Hash()); !ok || !c2.Put(b) || c2.Put(b) {
 		t.Fatal("restored entry")
 	}
 	for range 40 {
@@ -387,7 +388,7 @@ func TestCacheDestinationIsNotJournaled(t *testing.T) {
 	tr, _ := newTestTracker(mp)
 	d := newDest(t)
 	tr.CacheDestination(d)
-	if _, ok := tr.Destination(d.Hash()); !ok {
+	if _, ok := tr.AppendDestination(nil, d.Hash()); !ok {
 		t.Fatal("not cached")
 	}
 	if len(mp.dests) != 0 {

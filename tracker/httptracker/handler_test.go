@@ -176,7 +176,7 @@ func TestDestinationEnforcement(t *testing.T) {
 		if strings.Contains(body, "failure") || !sw.last.ReadOnly {
 			t.Fatalf("mismatch with %v: %q readOnly=%v", hdr, body, sw.last.ReadOnly)
 		}
-		if _, ok := sw.Destination(mallory.Hash()); ok {
+		if _, ok := sw.AppendDestination(nil, mallory.Hash()); ok {
 			t.Fatal("a mismatched ip entered the destination cache")
 		}
 	}

@@ -301,7 +301,7 @@ func TestLookupForUnknownSender(t *testing.T) {
 	if lookups != 1 {
 		t.Fatalf("%d lookups, want 1", lookups)
 	}
-	if _, ok := h.swarms.Destination(sender); !ok {
+	if _, ok := h.swarms.AppendDestination(nil, sender); !ok {
 		t.Fatal("looked-up Destination not cached")
 	}
 	// An unknown sender whose lookup fails gets nothing, counted.
