@@ -244,13 +244,14 @@ func (t trackerRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, httpDisabled, http.StatusNotFound)
 }
 
-// Respond answers the tracker paths; pages are left to ServeHTTP.
+// Respond answers the tracker paths (the transport tells them apart);
+// pages are left to ServeHTTP.
 func (t trackerRoutes) Respond(dst []byte, r *httptracker.Request) (int, []byte, bool) {
-	if !httptracker.IsAnnouncePath(r.Path) && !httptracker.IsScrapePath(r.Path) {
-		return 0, dst, false
-	}
 	if h := t.p.httpTransport(); h != nil {
 		return h.Respond(dst, r)
+	}
+	if !httptracker.IsAnnouncePath(r.Path) && !httptracker.IsScrapePath(r.Path) {
+		return 0, dst, false
 	}
 	return http.StatusNotFound, append(dst, httpDisabled+"\n"...), true
 }

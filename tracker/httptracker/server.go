@@ -2,6 +2,7 @@ package httptracker
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,7 +40,7 @@ type Server struct {
 	std     *http.Server
 	handoff *handoffListener
 	ln      net.Listener
-	closers []func()
+	lnDup   io.Closer // the listener's descriptor as the accept loop holds it
 	date    atomic.Pointer[dateLine]
 }
 
@@ -82,14 +83,14 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	std, handoff, conns, ln, closers := s.std, s.handoff, s.conns, s.ln, s.closers
-	s.conns, s.closers = nil, nil
+	std, handoff, conns, ln, lnDup := s.std, s.handoff, s.conns, s.ln, s.lnDup
+	s.conns = nil
 	s.mu.Unlock()
 	if ln != nil {
 		ln.Close()
 	}
-	for _, c := range closers {
-		c()
+	if lnDup != nil {
+		lnDup.Close()
 	}
 	for c := range conns {
 		c.Close()
@@ -273,10 +274,9 @@ func (s *Server) appendHead(dst []byte, status, length int, req *Request) []byte
 	dst = strconv.AppendInt(dst, int64(status), 10)
 	dst = append(dst, ' ')
 	dst = append(dst, http.StatusText(status)...)
+	// No Allow header: the parser hands every method but GET and HEAD
+	// to net/http, so a 405 never comes this way.
 	dst = append(dst, "\r\nContent-Type: text/plain\r\nCache-Control: no-cache\r\n"...)
-	if status == http.StatusMethodNotAllowed {
-		dst = append(dst, "Allow: GET, HEAD\r\n"...)
-	}
 	dst = append(dst, s.dateLine()...)
 	dst = append(dst, "Content-Length: "...)
 	dst = strconv.AppendInt(dst, int64(length), 10)
@@ -304,15 +304,15 @@ func (s *Server) dateLine() string {
 	return d.line
 }
 
-// onClose registers fn to run at Close; it fails once the server is
-// closed.
-func (s *Server) onClose(fn func()) bool {
+// holdDup records the listener's duplicate descriptor for Close to
+// close too; it fails once the server is closed.
+func (s *Server) holdDup(c io.Closer) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
-	s.closers = append(s.closers, fn)
+	s.lnDup = c
 	return true
 }
 

@@ -38,7 +38,7 @@ func (s *Server) serveFast(ln net.Listener, resp Responder) error {
 	if err != nil {
 		return s.serveConns(ln, resp)
 	}
-	if !s.onClose(func() { f.Close() }) {
+	if !s.holdDup(f) {
 		f.Close()
 		return ErrServerClosed
 	}

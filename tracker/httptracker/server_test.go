@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -301,6 +302,38 @@ func TestServerClose(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestServerPortablePath: a listener that is not TCP is served by the
+// portable path (a goroutine a connection, the same parser), as every
+// listener is off Linux.
+func TestServerPortablePath(t *testing.T) {
+	ln, err := net.Listen("unix", filepath.Join(t.TempDir(), "tracker.sock"))
+	if err != nil {
+		t.Skipf("no Unix sockets here: %v", err)
+	}
+	srv := &Server{Handler: routes{New(Config{}, newSwarms())}}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	c, err := net.Dial("unix", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /scrape?info_hash=iiiiiiiiiiiiiiiiiiii HTTP/1.1\r\nHost: t\r\n\r\n")
+	if resp, body := readResponse(t, br, false); resp.StatusCode != 200 || !strings.HasPrefix(body, "d5:files") {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	io.WriteString(c, "GET /help HTTP/1.1\r\nHost: t\r\n\r\n")
+	if _, body := readResponse(t, br, false); body != "page GET /help" {
+		t.Fatalf("page: %q", body)
+	}
+	srv.Close()
+	if err := <-done; !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve returned %v", err)
+	}
 }
 
 // TestServerWithoutResponder: a plain handler is served by net/http.
