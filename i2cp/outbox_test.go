@@ -52,13 +52,9 @@ func TestGatheredRepliesGoOutInOneWrite(t *testing.T) {
 	}()
 	br := bufio.NewReader(router)
 	for i := range n {
-		typ, body, err := ReadFrame(br, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
-		if err != nil || m.SessionID != 3 {
-			t.Fatalf("frame %d: session %d (%v)", i, m.SessionID, err)
+		_, m := readSendMessage(t, br)
+		if m.SessionID != 3 {
+			t.Fatalf("frame %d: session %d", i, m.SessionID)
 		}
 		_, p, err := ParseGzip(m.Payload, nil)
 		if err != nil || len(p) != 1 || p[0] != byte(i) {
@@ -134,14 +130,7 @@ func TestReaderWriteHandsOff(t *testing.T) {
 	go func() { _, err := s.writeOut(l, false); done <- err }()
 	br := bufio.NewReader(router)
 	for i := range 4 {
-		typ, body, err := ReadFrame(br, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, m := readSendMessage(t, br)
 		if _, p, err := ParseGzip(m.Payload, nil); err != nil || len(p) != 1 || p[0] != byte(i) {
 			t.Fatalf("frame %d carries %x (%v)", i, p, err)
 		}

@@ -14,6 +14,21 @@ import (
 	"github.com/go-i2p/go-opentracker/i2p"
 )
 
+// readSendMessage reads one frame as the router would and parses it as
+// a SendMessage (or SendMessageExpires).
+func readSendMessage(t *testing.T, br *bufio.Reader) (byte, OutMessage) {
+	t.Helper()
+	typ, body, err := ReadFrame(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
+	if err != nil {
+		t.Fatalf("frame of type %d: %v", typ, err)
+	}
+	return typ, m
+}
+
 // newUpSession makes a Session for a fresh identity as if a router had
 // created session id for it (no connection); keepalives stay quiet.
 func newUpSession(t *testing.T, cfg Config, id int32) (*Session, i2p.Destination) {
@@ -58,13 +73,9 @@ func TestWriterDropsStaleFrames(t *testing.T) {
 		done <- s.writeLoop(ctx, stop, newLink(client, bufio.NewWriter(client)), &rx)
 	}()
 	br := bufio.NewReader(router)
-	typ, body, err := ReadFrame(br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
-	if err != nil || m.SessionID != 6 {
-		t.Fatalf("first frame written: type %d session %d (%v)", typ, m.SessionID, err)
+	typ, m := readSendMessage(t, br)
+	if m.SessionID != 6 {
+		t.Fatalf("first frame written: type %d session %d", typ, m.SessionID)
 	}
 	// The writer may take the stale control frame after the data frame.
 	st := s.Stats()
@@ -77,7 +88,7 @@ func TestWriterDropsStaleFrames(t *testing.T) {
 	}
 	// Stopping with the session up says goodbye.
 	cancel()
-	typ, body, err = ReadFrame(br, nil)
+	typ, body, err := ReadFrame(br, nil)
 	if err != nil || typ != TypeDestroySession {
 		t.Fatalf("goodbye: type %d %v", typ, err)
 	}
