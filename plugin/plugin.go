@@ -133,7 +133,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 		Interval: time.Duration(cfg.Interval) * time.Second, PeerExpiry: cfg.Expiry(), DefaultWant: cfg.MaxPeers,
 		MaxSwarms: cfg.MaxSwarms, MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarmsPerPeer: cfg.MaxSwarmsPerPeer, Logger: log,
 	}, st)
-	if err := tr.Restore(ctx); err != nil {
+	if err := restore(ctx, tr, log); err != nil {
 		st.Close()
 		return fmt.Errorf("plugin: %w", err)
 	}
@@ -195,18 +195,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 	con.Handle("/stats", console.StatsHandler(consoleSource{p}, time.Now))
 	p.console = con
 
-	p.wg.Add(4)
-	go func() {
-		defer p.wg.Done()
-		// Warming the destination cache waits for nothing: until a
-		// Destination is back, a reply costs a router lookup.
-		start := time.Now()
-		n, err := tr.RestoreDestinations(runCtx)
-		if err != nil {
-			log.Warn("restoring cached destinations", "err", err)
-		}
-		log.Info("destination cache restored", "read", n, "cached", tr.Destinations().Len(), "took", time.Since(start).Round(time.Millisecond))
-	}()
+	p.wg.Add(3)
 	go func() { defer p.wg.Done(); session.Run(runCtx) }()
 	go func() { defer p.wg.Done(); tr.Run(runCtx) }()
 	go func() { defer p.wg.Done(); con.Run(runCtx) }()
@@ -217,6 +206,32 @@ func (p *Plugin) Start(ctx context.Context) error {
 	log.Info("tracker serving", "address", keys.Destination.B32(), "udp", p.udpURL(), "http", p.httpURL(),
 		"restored_peers", st.Stats().RestoredPeers, "restore_took", st.Stats().RestoreDuration.Round(time.Millisecond))
 	return nil
+}
+
+// restore replays the store into the tracker before it serves: the
+// swarms and, at the same time, the destination cache (without it a
+// reply to a peer that announced before the restart would cost a router
+// lookup). A cache that cannot be read is logged, not fatal: the router
+// can look every Destination up again.
+func restore(ctx context.Context, tr *tracker.Tracker, log *slog.Logger) error {
+	type cached struct {
+		n    int
+		err  error
+		took time.Duration
+	}
+	dests := make(chan cached, 1)
+	go func() {
+		start := time.Now()
+		n, err := tr.RestoreDestinations(ctx)
+		dests <- cached{n, err, time.Since(start)}
+	}()
+	err := tr.Restore(ctx)
+	d := <-dests
+	if d.err != nil {
+		log.Warn("restoring cached destinations", "err", d.err)
+	}
+	log.Info("destination cache restored", "read", d.n, "cached", tr.Destinations().Len(), "took", d.took.Round(time.Millisecond))
+	return err
 }
 
 // trackerHandler routes the tracker paths to the HTTP transport (when

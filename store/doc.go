@@ -1,8 +1,9 @@
 // Package store keeps go-opentracker's state on disk in Badger, so a
 // restart loses nothing: peers (with a Badger TTL equal to the peer
 // expiry, so stale peers leave the disk by themselves), download counts
-// (kept forever), the hash → Destination cache (with a TTL), the
-// connection-ID secret, and settings changed on the console.
+// (kept forever), the hash → Destination cache (with a TTL) and the
+// connection-ID secret. Settings are not here: they live in the plugin's
+// configuration file, which the operator and the console both edit.
 //
 // Writes come from the announce path through the tracker.Persister journal
 // methods, which only record the change in a pending set coalesced by key
@@ -14,17 +15,24 @@
 //
 // Key layout (one-byte prefixes):
 //
-//	'v'                     schema version (u32)
-//	's'                     connection-ID secret (32 bytes)
-//	'o' + name              setting value
-//	'p' + info(20) + peer(32)  u32 last seen (unix s) | u8 flags (bit 0: seed); TTL
-//	'c' + info(20)          u64 completed count
-//	'd' + hash(32)          serialized Destination; TTL
+//	'v'                        schema version (u32)
+//	's'                        connection-ID secret (32 bytes)
+//	'p' + info(20) + peer(32)  u32 last seen (unix s) | u8 flags (bit 0 seed, bit 1 download counted); TTL
+//	'c' + info(20)             u64 completed count
+//	'D' + hash(32)             compact Destination (i2p.Destination.AppendCompact); TTL
+//	'd' + hash(32)             whole Destination, as older versions wrote it: read, never written
 //
-// Badger is sized for a small router: 16 MiB memtables (2), a 16 MiB
-// block cache, an 8 MiB index cache, 64 MiB value-log files, values kept
-// inline in the LSM tree (every value here is small), and level 0
-// compacted on close. Badger replays its write-ahead log after an unclean
-// shutdown; a directory locked by another process or written by a newer
-// version is refused with a clear error and never modified.
+// Badger is sized for a small router: two 8 MiB memtables, 1 MB tables at
+// every level, no block cache (the tracker reads the store only when it
+// starts), a 4 MiB index cache, no compression (keys are random hashes,
+// values a few bytes), values over 128 bytes in 64 MiB value-log files,
+// and level 0 compacted on close. Value-log GC runs every GCInterval.
+//
+// Open refuses, with a clear error and without changing a byte, a
+// directory another process holds (ErrLocked), one written by a newer
+// version (ErrNewerSchema) and one that is damaged (ErrCorrupt): a
+// missing MANIFEST, a table that does not match its checksums, a MANIFEST,
+// value log or key registry Badger cannot read. Badger replays its
+// write-ahead log after an unclean shutdown, and records that do not
+// decode are skipped and counted at restore, never a reason not to start.
 package store

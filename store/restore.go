@@ -154,13 +154,14 @@ func decodePeer(k, v []byte) (tracker.PeerRecord, error) {
 	if len(k) != 53 || len(v) != 5 {
 		return p, fmt.Errorf("peer record: key %d bytes, value %d bytes", len(k), len(v))
 	}
-	if v[4]&^1 != 0 {
+	if v[4]&^(flagSeed|flagCompleted) != 0 {
 		return p, fmt.Errorf("peer record: unknown flags 0x%02x", v[4])
 	}
 	copy(p.Info[:], k[1:21])
 	copy(p.Peer[:], k[21:53])
 	p.LastSeen = time.Unix(int64(binary.BigEndian.Uint32(v)), 0)
-	p.Seed = v[4]&1 != 0
+	p.Seed = v[4]&flagSeed != 0
+	p.Completed = v[4]&flagCompleted != 0
 	return p, nil
 }
 

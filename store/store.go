@@ -26,7 +26,6 @@ const SchemaVersion = 1
 const (
 	prefixVersion   = 'v'
 	prefixSecret    = 's'
-	prefixSetting   = 'o'
 	prefixPeer      = 'p'
 	prefixCompleted = 'c'
 	// Destinations in their compact form (i2p.Destination.AppendCompact,
@@ -123,7 +122,7 @@ const (
 type op struct {
 	kind     opKind
 	seen     uint32
-	seed     bool
+	flags    byte // peer record flags
 	count    uint64
 	dest     []byte
 	expireAt uint64
@@ -157,10 +156,22 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithNumVersionsToKeep(1).
 		WithSyncWrites(!opts.NoSync)
 	bo.TableSizeMultiplier = 1 // no WithTableSizeMultiplier
+	release, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	err = checkDir(dir)
+	release()
+	if err != nil {
+		return nil, err
+	}
 	db, err := badger.Open(bo)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
+		}
+		if looksDamaged(err) {
+			return nil, fmt.Errorf("%w: %s: %v; left as it is", ErrCorrupt, dir, err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
@@ -219,10 +230,23 @@ func (s *Store) record(k pkey, o op) {
 	s.mu.Unlock()
 }
 
+// Flags of a peer record.
+const (
+	flagSeed      = 1 << 0
+	flagCompleted = 1 << 1 // its download was counted
+)
+
 // PeerUpdated journals a peer's announce.
 func (s *Store) PeerUpdated(p tracker.PeerRecord) {
 	expire := p.LastSeen.Add(s.opts.PeerTTL).Unix()
-	s.record(peerKey(p.Info, p.Peer), op{kind: opPutPeer, seen: uint32(p.LastSeen.Unix()), seed: p.Seed, expireAt: uint64(expire)})
+	var flags byte
+	if p.Seed {
+		flags |= flagSeed
+	}
+	if p.Completed {
+		flags |= flagCompleted
+	}
+	s.record(peerKey(p.Info, p.Peer), op{kind: opPutPeer, seen: uint32(p.LastSeen.Unix()), flags: flags, expireAt: uint64(expire)})
 }
 
 // PeerRemoved journals a stopped peer.
@@ -302,11 +326,7 @@ func (s *Store) flush() error {
 				continue
 			case opPutPeer:
 				v := binary.BigEndian.AppendUint32(make([]byte, 0, 5), o.seen)
-				flags := byte(0)
-				if o.seed {
-					flags = 1
-				}
-				e = badger.NewEntry(key, append(v, flags))
+				e = badger.NewEntry(key, append(v, o.flags))
 				e.ExpiresAt = o.expireAt
 			case opPutCompleted:
 				e = badger.NewEntry(key, binary.BigEndian.AppendUint64(nil, o.count))
@@ -368,7 +388,9 @@ func (s *Store) Flush(ctx context.Context) error {
 	}
 }
 
-// Durable is how many journal calls are known to be written.
+// Durable is how many journal calls are settled: written to disk, or
+// dropped because the pending set was full (those are counted in
+// Stats.Dropped, and none is dropped while Dropped stays 0).
 func (s *Store) Durable() uint64 { return s.durable.Load() }
 
 // Journaled is how many journal calls were made.
@@ -390,7 +412,7 @@ func (s *Store) Close() error {
 	return errors.Join(ferr, cerr)
 }
 
-// --- secret and settings ---
+// --- the secret ---
 
 // Secret returns the connection-ID secret, creating it on first use.
 func (s *Store) Secret(ctx context.Context) ([]byte, error) {
@@ -417,57 +439,6 @@ func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("store: secret: %w", err)
 	}
 	return out, nil
-}
-
-// Setting returns a saved setting.
-func (s *Store) Setting(name string) (string, bool, error) {
-	var v string
-	found := false
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(append([]byte{prefixSetting}, name...))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		return item.Value(func(b []byte) error { v = string(b); return nil })
-	})
-	if err != nil {
-		return "", false, fmt.Errorf("store: read setting %s: %w", name, err)
-	}
-	return v, found, nil
-}
-
-// SetSetting saves a setting durably before it returns.
-func (s *Store) SetSetting(name, value string) error {
-	err := s.db.Update(func(txn *badger.Txn) error {
-		return txn.Set(append([]byte{prefixSetting}, name...), []byte(value))
-	})
-	if err != nil {
-		return fmt.Errorf("store: save setting %s: %w", name, err)
-	}
-	return nil
-}
-
-// Settings returns every saved setting.
-func (s *Store) Settings() (map[string]string, error) {
-	out := map[string]string{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixSetting}, PrefetchValues: true})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			v, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
-			}
-			out[string(item.Key()[1:])] = string(v)
-		}
-		return nil
-	})
-	return out, err
 }
 
 // Path is the data directory.

@@ -122,7 +122,8 @@ func TestSwarmOps(t *testing.T) {
 }
 
 // TestSampleUniform checks that every eligible peer is drawn about
-// equally often, for the bitset and the hash-set paths.
+// equally often, for the bitset and the hash-set paths; a range that does
+// not start at 0 (a seed's fill from the seeds) draws only from itself.
 func TestSampleUniform(t *testing.T) {
 	for _, n := range []int{60, 1000, 5000} {
 		s := swarm{entries: make([]entry, n)}
@@ -133,24 +134,24 @@ func TestSampleUniform(t *testing.T) {
 		counts := make([]int, n)
 		out := make([]uint32, MaxPeersPerReply)
 		const rounds = 4000
-		self := n / 3
+		lo, self := n/10, n/3
 		for range rounds {
-			k := s.sample(&rng, n, self, out)
+			k := s.sample(&rng, lo, n, self, out)
 			if k != MaxPeersPerReply {
 				t.Fatalf("n %d: sampled %d", n, k)
 			}
 			seen := map[uint32]bool{}
 			for _, p := range out[:k] {
-				if seen[p] || int(p) == self {
-					t.Fatalf("n %d: duplicate or self %d", n, p)
+				if seen[p] || int(p) == self || int(p) < lo {
+					t.Fatalf("n %d: duplicate, self or out of range %d", n, p)
 				}
 				seen[p] = true
 				counts[p]++
 			}
 		}
-		want := float64(rounds*MaxPeersPerReply) / float64(n-1)
+		want := float64(rounds*MaxPeersPerReply) / float64(n-lo-1)
 		for p, c := range counts {
-			if p == self {
+			if p == self || p < lo {
 				continue
 			}
 			// Binomial: mean want, sd ≈ √want; allow 6 sd.

@@ -16,6 +16,9 @@ type PeerRecord struct {
 	Peer     i2p.Hash
 	LastSeen time.Time // second resolution is enough
 	Seed     bool
+	// Completed: the peer's download was counted, so another completed
+	// event from it (while it stays in the swarm) counts nothing.
+	Completed bool
 }
 
 // Persister is where the tracker journals its state so it survives

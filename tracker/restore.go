@@ -19,7 +19,8 @@ func (t *Tracker) Restore(ctx context.Context) error {
 }
 
 // RestoreDestinations warms the destination cache from the journal until
-// the cache is full or the journal ends; run it once the tracker serves.
+// the cache is full or the journal ends; it may run beside Restore, and
+// before the tracker serves.
 // It returns how many Destinations it read from the journal.
 func (t *Tracker) RestoreDestinations(ctx context.Context) (int, error) {
 	if t.persist == nil {
@@ -74,7 +75,7 @@ func (r restorer) RestorePeer(p PeerRecord) {
 		return
 	}
 	leechers, seeds := int(sw.leechers), sw.seeders()
-	sw.add(newEntry(idx, sh.stamp(seen), p.Seed, false))
+	sw.add(newEntry(idx, sh.stamp(seen), p.Seed, p.Completed))
 	sh.account(sw, leechers, seeds, sw.completed)
 }
 

@@ -192,13 +192,14 @@ func (s *swarm) setSeed(i int, seed bool) int {
 }
 
 // sample writes up to len(out) distinct peer indices drawn uniformly from
-// entries[0:n], skipping position self (-1 for none), and returns how
+// entries[lo:hi], skipping position self (-1 for none), and returns how
 // many it wrote: a uniformly random subset by Robert Floyd's algorithm,
 // one random draw per peer, duplicates caught by a bitset on the stack
-// (or a small hash set for swarms above 4096 peers).
-func (s *swarm) sample(rng *wyrand, n, self int, out []uint32) int {
-	m := n
-	skip := self >= 0 && self < n
+// (or a small hash set for ranges above 4096 peers).
+func (s *swarm) sample(rng *wyrand, lo, hi, self int, out []uint32) int {
+	m := hi - lo
+	self -= lo
+	skip := self >= 0 && self < m
 	if skip {
 		m--
 	}
@@ -210,7 +211,7 @@ func (s *swarm) sample(rng *wyrand, n, self int, out []uint32) int {
 		if skip && j >= self {
 			j++
 		}
-		return s.entries[j].peer()
+		return s.entries[lo+j].peer()
 	}
 	if k == m {
 		for j := range k {

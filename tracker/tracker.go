@@ -185,13 +185,16 @@ type AnnounceResult struct {
 }
 
 // Announce applies req and writes a uniform random sample of up to
-// min(len(peers), NumWant, 50) other peers' hashes into peers: leechers
-// for a seed, anyone for a leecher, never the requester itself. A stopped
-// peer is removed and gets no peers. Refused announces (limits) change
-// nothing and return one of the Err values.
+// min(len(peers), NumWant, 50) other peers' hashes into peers: for a
+// seed leechers first, then other seeds; for a leecher anyone; never the
+// requester itself. A stopped peer is removed and gets no peers. Refused
+// announces (limits) change nothing and return one of the Err values.
 //
-// A download is counted once per peer and swarm: for a completed event,
-// not for a peer that simply announces left = 0.
+// A download is counted once per peer and swarm membership: for a
+// completed event, not for a peer that simply announces left = 0; a
+// repeated completed event counts nothing, across restarts too (the
+// journal keeps the flag). A peer that left the swarm (stopped, or
+// expired) and completes again has downloaded again, and counts again.
 func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResult, error) {
 	res := AnnounceResult{Interval: uint32(t.interval.Load())}
 	if req.Peer.IsZero() {
@@ -245,31 +248,39 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 			e.setCompleted()
 			sw.completed++
 		}
+		done := e.completed() // e may move with the seed flag
 		pos = sw.setSeed(pos, seed)
 		sh.account(sw, leechers, seeds, completed)
 		// A change is journaled at once; a bare refresh of the time seen
 		// once per journalRefresh window.
 		if counted || seed != wasSeed || prev/journalRefresh != now/journalRefresh {
-			t.journal(req, now, seed, counted, sw.completed)
+			t.journal(req, now, seed, done, counted, sw.completed)
 		}
 	default:
 		var err error
 		if sw, id, pos, err = t.join(sh, sw, id, hv, pv, req, now, seed); err != nil {
 			return res, err
 		}
-		t.journal(req, now, seed, req.Event == EventCompleted, sw.completed)
+		done := req.Event == EventCompleted
+		t.journal(req, now, seed, done, done, sw.completed)
 	}
 	if sw == nil {
 		return res, nil
 	}
 	res.Seeders, res.Leechers = uint32(sw.seeders()), sw.leechers
 	if req.Event != EventStopped && want > 0 {
-		limit := len(sw.entries)
-		if seed {
-			limit = int(sw.leechers) // seeds need no seeds
-		}
 		var sampled [MaxPeersPerReply]uint32
-		n := sw.sample(&sh.rng, limit, pos, sampled[:want])
+		var n int
+		if seed {
+			// Leechers first (they are what a seed is for); other seeds
+			// fill what room is left.
+			n = sw.sample(&sh.rng, 0, int(sw.leechers), pos, sampled[:want])
+			if n < want {
+				n += sw.sample(&sh.rng, int(sw.leechers), len(sw.entries), pos, sampled[n:want])
+			}
+		} else {
+			n = sw.sample(&sh.rng, 0, len(sw.entries), pos, sampled[:want])
+		}
 		// The hashes are copied under the swarm's lock, while every
 		// sampled peer still holds its index.
 		for i, p := range sampled[:n] {
@@ -290,14 +301,15 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 // expire it up to this much early (the expiry is 1.5 intervals).
 const journalRefresh = 60
 
-// journal records an added or updated peer (and a counted download).
-// It runs under the swarm's lock, so the journal sees one swarm's
-// changes in the order they happened.
-func (t *Tracker) journal(req *AnnounceRequest, now int64, seed, counted bool, completed uint64) {
+// journal records an added or updated peer (done: its download was
+// counted) and, when counted, the swarm's new download count. It runs
+// under the swarm's lock, so the journal sees one swarm's changes in the
+// order they happened.
+func (t *Tracker) journal(req *AnnounceRequest, now int64, seed, done, counted bool, completed uint64) {
 	if t.persist == nil {
 		return
 	}
-	t.persist.PeerUpdated(PeerRecord{Info: req.InfoHash, Peer: req.Peer, LastSeen: time.Unix(now, 0), Seed: seed})
+	t.persist.PeerUpdated(PeerRecord{Info: req.InfoHash, Peer: req.Peer, LastSeen: time.Unix(now, 0), Seed: seed, Completed: done})
 	if counted {
 		t.persist.CompletedChanged(req.InfoHash, completed)
 	}

@@ -45,10 +45,11 @@ func TestAnnounceSemantics(t *testing.T) {
 	if res.Leechers != 1 || res.Seeders != 1 || len(peers) != 1 || peers[0] != peer(1) {
 		t.Fatalf("seed sees the leecher: %+v %v", res, peers)
 	}
-	// A seed gets leechers only: a second seed sees just peer 1.
-	_, peers = announce(t, tr, ih, peer(3), EventNone, 0, -1)
+	// A seed gets leechers first: a second seed asking for one peer
+	// gets peer 1, the leecher.
+	_, peers = announce(t, tr, ih, peer(3), EventNone, 0, 1)
 	if len(peers) != 1 || peers[0] != peer(1) {
-		t.Fatalf("seed got seeds: %v", peers)
+		t.Fatalf("seed got a seed before the leecher: %v", peers)
 	}
 	// A leecher gets everyone but itself.
 	_, peers = announce(t, tr, ih, peer(1), EventNone, 50, -1)
@@ -236,6 +237,7 @@ func TestProperties(t *testing.T) {
 			t.Fatalf("step %d: %d peers", step, res.NumPeers)
 		}
 		seen := map[i2p.Hash]bool{}
+		var sentSeeds, sentLeechers uint32
 		for _, q := range buf[:res.NumPeers] {
 			if q == p {
 				t.Fatalf("step %d: peer received itself", step)
@@ -244,12 +246,19 @@ func TestProperties(t *testing.T) {
 				t.Fatalf("step %d: duplicate peer in reply", step)
 			}
 			seen[q] = true
-			if _, ok := sw[q]; !ok {
+			s, ok := sw[q]
+			if !ok {
 				t.Fatalf("step %d: reply lists a peer not in the swarm", step)
 			}
-			if (left == 0 || ev == EventCompleted) && sw[q] {
-				t.Fatalf("step %d: a seed was sent a seed", step)
+			if s {
+				sentSeeds++
+			} else {
+				sentLeechers++
 			}
+		}
+		// A seed gets leechers first: seeds only once every leecher is in.
+		if (left == 0 || ev == EventCompleted) && sentSeeds > 0 && sentLeechers != leechers {
+			t.Fatalf("step %d: a seed was sent %d seeds but %d of %d leechers", step, sentSeeds, sentLeechers, leechers)
 		}
 		want2 := want
 		if want2 < 0 {
@@ -259,7 +268,7 @@ func TestProperties(t *testing.T) {
 		if _, in := sw[p]; in {
 			others--
 		}
-		if ev != EventStopped && !(left == 0 || ev == EventCompleted) && res.NumPeers != min(want2, others, 50) {
+		if ev != EventStopped && res.NumPeers != min(want2, others, 50) {
 			t.Fatalf("step %d: %d peers, expected %d", step, res.NumPeers, min(want2, others, 50))
 		}
 		if step%1000 == 0 {
