@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 )
 
@@ -18,6 +19,34 @@ func FuzzParseDatagram2(f *testing.F) {
 	}
 	to := keysOf(f, v, "tracker").Destination.Hash()
 	now := time.Unix(1767225600, 0)
+	// Valid datagrams beyond the reference's Ed25519 ones: senders of
+	// other types, and offline blocks (valid for a year after now) whose
+	// transient key is of another type than the Destination's.
+	opts := i2p.Mapping{{Key: "k", Value: "v"}}
+	payload := testvectors.Hex(v.Payloads.Connect)
+	for _, c := range []struct {
+		dest, transient i2p.SigType // transient only when offline
+		offline         bool
+	}{
+		{dest: i2p.SigECDSASHA256P256},
+		{dest: i2p.SigEd25519, transient: i2p.SigECDSASHA256P256, offline: true},
+		{dest: i2p.SigECDSASHA256P256, transient: i2p.SigEd25519, offline: true},
+		{dest: i2p.SigDSASHA1, transient: i2p.SigEd25519ph, offline: true},
+	} {
+		keys := newKeys(f, c.dest)
+		if c.offline {
+			keys = offlineKeys(f, keys, c.transient, now.AddDate(1, 0, 0))
+		}
+		b, err := AppendDatagram2(nil, keys, to, opts, payload)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var d Datagram2
+		if err := ParseDatagram2(b, to, now, &d); err != nil {
+			f.Fatalf("seed %v/%v does not parse: %v", c.dest, c.transient, err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var d Datagram2
 		if err := ParseDatagram2(b, to, now, &d); err != nil {

@@ -70,13 +70,10 @@ func TestLeaseSetKeys(t *testing.T) {
 	}
 }
 
-func TestKeyFileWriteRead(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "eepPriv.dat")
-	k, err := NewIdentity(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+// writeKeyFile writes k to path, the only file of its directory, and
+// checks the file is private (0600) and no temporary file is left.
+func writeKeyFile(t *testing.T, path string, k *PrivateKeys) {
+	t.Helper()
 	if err := WritePrivateKeyFile(path, k); err != nil {
 		t.Fatal(err)
 	}
@@ -87,16 +84,25 @@ func TestKeyFileWriteRead(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %v, want 0600", st.Mode().Perm())
 	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestKeyFileWriteRead(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "eepPriv.dat")
+	k, err := NewIdentity(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeKeyFile(t, path, k)
 	back, err := ReadPrivateKeyFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(back.Bytes(), k.Bytes()) {
 		t.Fatal("key file round trip differs")
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("temporary files left behind: %v", entries)
 	}
 	// Overwrite keeps a whole file at every instant: the rename is atomic.
 	k2, _ := NewIdentity(rand.Reader)
@@ -190,5 +196,64 @@ func TestMappingRoundTrip(t *testing.T) {
 	}
 	if got := MappingOf(map[string]string{"b": "2", "a": "1"}); got[0].Key != "a" {
 		t.Fatal("MappingOf not sorted")
+	}
+}
+
+// TestOfflineKeyFileOnDisk writes a key file with an offline section
+// through WritePrivateKeyFile and reads it back with ReadPrivateKeyFile, in
+// a real directory.
+func TestOfflineKeyFileOnDisk(t *testing.T) {
+	for _, tt := range []SigType{SigEd25519, SigECDSASHA384P384} {
+		t.Run(tt.String(), func(t *testing.T) {
+			long, err := NewIdentity(rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			transient, err := GenerateSigningKey(tt, rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expires := time.Unix(time.Now().Add(24*time.Hour).Unix(), 0)
+			off, err := NewOfflineSignature(long.SigningKey, transient, expires)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := &PrivateKeys{
+				Destination:   long.Destination,
+				EncryptionKey: long.EncryptionKey,
+				SigningKey:    SigningKey{Type: SigEd25519, Private: make([]byte, SigEd25519.PrivateKeyLen())},
+				Offline:       &off,
+				TransientKey:  transient,
+			}
+			dir := t.TempDir()
+			path := filepath.Join(dir, "offline.dat")
+			writeKeyFile(t, path, k)
+			back, err := ReadPrivateKeyFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			onDisk, _ := os.ReadFile(path)
+			if !bytes.Equal(onDisk, k.Bytes()) || !bytes.Equal(back.Bytes(), onDisk) {
+				t.Fatal("offline key file does not round-trip byte for byte")
+			}
+			o := back.Offline
+			if o == nil || o.Expires != uint32(expires.Unix()) || o.TransientType != tt ||
+				!bytes.Equal(o.TransientKey, off.TransientKey) || !bytes.Equal(o.Signature, off.Signature) {
+				t.Fatalf("offline section read back as %+v", o)
+			}
+			if back.Signer().Type != tt || !bytes.Equal(back.Signer().Private, transient.Private) {
+				t.Fatal("the transient key does not sign after the round trip")
+			}
+			if err := o.Verify(back.Destination, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			sig, err := back.Signer().Sign([]byte("from disk"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := Verify(tt, o.TransientKey, []byte("from disk"), sig); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

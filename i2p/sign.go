@@ -14,20 +14,22 @@ import (
 )
 
 // SigningKey is a signing private key in its I2P byte form: the 32-byte
-// seed for Ed25519, the scalar for ECDSA and DSA.
+// seed for Ed25519 (types 7 and 8), the scalar for ECDSA and DSA.
 type SigningKey struct {
 	Type    SigType
 	Private []byte
 }
 
 // Sign signs msg. Ed25519 signatures are deterministic; ECDSA and DSA ones
-// draw from crypto/rand.
+// draw from crypto/rand. Type 8 signs msg exactly as type 7 does, as the
+// reference router does (see Verify); for an su3-style signature pass
+// SHA-512 of the content as msg.
 func (k SigningKey) Sign(msg []byte) ([]byte, error) {
 	if len(k.Private) != k.Type.PrivateKeyLen() {
 		return nil, fmt.Errorf("i2p: %v private key is %d bytes, want %d", k.Type, len(k.Private), k.Type.PrivateKeyLen())
 	}
 	switch k.Type {
-	case SigEd25519:
+	case SigEd25519, SigEd25519ph:
 		return ed25519.Sign(ed25519.NewKeyFromSeed(k.Private), msg), nil
 	case SigECDSASHA256P256:
 		d := sha256.Sum256(msg)
@@ -51,7 +53,7 @@ func (k SigningKey) Public() ([]byte, error) {
 		return nil, fmt.Errorf("i2p: %v private key is %d bytes, want %d", k.Type, len(k.Private), k.Type.PrivateKeyLen())
 	}
 	switch k.Type {
-	case SigEd25519:
+	case SigEd25519, SigEd25519ph:
 		return ed25519.NewKeyFromSeed(k.Private).Public().(ed25519.PublicKey), nil
 	case SigECDSASHA256P256, SigECDSASHA384P384, SigECDSASHA512P521:
 		key, err := ecdsa.ParseRawPrivateKey(curveOf(k.Type), k.Private)
@@ -71,10 +73,11 @@ func (k SigningKey) Public() ([]byte, error) {
 	return nil, fmt.Errorf("%w for signing: %v", ErrUnsupportedSigType, k.Type)
 }
 
-// GenerateSigningKey makes a fresh key of type t (Ed25519, ECDSA or DSA).
+// GenerateSigningKey makes a fresh key of type t (Ed25519 of type 7 or 8,
+// ECDSA or DSA).
 func GenerateSigningKey(t SigType, rnd io.Reader) (SigningKey, error) {
 	switch t {
-	case SigEd25519:
+	case SigEd25519, SigEd25519ph:
 		seed := make([]byte, ed25519.SeedSize)
 		if _, err := io.ReadFull(rnd, seed); err != nil {
 			return SigningKey{}, fmt.Errorf("i2p: read random: %w", err)

@@ -15,10 +15,10 @@ const (
 	SigRSASHA3843072   SigType = 5
 	SigRSASHA5124096   SigType = 6
 	SigEd25519         SigType = 7
-	SigEd25519ph       SigType = 8
+	SigEd25519ph       SigType = 8 // offline (su3) use only; see Verify
 	SigGOST256         SigType = 9
 	SigGOST512         SigType = 10
-	SigRedDSASHA512    SigType = 11
+	SigRedDSASHA512    SigType = 11 // verified, not made; see Verify
 	maxKnownSigType            = SigRedDSASHA512
 	sigTypeNameUnknown         = "unknown"
 )

@@ -37,12 +37,28 @@ func Verify(t SigType, pub, msg, sig []byte) error {
 	}
 	var valid bool
 	switch t {
-	case SigEd25519, SigRedDSASHA512:
-		// RedDSA signatures verify exactly as Ed25519 ones do.
+	case SigEd25519, SigEd25519ph, SigRedDSASHA512:
+		// All three are plain Ed25519 over msg, as the reference router
+		// checks them: its DSAEngine hands every EdDSA-family type to the
+		// one pure Ed25519 engine (EdDSAEngine: no dom2 prefix, no prehash,
+		// S below the group order).
+		//
+		// Type 8 is not RFC 8032's Ed25519ph. Java's SigType declares it
+		// with the digest and curve of type 7 and calls it the "prehash
+		// version (double hashing, for offline use such as su3, not for use
+		// on the network)"; the common-structures specification lists it as
+		// offline only, never in a Destination's key certificate. The
+		// prehash is the caller's: SU3File takes SHA-512 of the file and has
+		// those 64 bytes signed and verified with plain Ed25519. Where a
+		// type-8 key can still reach us, as the transient key of an offline
+		// block, Java verifies the signature over the message itself, like
+		// type 7; so do we. Check an su3-style signature by passing SHA-512
+		// of the content as msg.
+		//
+		// Type 11 (RedDSA) signs differently (a random nonce, a scalar
+		// private key), but Java's RedDSAEngine inherits Ed25519
+		// verification unchanged.
 		valid = ed25519.Verify(pub, msg, sig)
-	case SigEd25519ph:
-		digest := sha512.Sum512(msg)
-		valid = ed25519.VerifyWithOptions(pub, digest[:], sig, &ed25519.Options{Hash: crypto.SHA512}) == nil
 	case SigECDSASHA256P256:
 		d := sha256.Sum256(msg)
 		valid = verifyECDSA(elliptic.P256(), pub, d[:], sig)

@@ -9,6 +9,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"testing"
 )
 
 //go:embed reference-java.json
@@ -151,4 +154,54 @@ func Hex(s string) []byte {
 		panic(fmt.Sprintf("testvectors: bad hex %q: %v", s, err))
 	}
 	return b
+}
+
+// LeafPaths lists the dotted paths of the leaves under v, a decoded JSON
+// value, each prefixed with prefix (and a dot, unless prefix is empty);
+// an object is a leaf too when leaf says so of its path (an options map).
+func LeafPaths(prefix string, v any, leaf func(path string) bool) []string {
+	m, ok := v.(map[string]any)
+	if !ok || (leaf != nil && prefix != "" && leaf(prefix)) {
+		return []string{prefix}
+	}
+	var out []string
+	for k, child := range m {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		out = append(out, LeafPaths(p, child, leaf)...)
+	}
+	return out
+}
+
+// CheckClassified fails t for every leaf path of the entries (entry name
+// → its paths) that use does not list, and for every path use lists that
+// no entry has: so each field of a vector is either checked by a test or
+// an input of one, and a new field fails until someone says which.
+func CheckClassified(t testing.TB, entries map[string][]string, use map[string]string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(entries)) {
+		for _, path := range entries[name] {
+			seen[path] = true
+			if _, ok := use[path]; !ok {
+				t.Errorf("%s: field %s is neither checked nor an input of a check", name, path)
+			}
+		}
+	}
+	for _, path := range slices.Sorted(maps.Keys(use)) {
+		if !seen[path] {
+			t.Errorf("the field list names %s, which no vector has", path)
+		}
+	}
+}
+
+// Decode decodes the embedded document into v, a struct naming the parts a
+// test walks, and fails t if it cannot.
+func Decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("testvectors: %v", err)
+	}
 }
