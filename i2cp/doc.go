@@ -3,8 +3,10 @@
 // message the tracker exchanges, the gzip payload envelope that carries
 // I2P ports and protocol numbers, LeaseSets (LeaseSet2 and the older
 // form), and a Session that connects, creates a session for an identity,
-// answers LeaseSet requests, sends and receives datagrams, looks up
-// Destinations, keeps the link alive and reconnects with backoff.
+// answers LeaseSet requests, sends and receives datagrams (stored, or
+// compressed when that is asked for and pays), follows MessageStatus
+// reports when reliability is asked for, looks up Destinations, keeps the
+// link alive and reconnects with backoff.
 //
 // Subpackage i2cptest plays the router's side for tests, benchmarks, the
 // load tool and the demo.

@@ -40,10 +40,7 @@ type Header struct {
 // payloads, and the cheapest choice for datagrams, whose signatures and
 // hashes do not compress.
 func AppendGzip(dst []byte, h Header, payload []byte) []byte {
-	dst = append(dst, 0x1f, 0x8b, 8, 0)
-	dst = binary.BigEndian.AppendUint16(dst, h.FromPort)
-	dst = binary.BigEndian.AppendUint16(dst, h.ToPort)
-	dst = append(dst, 2, h.Protocol)
+	dst = appendGzipHeader(dst, h)
 	rest := payload
 	for {
 		n := min(len(rest), 0xffff)
@@ -62,6 +59,105 @@ func AppendGzip(dst []byte, h Header, payload []byte) []byte {
 	}
 	dst = binary.LittleEndian.AppendUint32(dst, crc32.ChecksumIEEE(payload))
 	return binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
+}
+
+// storedMax is the longest payload AppendGzipCompressed always stores,
+// as the Java client does: below this, deflate rarely saves the bytes
+// its own block header costs.
+const storedMax = 66
+
+// AppendGzipCompressed wraps payload in the envelope compressed with
+// deflate (level 1, BestSpeed) when that makes it smaller; payloads of 66
+// bytes or less, and any that do not shrink (hashes, signatures, random
+// bytes), come out exactly as AppendGzip writes them. The header follows
+// the same rules (FLG 0, XFL 2, ports in MTIME, protocol in OS), so every
+// I2CP reader takes it. The result is never longer than GzipLen.
+//
+// A payload that a quick scan finds random-looking (no repeated runs,
+// most byte values in use) is stored without trying. Otherwise it costs
+// a deflate pass, a few microseconds for a datagram (see
+// BenchmarkAppendGzipCompressed), so it suits payloads that are likely
+// to shrink; Config.Compress selects it for a Session.
+func AppendGzipCompressed(dst []byte, h Header, payload []byte) []byte {
+	if len(payload) <= storedMax || !worthDeflating(payload) {
+		return AppendGzip(dst, h, payload)
+	}
+	start := len(dst)
+	dst = appendGzipHeader(dst, h)
+	z := deflaters.Get().(*deflater)
+	z.out = dst
+	z.w.Reset(z)
+	// Writes to z cannot fail, so neither can the flate writer's.
+	_, _ = z.w.Write(payload)
+	_ = z.w.Close()
+	dst, z.out = z.out, nil
+	deflaters.Put(z)
+	dst = binary.LittleEndian.AppendUint32(dst, crc32.ChecksumIEEE(payload))
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
+	if len(dst)-start >= GzipLen(len(payload)) {
+		return AppendGzip(dst[:start], h, payload) // did not shrink: stored
+	}
+	return dst
+}
+
+// worthDeflating guesses in one pass whether deflate can shrink p. It
+// can when 4-byte runs repeat (deflate codes them as back references)
+// or when few byte values occur (its Huffman codes for them are shorter
+// than 8 bits). Hashes, keys and signatures show neither, and for them
+// deflate's Huffman pass is the costly part: about 30 µs for a
+// 1 KB datagram that ends up stored anyway, against about 3 µs for the
+// scan. A wrong guess costs only compression, never correctness.
+func worthDeflating(p []byte) bool {
+	p = p[:min(len(p), 4096)] // the first 4 KB tell enough
+	const hashBits = 10
+	var last [1 << hashBits]uint16 // 1 + the latest position of a run's hash
+	var seen [256]bool
+	distinct, repeated := 0, 0
+	for i := 0; i+4 <= len(p); i++ {
+		v := binary.LittleEndian.Uint32(p[i:])
+		h := (v * 0x9e3779b1) >> (32 - hashBits)
+		if j := int(last[h]) - 1; j >= 0 && binary.LittleEndian.Uint32(p[j:]) == v {
+			repeated += 4
+			if repeated >= len(p)/16 {
+				return true
+			}
+		}
+		last[h] = uint16(i + 1)
+		if !seen[p[i]] {
+			seen[p[i]] = true
+			distinct++
+		}
+	}
+	// With at most 128 values in use (half of them in a short payload)
+	// Huffman codes save about a bit a byte or more.
+	return distinct <= min(128, len(p)/2)
+}
+
+// deflater is a pooled flate writer (about 1 MB of state, too much to
+// make per message) that appends what it compresses to out.
+type deflater struct {
+	w   *flate.Writer
+	out []byte
+}
+
+func (z *deflater) Write(p []byte) (int, error) {
+	z.out = append(z.out, p...)
+	return len(p), nil
+}
+
+var deflaters = sync.Pool{New: func() any {
+	z := &deflater{}
+	z.w, _ = flate.NewWriter(z, flate.BestSpeed) // a valid level: no error
+	return z
+}}
+
+// appendGzipHeader appends the envelope's 10-byte header: magic, CM 8
+// (deflate), FLG 0, the ports where MTIME goes, XFL 2, the protocol as OS.
+func appendGzipHeader(dst []byte, h Header) []byte {
+	dst = append(dst, 0x1f, 0x8b, 8, 0)
+	dst = binary.BigEndian.AppendUint16(dst, h.FromPort)
+	dst = binary.BigEndian.AppendUint16(dst, h.ToPort)
+	return append(dst, 2, h.Protocol)
 }
 
 // GzipLen is the size AppendGzip produces for an n-byte payload.

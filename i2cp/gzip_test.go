@@ -191,3 +191,123 @@ func BenchmarkParseGzipJava(b *testing.B) {
 		})
 	}
 }
+
+// TestGzipCompressedEnvelope: AppendGzipCompressed deflates a payload
+// that shrinks (smaller than the stored form, read back by ParseGzip and
+// by compress/gzip, header as the I2CP rules want it) and stores, byte
+// for byte as AppendGzip, a small one and one that does not shrink.
+func TestGzipCompressedEnvelope(t *testing.T) {
+	h := Header{Protocol: 20, FromPort: 6969, ToPort: 12345}
+	text := bytes.Repeat([]byte("d8:intervali1800e5:peers"), 20)
+	env := AppendGzipCompressed([]byte("prefix"), h, text)
+	if string(env[:6]) != "prefix" {
+		t.Fatal("dst not appended to")
+	}
+	env = env[6:]
+	if len(env) >= GzipLen(len(text)) {
+		t.Fatalf("%d-byte payload compressed to %d bytes, stored is %d", len(text), len(env), GzipLen(len(text)))
+	}
+	if btype := env[gzipHeaderLen] >> 1 & 3; btype == 0 {
+		t.Fatal("compressible payload went out as a stored block")
+	}
+	want := []byte{0x1f, 0x8b, 8, 0, 0x1b, 0x39, 0x30, 0x39, 2, 20} // FLG 0, ports in MTIME, XFL 2, protocol as OS
+	if !bytes.Equal(env[:gzipHeaderLen], want) {
+		t.Fatalf("header %x, want %x", env[:gzipHeaderLen], want)
+	}
+	var scratch []byte
+	h2, data, err := ParseGzip(env, &scratch)
+	if err != nil || h2 != h || !bytes.Equal(data, text) {
+		t.Fatalf("ParseGzip: %+v %v", h2, err)
+	}
+	if std, err := standardGunzip(env); err != nil || !bytes.Equal(std, text) {
+		t.Fatalf("compress/gzip: %v", err)
+	}
+
+	random := make([]byte, 512)
+	rand.Read(random)
+	for _, p := range [][]byte{random, text[:storedMax], nil} {
+		got := AppendGzipCompressed(nil, h, p)
+		if stored := AppendGzip(nil, h, p); !bytes.Equal(got, stored) {
+			t.Fatalf("%d-byte payload: not the stored envelope", len(p))
+		}
+	}
+}
+
+// FuzzAppendGzipCompressed: whatever the payload, the envelope is no
+// longer than the stored one and reads back to it, through ParseGzip and
+// through compress/gzip.
+func FuzzAppendGzipCompressed(f *testing.F) {
+	f.Add([]byte(nil))
+	f.Add(bytes.Repeat([]byte("a"), 67))
+	f.Add(bytes.Repeat([]byte("d8:intervali1800e5:peers"), 40))
+	random := make([]byte, 300)
+	rand.Read(random)
+	f.Add(random)
+	h := Header{Protocol: 18, FromPort: 1, ToPort: 2}
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if len(p) > MaxPayload {
+			return
+		}
+		env := AppendGzipCompressed(nil, h, p)
+		if len(env) > GzipLen(len(p)) {
+			t.Fatalf("%d bytes for a %d-byte payload, stored is %d", len(env), len(p), GzipLen(len(p)))
+		}
+		var scratch []byte
+		h2, data, err := ParseGzip(env, &scratch)
+		if err != nil || h2 != h || !bytes.Equal(data, p) {
+			t.Fatalf("ParseGzip: %+v %v", h2, err)
+		}
+		if std, err := standardGunzip(env); err != nil || !bytes.Equal(std, p) {
+			t.Fatalf("compress/gzip: %v", err)
+		}
+	})
+}
+
+// BenchmarkAppendGzipCompressed: the compress path, for text that
+// shrinks and for random bytes that fall back to the stored block.
+func BenchmarkAppendGzipCompressed(b *testing.B) {
+	random := make([]byte, 1400)
+	rand.Read(random)
+	text := bytes.Repeat([]byte("d8:intervali1800e5:peers"), 60)
+	for _, c := range []struct {
+		name    string
+		payload []byte
+	}{{"text512", text[:512]}, {"text1400", text[:1400]}, {"random512", random[:512]}, {"random1400", random}} {
+		dst := make([]byte, 0, GzipLen(len(c.payload)))
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.payload)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst = AppendGzipCompressed(dst[:0], Header{Protocol: 20, FromPort: 6969, ToPort: 12345}, c.payload)
+			}
+			b.ReportMetric(float64(len(dst)), "bytes/env")
+		})
+	}
+}
+
+// TestWorthDeflating: the scan sends text and repeated runs to deflate
+// and keeps random bytes stored.
+func TestWorthDeflating(t *testing.T) {
+	random := make([]byte, 1400)
+	rand.Read(random)
+	twice := append(append([]byte(nil), random[:256]...), random[:256]...)
+	nibbles := make([]byte, 600) // 16 values, hardly a repeated run
+	for i := range nibbles {
+		nibbles[i] = random[i] & 15
+	}
+	for _, c := range []struct {
+		name string
+		p    []byte
+		want bool
+	}{
+		{"random", random, false},
+		{"random short", random[:100], false},
+		{"text", bytes.Repeat([]byte("d8:intervali1800e5:peers"), 20), true},
+		{"few values", nibbles, true},
+		{"random twice", twice, true},
+	} {
+		if got := worthDeflating(c.p); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package i2cp
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // outbox queues encoded SendMessage frames for the writer. Senders append
 // frames to one buffer under a mutex; the writer takes the whole buffer
@@ -17,6 +20,8 @@ type outbox struct {
 	maxBytes int // bytes queued at most
 	// kick holds a token while frames wait for a writer that was told.
 	kick chan struct{}
+	// queued mirrors frames for readers that take no lock (Backlog).
+	queued atomic.Int32
 }
 
 // frameHeaderLen is the length prefix and type byte of every frame.
@@ -48,6 +53,7 @@ func (o *outbox) commit(b []byte) int {
 	o.buf = b
 	o.frames++
 	n := o.frames
+	o.queued.Store(int32(n))
 	o.mu.Unlock()
 	return n
 }
@@ -69,6 +75,7 @@ func (o *outbox) take() (b []byte, frames int) {
 	o.mu.Lock()
 	b, frames = o.buf, o.frames
 	o.buf, o.frames, o.spare = o.spare[:0], 0, nil
+	o.queued.Store(0)
 	o.mu.Unlock()
 	return b, frames
 }
@@ -91,6 +98,7 @@ func (o *outbox) reset() int {
 	o.mu.Lock()
 	n := o.frames
 	o.buf, o.frames = o.buf[:0], 0
+	o.queued.Store(0)
 	o.mu.Unlock()
 	select {
 	case <-o.kick:

@@ -2,12 +2,16 @@ package i2cp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-i2p/go-opentracker/i2p"
 )
 
 // countingConn counts the writes that reach the connection.
@@ -84,12 +88,18 @@ func TestOutboxBounds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if q, c := s.Backlog(); q != 3 || c != 3 {
+		t.Fatalf("backlog %d of %d, want 3 of 3", q, c)
+	}
 	if err := s.Send(dest, 18, 1, 2, []byte("x")); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("fourth frame: %v", err)
 	}
 	s.down(errors.New("gone"))
 	if st := s.Stats(); st.DroppedQueueFull != 1 || st.DroppedNotReady != 1 || st.DroppedStale != 3 {
 		t.Fatalf("stats %+v", st)
+	}
+	if q, _ := s.Backlog(); q != 0 {
+		t.Fatalf("backlog %d after the queue was dropped", q)
 	}
 
 	s2, _ := newUpSession(t, Config{}, 1)
@@ -154,5 +164,38 @@ func TestRateGate(t *testing.T) {
 	}
 	if g.slow(1) {
 		t.Fatal("within a window the last verdict holds")
+	}
+}
+
+// BenchmarkSend measures queueing one 100-byte reply (the writer's part
+// left out): as the tracker sends (reliability none), with a nonce
+// followed for MessageStatus, and with Compress on a payload that
+// shrinks.
+func BenchmarkSend(b *testing.B) {
+	text := bytes.Repeat([]byte("d8:interval"), 10)[:100]
+	random := make([]byte, 100)
+	rand.Read(random)
+	for _, c := range []struct {
+		name    string
+		cfg     Config
+		payload []byte
+	}{
+		{"none", Config{}, random},
+		{"besteffort", Config{Options: i2p.Mapping{{Key: "i2cp.messageReliability", Value: "BestEffort"}}}, random},
+		{"compress", Config{Compress: true}, text},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s, dest := newUpSession(b, c.cfg, 1)
+			to := dest.Bytes()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if err := s.SendSerialized(to, 18, 1, 2, c.payload); err != nil {
+					b.Fatal(err)
+				}
+				if i%1024 == 1023 {
+					s.out.reset() // nobody writes: keep the queue from filling
+				}
+			}
+		})
 	}
 }

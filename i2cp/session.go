@@ -85,7 +85,15 @@ type Config struct {
 	LegacyLeaseSet bool
 	// NoLeaseSetBundle sends with SendMessageExpires and the flag that
 	// keeps our LeaseSet out of replies.
-	NoLeaseSetBundle   bool
+	NoLeaseSetBundle bool
+	// Compress deflates payloads over 66 bytes that shrink, as the Java
+	// client does (AppendGzipCompressed); the rest, and every payload
+	// while it is off, go as one stored block. It is off by default: a
+	// tracker's replies are hashes, ids and signatures that never
+	// shrink, and trying would cost each one over 66 bytes a scan or a
+	// deflate pass of a few microseconds, on a send path that takes
+	// about 5 µs per announce in all. Turn it on for text-like payloads.
+	Compress           bool
 	Username, Password string
 	SendQueue          int // frames; default 8192
 	// KeepAlive is the link check period (default 15 s): a GetDate goes
@@ -102,7 +110,15 @@ type Config struct {
 	// OnState is called on every state change, from the session's own
 	// goroutines: it must return quickly.
 	OnState func(State)
-	Logger  *slog.Logger
+	// OnMessageStatus, with i2cp.messageReliability set to anything but
+	// "none" in Options (BestEffort, say), is called for every
+	// MessageStatus the router sends: nonce is what SendTracked returned
+	// for the message, status a Msg code (MsgAccepted first, then a
+	// success or failure). It runs on the receive goroutine and must not
+	// block. With reliability none (the default) routers send no
+	// statuses and messages carry nonce 0.
+	OnMessageStatus func(nonce uint32, status uint8)
+	Logger          *slog.Logger
 }
 
 // DefaultOptions are what a tracker wants of its session.
@@ -127,9 +143,21 @@ type Stats struct {
 	DroppedQueueFull, DroppedNotReady  uint64
 	Lookups, LookupFailures            uint64
 	DroppedStale, DroppedTooLarge      uint64 // queued for an earlier session; over the router's frame limit
-	MessageFailures                    uint64
 	Reconnects                         uint64
 	RouterSilent                       uint64 // links dropped because the router stopped answering
+
+	// MessageStatus reports (with i2cp.messageReliability other than
+	// none): messages the router accepted, reported delivered (success
+	// codes) and reported failed, the failures by status code (index 31
+	// counts codes 31 and over).
+	MessagesAccepted, MessagesSucceeded uint64
+	MessageFailures                     uint64
+	FailedByStatus                      [32]uint64
+	// StatusUnmatched counts reports for no message awaiting one (late
+	// ones for lost messages, duplicates, nonce 0); StatusLost, messages
+	// whose final report never came: pushed out of the 4096 followed at
+	// once by newer sends, or in flight when the link went down.
+	StatusUnmatched, StatusLost uint64
 }
 
 // Session is one I2CP session for one identity, kept up across router
@@ -161,9 +189,16 @@ type Session struct {
 	lookups  map[uint32]chan lookupResult
 	nextReq  atomic.Uint32
 
+	// track follows messages sent with a nonce; nil with reliability
+	// none, when sends carry nonce 0 and cost nothing more.
+	track *deliveryTracker
+
 	received, sent, unclaimed, malformed, queueFull, notReady atomic.Uint64
-	lookupsN, lookupFails, msgFails, reconnects               atomic.Uint64
+	lookupsN, lookupFails, reconnects                         atomic.Uint64
 	stale, tooLarge, silent                                   atomic.Uint64
+	msgAccepted, msgSucceeded, msgFails                       atomic.Uint64
+	statusUnmatched, statusLost                               atomic.Uint64
+	failedBy                                                  [failureCodes]atomic.Uint64
 }
 
 type lookupResult struct {
@@ -210,6 +245,9 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 	if cfg.LegacyLeaseSet {
 		s.opts = mergeOptions(s.opts, i2p.Mapping{{Key: "i2cp.leaseSetEncType", Value: "0"}})
 	}
+	if wantsStatus(s.opts) {
+		s.track = &deliveryTracker{}
+	}
 	s.sessionID.Store(-1)
 	empty := map[uint32]Handler{}
 	s.handlers.Store(&empty)
@@ -217,6 +255,8 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 	return s, nil
 }
 
+// mergeOptions returns base with the pairs of over: a key base has
+// takes over's value in place, a new key is appended.
 func mergeOptions(base, over i2p.Mapping) i2p.Mapping {
 	out := append(i2p.Mapping(nil), base...)
 	for _, p := range over {
@@ -291,17 +331,31 @@ func (s *Session) WaitReady(ctx context.Context) error {
 	}
 }
 
+// Backlog is how many frames wait for the router and how many may wait
+// before sends are refused (ErrQueueFull): a congestion signal a
+// transport can read on every message, to drop work early while the
+// queue fills (it takes no lock).
+func (s *Session) Backlog() (queued, capacity int) {
+	return int(s.out.queued.Load()), s.out.maxFrame
+}
+
 // Stats returns a copy of the counters.
 func (s *Session) Stats() Stats {
-	return Stats{
+	st := Stats{
 		Received: s.received.Load(), Sent: s.sent.Load(),
 		DroppedUnclaimed: s.unclaimed.Load(), DroppedMalformed: s.malformed.Load(),
 		DroppedQueueFull: s.queueFull.Load(), DroppedNotReady: s.notReady.Load(),
 		Lookups: s.lookupsN.Load(), LookupFailures: s.lookupFails.Load(),
 		DroppedStale: s.stale.Load(), DroppedTooLarge: s.tooLarge.Load(),
-		MessageFailures: s.msgFails.Load(), Reconnects: s.reconnects.Load(),
-		RouterSilent: s.silent.Load(),
+		Reconnects: s.reconnects.Load(), RouterSilent: s.silent.Load(),
+		MessagesAccepted: s.msgAccepted.Load(), MessagesSucceeded: s.msgSucceeded.Load(),
+		MessageFailures: s.msgFails.Load(),
+		StatusUnmatched: s.statusUnmatched.Load(), StatusLost: s.statusLost.Load(),
 	}
+	for i := range st.FailedByStatus {
+		st.FailedByStatus[i] = s.failedBy[i].Load()
+	}
+	return st
 }
 
 // Send wraps payload in the gzip envelope (protocol, ports) and queues it
@@ -314,7 +368,39 @@ func (s *Session) Send(to i2p.Destination, protocol uint8, fromPort, toPort uint
 // SendSerialized is Send to a Destination given as its serialized bytes
 // (a cache's copy, say), which it copies into the message.
 func (s *Session) SendSerialized(to []byte, protocol uint8, fromPort, toPort uint16, payload []byte) error {
+	_, err := s.send(to, protocol, fromPort, toPort, payload)
+	return err
+}
+
+// SendTracked is SendSerialized that also returns the nonce the message
+// carries, under which Config.OnMessageStatus reports what became of it.
+// With i2cp.messageReliability none the nonce is 0 and no report comes.
+func (s *Session) SendTracked(to []byte, protocol uint8, fromPort, toPort uint16, payload []byte) (nonce uint32, err error) {
+	return s.send(to, protocol, fromPort, toPort, payload)
+}
+
+func (s *Session) send(to []byte, protocol uint8, fromPort, toPort uint16, payload []byte) (uint32, error) {
+	h := Header{Protocol: protocol, FromPort: fromPort, ToPort: toPort}
+	if s.cfg.Compress && len(payload) > storedMax {
+		// The compressed envelope is made before the outbox is locked:
+		// deflate takes microseconds, which other senders and the writer
+		// must not wait for.
+		zbuf := envelopes.Get().(*[]byte)
+		*zbuf = AppendGzipCompressed((*zbuf)[:0], h, payload)
+		nonce, err := s.enqueue(to, h, payload, *zbuf)
+		envelopes.Put(zbuf)
+		return nonce, err
+	}
+	return s.enqueue(to, h, payload, nil)
+}
+
+// enqueue queues a SendMessage of payload in the envelope env, or, with
+// env nil, in the stored-block envelope it writes itself.
+func (s *Session) enqueue(to []byte, h Header, payload, env []byte) (uint32, error) {
 	glen := GzipLen(len(payload))
+	if env != nil {
+		glen = len(env)
+	}
 	typ := byte(TypeSendMessage)
 	extra := 0
 	if s.cfg.NoLeaseSetBundle {
@@ -323,12 +409,12 @@ func (s *Session) SendSerialized(to []byte, protocol uint8, fromPort, toPort uin
 	body := 2 + len(to) + 4 + glen + 4 + extra
 	if body > MaxRouterFrame {
 		s.tooLarge.Add(1)
-		return fmt.Errorf("%w: a %d-byte payload makes a %d-byte SendMessage (routers take %d)", ErrPayloadTooLarge, len(payload), body, MaxRouterFrame)
+		return 0, fmt.Errorf("%w: a %d-byte payload makes a %d-byte SendMessage (routers take %d)", ErrPayloadTooLarge, len(payload), body, MaxRouterFrame)
 	}
 	b, ok := s.out.reserve(frameHeaderLen + body)
 	if !ok {
 		s.queueFull.Add(1)
-		return ErrQueueFull
+		return 0, ErrQueueFull
 	}
 	// The session id is read under the outbox's lock: a disconnect
 	// clears the outbox after it clears the id, so no frame for an
@@ -337,14 +423,27 @@ func (s *Session) SendSerialized(to []byte, protocol uint8, fromPort, toPort uin
 	if id < 0 {
 		s.out.cancel()
 		s.notReady.Add(1)
-		return ErrNotReady
+		return 0, ErrNotReady
+	}
+	// Nonce 0 asks for no MessageStatus; with reliability requested
+	// every message gets its own, followed until its final status.
+	var nonce uint32
+	if s.track != nil {
+		var evicted bool
+		if nonce, evicted = s.track.add(); evicted {
+			s.statusLost.Add(1)
+		}
 	}
 	b = AppendFrameHeader(b, typ, body)
 	b = binary.BigEndian.AppendUint16(b, uint16(id))
 	b = append(b, to...)
 	b = binary.BigEndian.AppendUint32(b, uint32(glen))
-	b = AppendGzip(b, Header{Protocol: protocol, FromPort: fromPort, ToPort: toPort}, payload)
-	b = binary.BigEndian.AppendUint32(b, 0) // nonce 0: no MessageStatus wanted
+	if env != nil {
+		b = append(b, env...)
+	} else {
+		b = AppendGzip(b, h, payload)
+	}
+	b = binary.BigEndian.AppendUint32(b, nonce)
 	if extra > 0 {
 		b = binary.BigEndian.AppendUint16(b, FlagNoLeaseSet)
 		ms := uint64(time.Now().Add(2 * time.Minute).UnixMilli())
@@ -356,8 +455,11 @@ func (s *Session) SendSerialized(to []byte, protocol uint8, fromPort, toPort uin
 	if n := s.out.commit(b); !s.gather.Load() || n >= gatherFrames {
 		s.out.signal()
 	}
-	return nil
+	return nonce, nil
 }
+
+// envelopes holds scratch buffers for compressed envelopes.
+var envelopes = sync.Pool{New: func() any { return new([]byte) }}
 
 // coalesceBelow: a batch this small means input trickles in; with
 // Config.Coalesce set the reader then waits before it reads again, as
@@ -449,6 +551,14 @@ func (s *Session) lookup(ctx context.Context, hl HostLookup) (i2p.Destination, e
 // Run keeps the session connected until ctx ends, reconnecting with
 // exponential backoff (jittered, capped) and re-creating the session with
 // the same identity. It returns nil when ctx ends.
+//
+// The router's SessionStatus is handled so: Created brings the session
+// up; Updated (the answer to a reconfiguration) and Host change nothing;
+// Destroyed, Invalid (the router found the configuration or the session
+// invalid) and Refused end the link, reported as a disconnect whose
+// detail names the status, and Run connects again. So does a Disconnect
+// from the router, whose reason the detail quotes. Handlers stay
+// registered throughout.
 func (s *Session) Run(ctx context.Context) error {
 	backoff := s.cfg.MinBackoff
 	for first := true; ; first = false {
@@ -514,6 +624,9 @@ func (s *Session) down(err error) {
 	}
 	s.lookupMu.Unlock()
 	s.stale.Add(uint64(s.out.reset()))
+	if s.track != nil {
+		s.statusLost.Add(uint64(s.track.reset()))
+	}
 	for {
 		select {
 		case <-s.ctrl:
@@ -891,9 +1004,11 @@ func (s *Session) readLoop(br *bufio.Reader, l *link, published *atomic.Bool, rx
 			s.lookupMu.Unlock()
 		case TypeMessageStatus:
 			ms, err := ParseMessageStatus(body)
-			if err == nil && !deliverySucceeded(ms.Status) {
-				s.msgFails.Add(1)
+			if err != nil {
+				s.malformed.Add(1)
+				continue
 			}
+			s.messageStatus(ms)
 		case TypeSetDate:
 			// keepalive answer
 		case TypeDisconnect:
@@ -903,16 +1018,6 @@ func (s *Session) readLoop(br *bufio.Reader, l *link, published *atomic.Bool, rx
 			s.cfg.Logger.Debug("i2cp: ignoring message", "type", typ)
 		}
 	}
-}
-
-// deliverySucceeded classifies MessageStatus codes: accepted (1) and the
-// success codes (2, 4, 6) are fine; everything else is a failure.
-func deliverySucceeded(status uint8) bool {
-	switch status {
-	case 0, 1, 2, 4, 6:
-		return true
-	}
-	return false
 }
 
 // leaseSetFrame builds the LeaseSet the router asked for.

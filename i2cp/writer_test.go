@@ -31,7 +31,7 @@ func readSendMessage(t *testing.T, br *bufio.Reader) (byte, OutMessage) {
 
 // newUpSession makes a Session for a fresh identity as if a router had
 // created session id for it (no connection); keepalives stay quiet.
-func newUpSession(t *testing.T, cfg Config, id int32) (*Session, i2p.Destination) {
+func newUpSession(t testing.TB, cfg Config, id int32) (*Session, i2p.Destination) {
 	t.Helper()
 	keys, err := i2p.NewIdentity(rand.Reader)
 	if err != nil {

@@ -2,9 +2,15 @@
 // tests, benchmarks, the load tool and the demo: it greets clients, checks
 // SessionConfig and LeaseSet signatures, requests LeaseSets, delivers
 // SendMessage payloads untouched to the target session as MessagePayload,
-// and answers HostLookup for the Destinations it knows. Failure injection
-// (dropped connections, delays, refused sessions, a listener that goes
-// away and comes back) exercises clients' recovery.
+// and answers HostLookup for the Destinations it knows. For sessions whose
+// i2cp.messageReliability is not "none" it reports each message sent with
+// a nonce with MessageStatus, as a router does: accepted, then local
+// success, success (handed to OnSend) or no LeaseSet (nobody to deliver
+// to). Failure injection (dropped connections, a Disconnect or a
+// SessionStatus sent on the router's own account, delays, silence,
+// refused sessions, required credentials, a listener that goes away and
+// comes back) exercises clients' recovery; ObserveSends shows tests what
+// clients send.
 //
 // Virtual clients — Destinations that are not connected sessions — can
 // send to sessions with Inject and receive what sessions send them through
@@ -14,6 +20,7 @@ package i2cptest
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,12 +44,23 @@ type Options struct {
 	// LegacyLeaseSetRequest asks for LeaseSets with the older
 	// RequestLeaseSet (21) instead of RequestVariableLeaseSet (37).
 	LegacyLeaseSetRequest bool
-	Logger                *slog.Logger
+	// Username and Password, when either is set, are the credentials
+	// clients must give in their GetDate (i2cp.username, i2cp.password),
+	// as a router with I2CP authorization on: wrong ones get a
+	// Disconnect, and so does a CreateSession before the right ones.
+	Username, Password string
+	Logger             *slog.Logger
 }
 
 // SendFunc receives what a session sends to a Destination that is not a
 // connected session. payload is the gzip envelope, valid during the call.
 type SendFunc func(from i2p.Hash, to i2p.Destination, payload []byte)
+
+// SendObserver sees a SendMessage or SendMessageExpires (typ tells which)
+// that a session sent, before the router routes it: its nonce, flags and
+// expiration. m.Payload is valid during the call. It runs on the sending
+// connection's reader and must not block.
+type SendObserver func(from i2p.Hash, typ uint8, m *i2cp.OutMessage)
 
 // Router is a router simulator listening on TCP.
 type Router struct {
@@ -57,12 +75,13 @@ type Router struct {
 	names    map[string]i2p.Destination
 	nextID   uint16
 	onSend   atomic.Pointer[SendFunc]
+	observe  atomic.Pointer[SendObserver]
 	refuse   atomic.Bool
 	mute     atomic.Bool
 	delay    atomic.Int64
 	wg       sync.WaitGroup
 
-	delivered, dropped, lookups, destroyed atomic.Uint64
+	delivered, dropped, lookups, destroyed, delayed atomic.Uint64
 }
 
 // NewRouter listens on addr: "host:port" ("127.0.0.1:0" for any free
@@ -184,11 +203,88 @@ func (r *Router) SetMute(on bool) { r.mute.Store(on) }
 // SetRefuseSessions makes CreateSession answer Refused while on.
 func (r *Router) SetRefuseSessions(on bool) { r.refuse.Store(on) }
 
-// SetDelay delays every delivered message by d (0: none).
+// SetDelay delays every delivered message by d (0: none); d applies to
+// messages routed from then on. Stats.Delayed counts the messages held.
 func (r *Router) SetDelay(d time.Duration) { r.delay.Store(int64(d)) }
 
 // OnSend sets the hook for messages to Destinations that are not sessions.
 func (r *Router) OnSend(f SendFunc) { r.onSend.Store(&f) }
+
+// ObserveSends sets a hook that sees every message sessions send (nil:
+// none).
+func (r *Router) ObserveSends(f SendObserver) {
+	if f == nil {
+		r.observe.Store(nil)
+		return
+	}
+	r.observe.Store(&f)
+}
+
+// session returns the connection of the session of h, nil without one.
+func (r *Router) session(h i2p.Hash) *conn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sessions[h]
+}
+
+// Disconnect sends the session of h a Disconnect with reason and closes
+// its connection once that is written, as a router that shuts a client
+// out. It reports whether h has a session.
+func (r *Router) Disconnect(h i2p.Hash, reason string) bool {
+	c := r.session(h)
+	if c != nil {
+		r.forget(c) // at once: the client may be back before the close
+		c.disconnect(reason)
+	}
+	return c != nil
+}
+
+// SendSessionStatus sends the session of h a SessionStatus with status,
+// as a router that updates (i2cp.StatusUpdated), invalidates
+// (i2cp.StatusInvalid) or destroys (i2cp.StatusDestroyed) a session on its
+// own account. After Invalid or Destroyed the router forgets the session;
+// the connection stays open, and messages still sent for the session are
+// dropped. It reports whether h has a session.
+func (r *Router) SendSessionStatus(h i2p.Hash, status uint8) bool {
+	c := r.session(h)
+	if c == nil {
+		return false
+	}
+	id := c.sessionID.Load()
+	if id < 0 {
+		return false
+	}
+	if status == i2cp.StatusInvalid || status == i2cp.StatusDestroyed {
+		r.forget(c)
+	}
+	c.send(i2cp.AppendSessionStatus(nil, uint16(id), status))
+	return true
+}
+
+// forget ends the session of c on the router's side: it is no longer
+// published or found, and what c still sends for it is dropped.
+func (r *Router) forget(c *conn) {
+	c.ended.Store(true)
+	c.published.Store(false)
+	c.sessionID.Store(-1)
+	r.mu.Lock()
+	if h := c.dest.Hash(); r.sessions[h] == c {
+		delete(r.sessions, h)
+	}
+	r.mu.Unlock()
+}
+
+// SessionOptions returns the options the session of h was created with,
+// as its SessionConfig carried them.
+func (r *Router) SessionOptions(h i2p.Hash) (i2p.Mapping, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.sessions[h]
+	if c == nil {
+		return nil, false
+	}
+	return c.opts, true
+}
 
 // Register makes d known to HostLookup (a virtual client).
 func (r *Router) Register(d i2p.Destination) {
@@ -214,7 +310,7 @@ func (r *Router) Inject(to i2p.Hash, envelope []byte) error {
 		r.dropped.Add(1)
 		return fmt.Errorf("i2cptest: no published session for %s", to.B32())
 	}
-	c.deliver(envelope)
+	c.deliver(envelope, nil)
 	return nil
 }
 
@@ -239,6 +335,7 @@ func (r *Router) WaitPublished(ctx context.Context, h i2p.Hash) error {
 type Stats struct {
 	Delivered, Dropped, Lookups uint64
 	Destroyed                   uint64 // sessions ended by DestroySession
+	Delayed                     uint64 // messages held back by SetDelay
 	Sessions                    int
 }
 
@@ -247,7 +344,8 @@ func (r *Router) Stats() Stats {
 	r.mu.Lock()
 	n := len(r.sessions)
 	r.mu.Unlock()
-	return Stats{Delivered: r.delivered.Load(), Dropped: r.dropped.Load(), Lookups: r.lookups.Load(), Destroyed: r.destroyed.Load(), Sessions: n}
+	return Stats{Delivered: r.delivered.Load(), Dropped: r.dropped.Load(), Lookups: r.lookups.Load(), Destroyed: r.destroyed.Load(),
+		Delayed: r.delayed.Load(), Sessions: n}
 }
 
 // conn is one client connection (with at most one session).
@@ -259,8 +357,15 @@ type conn struct {
 	closeOnce sync.Once
 	sessionID atomic.Int32
 	dest      i2p.Destination
+	opts      i2p.Mapping // the session's options; set before it is registered
+	// reliable: the session wants MessageStatus reports; set with opts.
+	reliable  bool
 	published atomic.Bool
+	ended     atomic.Bool // the router ended the session (SendSessionStatus)
 	msgID     atomic.Uint32
+	// authorized: the client gave the credentials Options require. Only
+	// the connection's reader uses it.
+	authorized bool
 }
 
 func (c *conn) close() {
@@ -285,14 +390,39 @@ func (c *conn) send(frame []byte) {
 	}
 }
 
-func (c *conn) deliver(envelope []byte) {
+// disconnect sends a Disconnect and has the writer close the connection
+// once it is written (or at once, should the queue stay full).
+func (c *conn) disconnect(reason string) {
+	c.send(i2cp.AppendDisconnect(nil, reason))
+	select {
+	case c.out <- nil: // the writer's cue to flush and close
+	case <-c.done:
+	case <-time.After(time.Second):
+		c.close()
+	}
+}
+
+// deliver sends envelope to this connection's session as a
+// MessagePayload, after the router's delay if one is set; after, when
+// not nil, runs once the message is on its way.
+func (c *conn) deliver(envelope []byte, after func()) {
 	frame := i2cp.AppendMessagePayload(make([]byte, 0, 15+len(envelope)), uint16(c.sessionID.Load()), c.msgID.Add(1), envelope)
 	if d := time.Duration(c.r.delay.Load()); d > 0 {
-		time.AfterFunc(d, func() { c.send(frame); c.r.delivered.Add(1) })
+		c.r.delayed.Add(1)
+		time.AfterFunc(d, func() {
+			c.r.delivered.Add(1) // before the client can see it
+			c.send(frame)
+			if after != nil {
+				after()
+			}
+		})
 		return
 	}
-	c.send(frame)
 	c.r.delivered.Add(1)
+	c.send(frame)
+	if after != nil {
+		after()
+	}
 }
 
 func (c *conn) writeLoop() {
@@ -303,6 +433,11 @@ func (c *conn) writeLoop() {
 		case <-c.done:
 			return
 		case f := <-c.out:
+			if f == nil { // disconnect: what is written goes out, then the end
+				_ = bw.Flush()
+				c.close()
+				return
+			}
 			if c.r.mute.Load() {
 				continue
 			}
@@ -336,8 +471,11 @@ func (c *conn) readLoop() {
 		}
 		if err := c.handle(typ, body); err != nil {
 			c.r.opts.Logger.Debug("i2cptest: closing connection", "err", err)
-			c.send(i2cp.AppendDisconnect(nil, err.Error()))
-			time.Sleep(10 * time.Millisecond) // let the Disconnect go out
+			c.disconnect(err.Error())
+			select { // let the Disconnect go out
+			case <-c.done:
+			case <-time.After(time.Second):
+			}
 			return
 		}
 	}
@@ -345,10 +483,42 @@ func (c *conn) readLoop() {
 
 var errProtocol = errors.New("i2cptest: protocol violation")
 
+// Reasons a router that requires credentials gives when it disconnects.
+var (
+	errAuthFailed   = errors.New("i2cptest: authorization failed")
+	errAuthRequired = errors.New("i2cptest: authorization required")
+)
+
+// authRequired reports whether clients must give credentials.
+func (r *Router) authRequired() bool { return r.opts.Username != "" || r.opts.Password != "" }
+
+// checkAuth checks the credentials a GetDate carries, if any.
+func (c *conn) checkAuth(gd i2cp.GetDate) error {
+	if !c.r.authRequired() || c.authorized {
+		return nil
+	}
+	user, hasUser := gd.Options.Get("i2cp.username")
+	pass, hasPass := gd.Options.Get("i2cp.password")
+	if !hasUser && !hasPass {
+		return nil // CreateSession will insist
+	}
+	okUser := subtle.ConstantTimeCompare([]byte(user), []byte(c.r.opts.Username)) == 1
+	okPass := subtle.ConstantTimeCompare([]byte(pass), []byte(c.r.opts.Password)) == 1
+	if !okUser || !okPass {
+		return errAuthFailed
+	}
+	c.authorized = true
+	return nil
+}
+
 func (c *conn) handle(typ byte, body []byte) error {
 	switch typ {
 	case i2cp.TypeGetDate:
-		if _, err := i2cp.ParseGetDate(body); err != nil {
+		gd, err := i2cp.ParseGetDate(body)
+		if err != nil {
+			return err
+		}
+		if err := c.checkAuth(gd); err != nil {
 			return err
 		}
 		c.send(i2cp.AppendSetDate(nil, i2cp.SetDate{Date: time.Now(), Version: i2cp.ProtocolVersion}))
@@ -372,9 +542,22 @@ func (c *conn) handle(typ byte, body []byte) error {
 			return err
 		}
 		if int32(m.SessionID) != c.sessionID.Load() {
+			if c.ended.Load() {
+				return nil // sent before the client heard the router ended it
+			}
 			return fmt.Errorf("%w: SendMessage for session %d", errProtocol, m.SessionID)
 		}
-		c.r.route(c.dest.Hash(), m.To, m.Payload)
+		from := c.dest.Hash()
+		if f := c.r.observe.Load(); f != nil {
+			seen := m // escapes to the hook: allocated only with one set
+			(*f)(from, typ, &seen)
+		}
+		var report func(status uint8)
+		if c.reliable && m.Nonce != 0 {
+			report = c.reporter(&m)
+			report(i2cp.MsgAccepted)
+		}
+		c.r.route(from, m.To, m.Payload, report)
 	case i2cp.TypeHostLookup:
 		hl, err := i2cp.ParseHostLookup(body)
 		if err != nil {
@@ -408,7 +591,21 @@ func (c *conn) handle(typ byte, body []byte) error {
 // router's clock (the Java router's limit).
 const sessionDateSkew = 3 * time.Minute
 
+// reporter returns a function that sends the client a MessageStatus
+// with the status given for m, under a message id of the router's.
+func (c *conn) reporter(m *i2cp.OutMessage) func(status uint8) {
+	ms := i2cp.MessageStatus{SessionID: m.SessionID, MessageID: c.msgID.Add(1), Size: uint32(len(m.Payload)), Nonce: m.Nonce}
+	return func(status uint8) {
+		report := ms
+		report.Status = status
+		c.send(i2cp.AppendMessageStatus(nil, report))
+	}
+}
+
 func (c *conn) createSession(body []byte) error {
+	if c.r.authRequired() && !c.authorized {
+		return errAuthRequired
+	}
 	cfg, err := i2cp.ParseCreateSession(body)
 	if err != nil {
 		return err
@@ -439,6 +636,9 @@ func (c *conn) createSession(body []byte) error {
 	c.r.nextID++
 	c.sessionID.Store(int32(c.r.nextID))
 	c.dest = cfg.Destination
+	c.opts = cfg.Options
+	c.reliable = reliable(cfg.Options)
+	c.ended.Store(false)
 	c.r.sessions[h] = c
 	c.r.mu.Unlock()
 	id := uint16(c.sessionID.Load())
@@ -464,22 +664,41 @@ func (c *conn) leaseSetCreated(id uint16, d i2p.Destination) error {
 	return nil
 }
 
+// reliable reports whether session options ask for MessageStatus
+// reports (the Java router's default, without the option, is BestEffort).
+func reliable(opts i2p.Mapping) bool {
+	v, ok := opts.Get("i2cp.messageReliability")
+	return !ok || !strings.EqualFold(v, "none")
+}
+
 // route delivers a session's message to the target session, or hands it
-// to the OnSend hook.
-func (r *Router) route(from i2p.Hash, to i2p.Destination, envelope []byte) {
+// to the OnSend hook. report, when not nil, receives the outcome as a
+// MessageStatus code: local success once delivered to a session, success
+// once handed to the hook, no LeaseSet when nobody takes the message.
+func (r *Router) route(from i2p.Hash, to i2p.Destination, envelope []byte, report func(status uint8)) {
 	r.mu.Lock()
 	target := r.sessions[to.Hash()]
 	r.mu.Unlock()
 	if target != nil && target.published.Load() {
-		target.deliver(envelope) // copies into the MessagePayload frame
+		var after func()
+		if report != nil {
+			after = func() { report(i2cp.MsgLocalSuccess) }
+		}
+		target.deliver(envelope, after) // copies into the MessagePayload frame
 		return
 	}
 	if f := r.onSend.Load(); f != nil {
 		(*f)(from, to, envelope)
 		r.delivered.Add(1)
+		if report != nil {
+			report(i2cp.MsgGuaranteedSuccess)
+		}
 		return
 	}
 	r.dropped.Add(1)
+	if report != nil {
+		report(i2cp.MsgNoLeaseSet)
+	}
 }
 
 func (r *Router) find(hl i2cp.HostLookup) (i2p.Destination, bool) {
