@@ -24,8 +24,10 @@ import (
 // shared/i2pd/i2pd-offline.conf; TestI2pdConfigCopy keeps them equal) with
 // free ports. What we learned running it (see that file's header too):
 //   - only zero-hop tunnels become ready offline;
-//   - 2.45.1 cannot look up LeaseSet2s locally, so the sessions publish the
-//     older LeaseSet (LegacyLeaseSet) with an ElGamal key;
+//   - 2.45.1 cannot look up LeaseSet2s locally, so the sessions that
+//     receive publish the older LeaseSet (LegacyLeaseSet) with an ElGamal
+//     key; a session with the default LeaseSet2 is accepted, published and
+//     can send;
 //   - the router asks for the LeaseSet 5-12 s after the session is created,
 //     and the first message between two fresh sessions waits on a lookup
 //     the router answers itself, so the first sends are retried;
@@ -148,21 +150,27 @@ func TestI2pdInterop(t *testing.T) {
 	cfg := func() i2cp.Config {
 		return i2cp.Config{Addr: router.i2cp, LegacyLeaseSet: true, Options: offlineOptions(), KeepAlive: time.Second}
 	}
-	alice, bob := newKeys(t), newKeys(t)
+	alice, bob, carol := newKeys(t), newKeys(t), newKeys(t)
 	a := startSession(t, alice, cfg())
 	b := startSession(t, bob, cfg())
+	// Carol publishes the default form, a LeaseSet2 (CreateLeaseSet2 with
+	// an X25519 key): 2.45.1 accepts and publishes it, and she can send;
+	// nobody sends to her, since the router cannot look a LeaseSet2 up.
+	ls2 := cfg()
+	ls2.LegacyLeaseSet = false
+	c := startSession(t, carol, ls2)
 	in := newInbox()
 	for _, proto := range []uint8{datagram.ProtocolRaw, datagram.ProtocolDatagram2, datagram.ProtocolDatagram3} {
 		b.Handle(proto, 6969, in.handle)
 	}
 
-	exchange := func(proto uint8, payload []byte) {
+	exchange := func(from *i2cp.Session, proto uint8, payload []byte) {
 		t.Helper()
 		deadline := time.Now().Add(60 * time.Second)
 		for attempt := 0; ; attempt++ {
-			waitReadyFor(t, a, time.Until(deadline))
+			waitReadyFor(t, from, time.Until(deadline))
 			waitReadyFor(t, b, time.Until(deadline))
-			_ = a.Send(bob.Destination, proto, 7000, 6969, payload)
+			_ = from.Send(bob.Destination, proto, 7000, 6969, payload)
 			select {
 			case <-in.got:
 				in.mu.Lock()
@@ -177,7 +185,7 @@ func TestI2pdInterop(t *testing.T) {
 			}
 			if time.Now().After(deadline) {
 				log, _ := os.ReadFile(router.logPath)
-				t.Fatalf("protocol %d: nothing delivered through i2pd (a %+v, b %+v)\n%s", proto, a.State(), b.State(), tail(log))
+				t.Fatalf("protocol %d: nothing delivered through i2pd (from %+v, b %+v)\n%s", proto, from.State(), b.State(), tail(log))
 			}
 		}
 	}
@@ -186,9 +194,13 @@ func TestI2pdInterop(t *testing.T) {
 		t.Fatal(err)
 	}
 	dg3, _ := datagram.AppendDatagram3(nil, alice.Destination.Hash(), nil, []byte("announce"))
-	exchange(datagram.ProtocolRaw, []byte("raw through i2pd"))
-	exchange(datagram.ProtocolDatagram2, dg2)
-	exchange(datagram.ProtocolDatagram3, dg3)
+	exchange(a, datagram.ProtocolRaw, []byte("raw through i2pd"))
+	exchange(a, datagram.ProtocolDatagram2, dg2)
+	exchange(a, datagram.ProtocolDatagram3, dg3)
+	exchange(c, datagram.ProtocolRaw, []byte("from a LeaseSet2 session"))
+	if st := c.State(); st.Phase != i2cp.PhasePublished {
+		t.Fatalf("the LeaseSet2 session is %+v", st)
+	}
 	var d datagram.Datagram2
 	if err := datagram.ParseDatagram2(dg2, bob.Destination.Hash(), time.Now(), &d); err != nil {
 		t.Fatal(err)
@@ -215,7 +227,7 @@ func TestI2pdInterop(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	router.start()
-	exchange(datagram.ProtocolRaw, []byte("after the router restarted"))
+	exchange(a, datagram.ProtocolRaw, []byte("after the router restarted"))
 	if b.Stats().Reconnects == 0 {
 		t.Fatal("no reconnect counted")
 	}
