@@ -18,9 +18,16 @@ var pluginConfig []byte
 type Manifest struct {
 	Name, Version, Description, Author, License string
 	WebsiteURL                                  string
-	ConsoleLinkName, ConsoleLinkURL             string
-	ConsoleLinkTooltip                          string
-	MinI2PVersion                               string
+	// ConsoleLinkName is the console page's title and heading.
+	ConsoleLinkName string
+	// ConsoleLinkURL is where the console page lives in the router's
+	// console: a path such as "/opentracker/", the prefix a router that
+	// bundles the plugin mounts its console handler under. (The
+	// standalone binary serves the console at the root of its own
+	// listener.)
+	ConsoleLinkURL     string
+	ConsoleLinkTooltip string
+	MinI2PVersion      string
 	// All holds every key, including those without a field above.
 	All map[string]string
 }
@@ -57,6 +64,10 @@ func ParseManifest(b []byte) (Manifest, error) {
 		if m.All[required] == "" {
 			return Manifest{}, fmt.Errorf("plugin.config: %s is missing", required)
 		}
+	}
+	if u := m.ConsoleLinkURL; !strings.HasPrefix(u, "/") || !strings.HasSuffix(u, "/") || strings.HasPrefix(u, "//") ||
+		strings.ContainsAny(u, "?#:") {
+		return Manifest{}, fmt.Errorf("plugin.config: consoleLinkURL %q must be a path in the router console, like /opentracker/", u)
 	}
 	return m, nil
 }

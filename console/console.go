@@ -21,6 +21,9 @@ var assets embed.FS
 
 // Options configure a Console.
 type Options struct {
+	// Title heads the page (the plugin passes its manifest's
+	// consoleLinkName); default "OpenTracker".
+	Title string
 	// Password, when set, guards every page with HTTP Basic auth (any user
 	// name). The plugin requires one when the console listens beyond
 	// loopback.
@@ -51,6 +54,9 @@ type Console struct {
 
 // New makes a console over src.
 func New(src Source, opt Options) (*Console, error) {
+	if opt.Title == "" {
+		opt.Title = "OpenTracker"
+	}
 	if opt.SampleEvery <= 0 {
 		opt.SampleEvery = time.Minute
 	}
@@ -91,7 +97,8 @@ func New(src Source, opt Options) (*Console, error) {
 // /stats), behind the same password.
 func (c *Console) Handle(pattern string, h http.Handler) { c.extra.Handle(pattern, h) }
 
-// Handler returns the console's http.Handler.
+// Handler returns the console's http.Handler. Its pages link relatively,
+// so it may be served under a path prefix (stripped before it).
 func (c *Console) Handler() http.Handler { return http.HandlerFunc(c.serve) }
 
 func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
@@ -132,9 +139,16 @@ func (c *Console) Sample() {
 	c.hist.add(sample{at: c.opt.Now(), announces: st.Counters.Announces(), peers: st.Totals.Peers, swarms: st.Totals.Swarms})
 }
 
+// PendingRestart is a saved setting that takes effect after a restart.
+type PendingRestart struct {
+	Key, Label     string
+	Saved, Running string
+}
+
 // view is what the page template renders.
 type view struct {
 	Status
+	Title       string
 	Now         time.Time
 	Uptime      time.Duration
 	Rate        float64 // announces per second since the last sample
@@ -145,6 +159,7 @@ type view struct {
 	PrevPage    int
 	NextPage    int
 	Settings    []Setting
+	Restart     []PendingRestart
 	CSRF        string
 	Refresh     int
 	Flash       string
@@ -160,7 +175,12 @@ type chartView struct {
 func (c *Console) buildView(r *http.Request) view {
 	now := c.opt.Now()
 	st := c.src.Status()
-	v := view{Status: st, Now: now, CSRF: c.csrf, Refresh: c.opt.RefreshSeconds, Settings: c.src.Settings()}
+	v := view{Status: st, Title: c.opt.Title, Now: now, CSRF: c.csrf, Refresh: c.opt.RefreshSeconds, Settings: c.src.Settings()}
+	for _, s := range v.Settings {
+		if s.AwaitsRestart {
+			v.Restart = append(v.Restart, PendingRestart{Key: s.Key, Label: s.Label, Saved: s.Value, Running: s.Running})
+		}
+	}
 	if !st.Started.IsZero() {
 		v.Uptime = now.Sub(st.Started).Truncate(time.Second)
 	}
@@ -219,11 +239,19 @@ func (c *Console) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
 		Status
 		Rate   float64
 		Swarms []SwarmRow
-	}{v.Status, v.Rate, v.Swarms})
+		// Restart lists the saved settings a restart will apply.
+		Restart []PendingRestart
+	}{v.Status, v.Rate, v.Swarms, v.Restart})
 }
+
+// boolsField is the hidden form field that lists each checkbox the form
+// showed: a browser sends nothing for an unticked box, so only a listed
+// box that is absent means false.
+const boolsField = "bools"
 
 // serveSettings applies the settings form. It requires the CSRF token
 // the page carries and, when the browser sends one, a same-host Origin.
+// A field the form did not send leaves its setting alone.
 func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -233,12 +261,19 @@ func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "stale or forged form: reload the console and try again", http.StatusForbidden)
 		return
 	}
+	shown := map[string]bool{}
+	for _, key := range r.PostForm[boolsField] {
+		shown[key] = true
+	}
 	var changed, restart []string
 	for _, s := range c.src.Settings() {
-		value := r.PostForm.Get(s.Key)
+		value, present := r.PostForm.Get(s.Key), r.PostForm.Has(s.Key)
 		if s.Kind == "bool" {
+			if !present && !shown[s.Key] {
+				continue
+			}
 			value = strconv.FormatBool(value == "on" || value == "true")
-		} else if _, present := r.PostForm[s.Key]; !present {
+		} else if !present {
 			continue
 		}
 		if value == s.Value {
@@ -246,7 +281,7 @@ func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 		}
 		needsRestart, err := c.src.SetSetting(s.Key, value)
 		if err != nil {
-			http.Redirect(w, r, "/?error="+url.QueryEscape(s.Label+": "+err.Error())+"#settings", http.StatusSeeOther)
+			seeOther(w, "error", s.Label+": "+err.Error())
 			return
 		}
 		changed = append(changed, s.Label)
@@ -262,7 +297,16 @@ func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 			msg += fmt.Sprintf(" Takes effect after a restart: %s.", joinComma(restart))
 		}
 	}
-	http.Redirect(w, r, "/?saved="+url.QueryEscape(msg)+"#settings", http.StatusSeeOther)
+	seeOther(w, "saved", msg)
+}
+
+// seeOther sends the browser back to the page with a message. The
+// Location is relative ("./?…", resolved against the form's URL), so the
+// console works under a path prefix; http.Redirect would make it
+// absolute from the stripped path.
+func seeOther(w http.ResponseWriter, key, msg string) {
+	w.Header().Set("Location", "./?"+key+"="+url.QueryEscape(msg)+"#settings")
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 func sameOrigin(r *http.Request) bool {

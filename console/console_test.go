@@ -3,9 +3,11 @@ package console
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +72,7 @@ func newFake() *fakeSource {
 			{Key: "interval", Label: "Announce interval", Kind: "number", Value: "1620", Min: 300, Max: 21600},
 			{Key: "full_scrape", Label: "Full scrape", Kind: "bool", Value: "false"},
 			{Key: "tracker_port", Label: "Tracker port", Kind: "number", Value: "6969", Min: 1, Max: 65535, NeedsRestart: true},
+			{Key: "udp", Label: "UDP announces", Kind: "bool", Value: "true"},
 		},
 	}
 	for i := range 60 {
@@ -99,7 +102,7 @@ func TestPageShowsStatus(t *testing.T) {
 	}
 	rec = httptest.NewRecorder()
 	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/?page=3", nil))
-	if !strings.Contains(rec.Body.String(), "page 3 of 3") || strings.Contains(rec.Body.String(), "more →") {
+	if b := rec.Body.String(); !strings.Contains(b, "page 3 of 3") || strings.Contains(b, "next →") || !strings.Contains(b, `href="?page=2#swarms" rel="prev">← previous<`) {
 		t.Error("last page wrong")
 	}
 	rec = httptest.NewRecorder()
@@ -114,6 +117,34 @@ func TestPageShowsStatus(t *testing.T) {
 		if rec.Code != 200 || rec.Body.Len() == 0 {
 			t.Errorf("%s: %d", asset, rec.Code)
 		}
+	}
+}
+
+// TestHTTPAnnounceHint: with the tunnel's address known the console shows
+// the HTTP announce URL with a copy button; without it, no URL but what
+// to set up, pointing at the setting.
+func TestHTTPAnnounceHint(t *testing.T) {
+	f := newFake()
+	c, _ := New(f, Options{})
+	get := func() string {
+		rec := httptest.NewRecorder()
+		c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		return rec.Body.String()
+	}
+	if page := get(); !strings.Contains(page, `<code class="copyable" id="http-url">http://abc.b32.i2p/a</code>`) || strings.Contains(page, "http-hint") {
+		t.Fatal("HTTP announce URL not shown")
+	}
+	f.mu.Lock()
+	f.status.Identity.HTTPAnnounce, f.status.Identity.HTTPListener = "", "127.0.0.1:7662"
+	f.mu.Unlock()
+	page := strings.Join(strings.Fields(get()), " ")
+	for _, want := range []string{`id="http-hint"`, "through an HTTP server tunnel on the router", "<code>127.0.0.1:7662</code>", `href="#s-http_address"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("hint lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `id="http-url"`) {
+		t.Error("an HTTP URL is shown without the tunnel's address")
 	}
 }
 
@@ -149,12 +180,116 @@ func TestSettingsForm(t *testing.T) {
 	if f.settings[0].Value != "900" || f.settings[1].Value != "true" || f.settings[2].Value != "7000" {
 		t.Fatalf("settings not applied: %+v", f.settings)
 	}
-	if !strings.Contains(loc, "restart") {
-		t.Fatalf("restart not reported: %s", loc)
+	if !strings.Contains(loc, "restart") || !strings.HasPrefix(loc, "./?saved=") {
+		t.Fatalf("restart not reported, or not a relative redirect: %s", loc)
+	}
+	if f.settings[3].Value != "true" {
+		t.Fatal("a checkbox the form did not list was turned off")
 	}
 	rec = postSettings(c, url.Values{"interval": {"5"}, "csrf": {c.csrf}}, "")
 	if !strings.Contains(rec.Header().Get("Location"), "error=") || f.settings[0].Value != "900" {
 		t.Fatal("out-of-range value accepted")
+	}
+}
+
+// TestSettingsCheckboxes: a POST without a checkbox turns its setting off
+// only when the form listed that checkbox as shown (the hidden "bools"
+// fields the page renders); a scripted POST that leaves it out changes
+// nothing.
+func TestSettingsCheckboxes(t *testing.T) {
+	f := newFake()
+	f.settings[1].Value = "true" // full_scrape on
+	c, _ := New(f, Options{})
+	if rec := postSettings(c, url.Values{"interval": {"900"}, "csrf": {c.csrf}}, ""); rec.Code != http.StatusSeeOther {
+		t.Fatalf("scripted form: %d", rec.Code)
+	}
+	if f.settings[0].Value != "900" || f.settings[1].Value != "true" || f.settings[3].Value != "true" {
+		t.Fatalf("a POST without the checkboxes changed them: %+v", f.settings)
+	}
+	// The page's form lists its checkboxes; unticked and listed is off.
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	for _, key := range []string{"full_scrape", "udp"} {
+		if !strings.Contains(rec.Body.String(), `<input type="hidden" name="bools" value="`+key+`">`) {
+			t.Fatalf("form does not list checkbox %s", key)
+		}
+	}
+	postSettings(c, url.Values{"bools": {"full_scrape", "udp"}, "udp": {"on"}, "csrf": {c.csrf}}, "")
+	if f.settings[1].Value != "false" || f.settings[3].Value != "true" {
+		t.Fatalf("unticked listed checkbox not turned off: %+v", f.settings)
+	}
+}
+
+// TestRestartNotice: a saved setting that waits for a restart is shown
+// on the page, every time it renders, and in the JSON status, until the
+// source reports it in force.
+func TestRestartNotice(t *testing.T) {
+	f := newFake()
+	f.settings[2].Value, f.settings[2].Running, f.settings[2].AwaitsRestart = "7000", "6969", true
+	c, _ := New(f, Options{})
+	for range 2 {
+		rec := httptest.NewRecorder()
+		c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if !strings.Contains(rec.Body.String(), "Tracker port: saved 7000, running 6969 — takes effect after a restart") {
+			t.Fatal("page does not show the pending restart")
+		}
+	}
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/status", nil))
+	var got struct{ Restart []PendingRestart }
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Restart) != 1 ||
+		got.Restart[0] != (PendingRestart{Key: "tracker_port", Label: "Tracker port", Saved: "7000", Running: "6969"}) {
+		t.Fatalf("json restart: %v %+v", err, got)
+	}
+	f.settings[2].Running, f.settings[2].AwaitsRestart = "", false // restarted
+	rec = httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if strings.Contains(rec.Body.String(), "restart-notice") {
+		t.Fatal("notice shown after the restart")
+	}
+}
+
+// TestUnderPrefix: the console served under a path prefix (as a router
+// console mounts it at the manifest's consoleLinkURL) links only within
+// that prefix.
+func TestUnderPrefix(t *testing.T) {
+	f := newFake()
+	c, _ := New(f, Options{Title: "OpenTracker"})
+	c.Handle("/metrics", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	c.Handle("/stats", StatsHandler(f, time.Now))
+	mux := http.NewServeMux()
+	mux.Handle("/opentracker/", http.StripPrefix("/opentracker", c.Handler()))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/opentracker/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	if resp.StatusCode != 200 || !strings.Contains(page, "<h1>OpenTracker</h1>") {
+		t.Fatalf("%s: %s", resp.Status, page)
+	}
+	for _, attr := range regexp.MustCompile(`(?:href|src|action)="([^"#]*)`).FindAllStringSubmatch(page, -1) {
+		ref := attr[1]
+		if strings.HasPrefix(ref, "https://") || ref == "" {
+			continue
+		}
+		if strings.HasPrefix(ref, "/") {
+			t.Errorf("absolute link %q escapes the prefix", ref)
+			continue
+		}
+		u, _ := url.Parse(srv.URL + "/opentracker/")
+		target := u.ResolveReference(&url.URL{Path: strings.SplitN(ref, "?", 2)[0]}).String()
+		if strings.HasSuffix(ref, "settings") {
+			continue // POST only
+		}
+		resp, err := http.Get(target)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%s → %s: %v %v", ref, target, err, resp.Status)
+		}
+		resp.Body.Close()
 	}
 }
 

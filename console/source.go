@@ -43,10 +43,16 @@ type RouterStatus struct {
 
 // Identity is the tracker's address and its announce URLs.
 type Identity struct {
-	B32          string
-	Base64       string
+	B32    string
+	Base64 string
+	// HTTPAnnounce is the HTTP announce URL on the router's HTTP server
+	// tunnel, "" while its address is not configured: the page then says
+	// how to set one up instead.
 	HTTPAnnounce string
 	UDPAnnounce  string
+	// HTTPListener is where the host serves the HTTP tracker (what the
+	// tunnel points at), when known.
+	HTTPListener string
 }
 
 // Totals are the swarm model's current sizes.
@@ -95,4 +101,8 @@ type Setting struct {
 	Kind             string // "number", "bool" or "text"
 	Min, Max         int64  // for numbers, when Max > Min
 	NeedsRestart     bool
+	// AwaitsRestart is set when Value (saved) differs from Running, the
+	// value in force, until a restart applies it.
+	AwaitsRestart bool
+	Running       string
 }

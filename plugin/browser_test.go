@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/go-i2p/go-opentracker/internal/simclient"
+	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
@@ -31,35 +31,44 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// shownTotals are the totals a page shows.
+type shownTotals struct {
+	Peers  uint64 `json:"peers"`
+	Swarms uint64 `json:"swarms"`
+	Seeds  uint64 `json:"seeds"`
+	// Refreshed is set once the console's script has refreshed the page.
+	Refreshed string `json:"refreshed"`
+}
+
 // TestConsoleInBrowser drives the console in headless Chromium while
-// simulated clients announce: the totals shown match the tracker's state
-// and refresh by themselves, a setting changed through the form applies,
-// and the public page shows the announce URLs.
+// simulated clients announce continuously in the background (the demo's
+// traffic: clients join and complete, none stops, so the tracker's peers,
+// swarms and seeds only grow). Each time the page is read, the tracker's
+// totals are read just before and just after, and the page must show
+// values between them. The page refreshes itself to new totals; settings
+// changed through the form apply; the public page shows the announce
+// URLs, HTTP only once http_address is set through the form.
 func TestConsoleInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
 	exe := chromium(t)
 	e := start(t, t.TempDir(), newRouter(t))
-	info := [20]byte{0xbe}
-	var clients []*simclient.Client
-	announceAll := func(n int) {
-		for range n {
-			c, err := e.net.NewClient(uint16(20000+len(clients)), true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := ctx5(t)
-			if err := c.Connect(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.Announce(ctx, info, udptracker.EventStarted, uint64(len(clients)%2), -1); err != nil {
-				t.Fatal(err)
-			}
-			clients = append(clients, c)
+
+	trafficCtx, stopTraffic := context.WithCancel(context.Background())
+	trafficDone := make(chan error, 1)
+	go func() {
+		trafficDone <- e.net.RunTraffic(trafficCtx, simclient.Traffic{Clients: 1 << 20, Every: 10 * time.Millisecond,
+			HTTPAddr: e.http.Listener.Addr().String(), Seed: 7})
+	}()
+	t.Cleanup(func() { stopTraffic(); <-trafficDone }) // before the plugin stops
+	deadline := time.Now().Add(30 * time.Second)
+	for tot := e.plugin.Tracker().Totals(); tot.Peers < 10 || tot.Swarms < 2; tot = e.plugin.Tracker().Totals() {
+		if time.Now().After(deadline) {
+			t.Fatalf("simulated traffic did not arrive: %+v", tot)
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	announceAll(12)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
@@ -77,66 +86,140 @@ func TestConsoleInBrowser(t *testing.T) {
 	defer cancelA()
 	bctx, cancelB := chromedp.NewContext(actx)
 	defer cancelB()
-	bctx, cancelT := context.WithTimeout(bctx, 90*time.Second)
+	bctx, cancelT := context.WithTimeout(bctx, 150*time.Second)
 	defer cancelT()
 
-	readTotal := func(id string) uint64 {
+	// within runs actions that load a page and reads the totals it shows
+	// (ids are the console's or, with public, the help page's); the
+	// tracker's totals read just before and just after must bracket them.
+	// Without actions it reads the page as it is, rendered at some time
+	// since floor: then floor's totals are the lower bound.
+	var floor *tracker.Totals
+	within := func(what string, public bool, actions ...chromedp.Action[chromedp.Void]) shownTotals {
 		t.Helper()
-		text, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#"+id)))
-		if err != nil {
-			t.Fatalf("read #%s: %v", id, err)
+		peers, swarms, seeds := "total-peers", "total-swarms", "total-seeds"
+		if public {
+			peers, swarms, seeds = "peers", "swarms", "seeds"
 		}
-		n, err := strconv.ParseUint(strings.TrimSpace(text), 10, 64)
-		if err != nil {
-			t.Fatalf("#%s shows %q", id, text)
+		js := fmt.Sprintf(`({peers: +document.getElementById(%q).textContent, swarms: +document.getElementById(%q).textContent,
+			seeds: +document.getElementById(%q).textContent, refreshed: document.body.dataset.refreshed || ""})`, peers, swarms, seeds)
+		before := e.plugin.Tracker().Totals()
+		if err := chromedp.Do(bctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
-		return n
+		shown, err := chromedp.Run(bctx, chromedp.Evaluate[shownTotals](js))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		after := e.plugin.Tracker().Totals()
+		if len(actions) == 0 {
+			before = *floor
+		}
+		for _, c := range []struct {
+			name                 string
+			before, shown, after uint64
+		}{{"peers", before.Peers, shown.Peers, after.Peers}, {"swarms", before.Swarms, shown.Swarms, after.Swarms},
+			{"seeds", before.Seeds, shown.Seeds, after.Seeds}} {
+			if c.shown < c.before || c.shown > c.after {
+				t.Fatalf("%s shows %d %s; the tracker had %d before and %d just after", what, c.shown, c.name, c.before, c.after)
+			}
+		}
+		return shown
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	exists := func(sel string) bool {
+		t.Helper()
+		ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	// submit changes one setting through the form on a freshly loaded
+	// console and returns the message the page shows after.
+	submit := func(field, value string) string {
+		t.Helper()
+		if err := chromedp.Do(bctx,
+			chromedp.Navigate(e.consoleURL),
+			chromedp.WaitVisible(chromedp.CSS("#settings button[type=submit]")),
+			chromedp.SetValue(chromedp.CSS("#s-"+field), value),
+			chromedp.Click(chromedp.CSS("#settings button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS(".flash")),
+		); err != nil {
+			t.Fatalf("set %s: %v", field, err)
+		}
+		return text(".flash")
 	}
 
 	// The page shows what the tracker holds.
-	if err := chromedp.Do(bctx, chromedp.Navigate(e.console.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#total-peers"))); err != nil {
-		t.Fatal(err)
+	initial := e.plugin.Tracker().Totals()
+	floor = &initial
+	first := within("console", false, chromedp.Navigate(e.consoleURL), chromedp.WaitVisible(chromedp.CSS("#total-peers")))
+	if first.Peers == 0 {
+		t.Fatal("console shows no peers")
 	}
-	tot := e.plugin.Tracker().Totals()
-	if got := readTotal("total-peers"); got != tot.Peers || got != 12 {
-		t.Fatalf("console shows %d peers, tracker has %d", got, tot.Peers)
-	}
-	if got := readTotal("total-swarms"); got != tot.Swarms {
-		t.Fatalf("console shows %d swarms, tracker has %d", got, tot.Swarms)
-	}
-	if got := readTotal("total-seeds"); got != tot.Seeds {
-		t.Fatalf("console shows %d seeds, tracker has %d", got, tot.Seeds)
+	if !exists("#http-hint") || exists("#http-url") {
+		t.Fatal("console offers an HTTP URL before http_address is set")
 	}
 
-	// More traffic: the page refreshes itself (JavaScript) to the new total.
-	announceAll(5)
-	want := e.plugin.Tracker().Totals().Peers
-	deadline := time.Now().Add(30 * time.Second)
-	for readTotal("total-peers") != want {
+	// Traffic keeps coming: the page refreshes itself (JavaScript) to
+	// larger totals, and each reading stays within the tracker's since
+	// the page was first loaded.
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		now := within("refreshed console", false)
+		if now.Refreshed != "" && now.Peers > first.Peers {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("console did not refresh to %d peers", want)
+			t.Fatalf("console did not refresh past %d peers (shows %+v)", first.Peers, now)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
 
-	// Change a setting through the form.
-	if err := chromedp.Do(bctx,
-		chromedp.SetValue(chromedp.CSS("#s-interval"), "900"),
-		chromedp.Click(chromedp.CSS("#settings button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")),
-	); err != nil {
-		t.Fatal(err)
+	// Change a setting through the form: it applies to announces at once.
+	if flash := submit("interval", "900"); !strings.Contains(flash, "Saved") || e.plugin.Config().Interval != 900 {
+		t.Fatalf("setting not applied: flash %q, interval %d", flash, e.plugin.Config().Interval)
 	}
-	flash, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(".flash")))
+	c, err := e.net.NewClient(6000, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(flash, "Saved") || e.plugin.Config().Interval != 900 {
-		t.Fatalf("setting not applied: flash %q, interval %d", flash, e.plugin.Config().Interval)
+	if err := c.Connect(ctx5(t)); err != nil {
+		t.Fatal(err)
 	}
-	if r, err := clients[0].Announce(ctx5(t), info, udptracker.EventNone, 1, -1); err != nil || r.Interval != 900 {
+	if r, err := c.Announce(ctx5(t), [20]byte{0xbe}, udptracker.EventStarted, 1, -1); err != nil || r.Interval != 900 {
 		t.Fatalf("announce after the change: %+v %v", r, err)
 	}
+
+	// The public page: UDP only while http_address is unset.
+	within("public page", true, chromedp.Navigate(e.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#peers")))
+	wantUDP, _ := e.plugin.URLs()
+	if got := text("#udp-url"); got != wantUDP {
+		t.Fatalf("public page shows UDP %q, want %q", got, wantUDP)
+	}
+	if exists("#http-url") {
+		t.Fatal("public page shows an HTTP URL before http_address is set")
+	}
+
+	// Set the HTTP server tunnel's address through the form: the console
+	// and the public page show the HTTP announce URL on it.
+	tunnel := strings.Repeat("t", 52) + ".b32.i2p"
+	wantHTTP := "http://" + tunnel + "/a"
+	if flash := submit("http_address", tunnel); !strings.Contains(flash, "Saved") {
+		t.Fatalf("http_address not saved: %q", flash)
+	}
+	if got := text("#http-url"); got != wantHTTP || exists("#http-hint") {
+		t.Fatalf("console shows HTTP %q, want %q", got, wantHTTP)
+	}
+	within("console after the changes", false)
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
@@ -148,22 +231,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	if path := os.Getenv("GO_OPENTRACKER_SCREENSHOT"); path != "" {
 		os.WriteFile(path, shot, 0o644)
 	}
-
-	// The public page.
-	if err := chromedp.Do(bctx, chromedp.Navigate(e.http.URL+"/")); err != nil {
-		t.Fatal(err)
+	within("public page with http_address", true, chromedp.Navigate(e.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#peers")))
+	if got := text("#http-url"); got != wantHTTP {
+		t.Fatalf("public page shows HTTP %q, want %q", got, wantHTTP)
 	}
-	udpURL, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#udp-url")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	peers, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("#peers")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantUDP, _ := e.plugin.URLs()
-	if udpURL != wantUDP || peers != fmt.Sprint(e.plugin.Tracker().Totals().Peers) {
-		t.Fatalf("public page shows %q / %s peers", udpURL, peers)
+	if got := text("#udp-url"); got != wantUDP {
+		t.Fatalf("public page shows UDP %q, want %q", got, wantUDP)
 	}
 	t.Logf("screenshot: %s (%d bytes)", filepath.Join(dir, "console.png"), len(shot))
 }

@@ -4,19 +4,29 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/go-i2p/go-opentracker/i2p"
 )
 
 // ConfigFileName is the configuration file in the data directory. It is
 // YAML because go-i2p keeps its own configuration in YAML (through
 // viper): an operator of the bundled tracker edits one kind of file.
 const ConfigFileName = "go-opentracker.yaml"
+
+// ErrConfig marks an error in the configuration file: one that can't be
+// parsed, an unknown key, or a value out of range. A host tells it apart
+// from a runtime failure with errors.Is (the standalone binary exits 2 on
+// it, so systemd does not restart it in a loop).
+var ErrConfig = errors.New("configuration error")
 
 // Config is every setting, all optional: the zero file means defaults.
 type Config struct {
@@ -27,6 +37,7 @@ type Config struct {
 	MaxPeers         int    `yaml:"max_peers"`           // peers per reply (≤ 50); 50
 	UDP              bool   `yaml:"udp"`                 // serve UDP announces; true
 	HTTP             bool   `yaml:"http"`                // serve HTTP announces; true
+	HTTPAddress      string `yaml:"http_address"`        // the HTTP server tunnel's .b32.i2p or .i2p name; "" = none set up
 	FullScrape       bool   `yaml:"full_scrape"`         // allow scrape without info_hash; false
 	StrictDests      bool   `yaml:"strict_destinations"` // refuse HTTP announces without X-I2P-Dest* headers; false
 	LegacyLeaseSet   bool   `yaml:"legacy_leaseset"`     // publish the older LeaseSet (i2pd < 2.48); false
@@ -69,6 +80,9 @@ func (c Config) Validate() error {
 	check("max_peers_per_swarm", c.MaxPeersPerSwarm, 1, 10_000_000)
 	check("max_swarms_per_peer", c.MaxSwarmsPerPeer, 1, 1_000_000)
 	check("flush_seconds", c.FlushSeconds, 1, 60)
+	if err := checkHTTPAddress(c.HTTPAddress); err != nil {
+		errs = append(errs, fmt.Errorf("http_address = %q: %w", c.HTTPAddress, err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -80,11 +94,65 @@ func (c Config) Expiry() time.Duration {
 	return time.Duration(c.Interval) * time.Second * 3 / 2
 }
 
+// HTTPAnnounceURL is the HTTP announce URL clients use: the HTTP server
+// tunnel's address with the announce path, or "" while no tunnel address
+// is set. The tracker's own Destination is never it: the router gives
+// that Destination to the tracker's I2CP session (UDP), and a tunnel to
+// the HTTP listener needs keys of its own.
+func (c Config) HTTPAnnounceURL() string {
+	if c.HTTPAddress == "" {
+		return ""
+	}
+	return "http://" + strings.ToLower(c.HTTPAddress) + "/a"
+}
+
+// checkHTTPAddress accepts what http_address may hold: nothing, a
+// .b32.i2p address (52 characters, or a longer encrypted-LeaseSet one),
+// or an I2P host name ending in .i2p (at most 67 characters, labels of
+// letters, digits and inner hyphens).
+func checkHTTPAddress(s string) error {
+	if s == "" {
+		return nil
+	}
+	const want = "want the HTTP server tunnel's host name, like <52 characters>.b32.i2p or tracker.i2p, without http:// or a path"
+	h := strings.ToLower(s)
+	if b, ok := strings.CutSuffix(h, i2p.B32Suffix); ok {
+		switch {
+		case len(b) == 52:
+			if _, err := i2p.ParseB32(h); err == nil {
+				return nil
+			}
+		case len(b) >= 56:
+			if _, err := i2p.DecodeBase32(b); err == nil {
+				return nil
+			}
+		}
+		return errors.New("not a valid .b32.i2p address: " + want)
+	}
+	name, ok := strings.CutSuffix(h, ".i2p")
+	if !ok || name == "" || len(h) > 67 {
+		return errors.New(want)
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return errors.New(want)
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return errors.New(want)
+			}
+		}
+	}
+	return nil
+}
+
 // LoadConfig reads dir/go-opentracker.yaml over the defaults; a missing
-// file means defaults.
+// file means defaults. A file that does not parse or holds a bad value
+// is an error that wraps ErrConfig; one that cannot be read is not.
 func LoadConfig(dir string) (Config, error) {
 	cfg := DefaultConfig()
-	b, err := os.ReadFile(filepath.Join(dir, ConfigFileName))
+	path := filepath.Join(dir, ConfigFileName)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return cfg, nil
 	}
@@ -93,11 +161,11 @@ func LoadConfig(dir string) (Config, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
-		return cfg, fmt.Errorf("%s: %w", ConfigFileName, err)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("%s: %w", ConfigFileName, err)
+		return cfg, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
 	}
 	return cfg, nil
 }
@@ -134,22 +202,22 @@ func SaveConfig(dir string, cfg Config) error {
 // setting describes one console-editable setting.
 type setting struct {
 	key, label, help string
-	kind             string // number, bool
+	kind             string // number, bool, text
 	min, max         int64
 	restart          bool
 	get              func(*Config) string
 	set              func(*Config, string) error
 }
 
-func intSetting(key, label, help string, lo, hi int64, restart bool, field func(*Config) *int) setting {
+func intSetting[T int | uint16](key, label, help string, lo, hi int64, restart bool, field func(*Config) *T) setting {
 	return setting{key: key, label: label, help: help, kind: "number", min: lo, max: hi, restart: restart,
-		get: func(c *Config) string { return strconv.Itoa(*field(c)) },
+		get: func(c *Config) string { return strconv.FormatInt(int64(*field(c)), 10) },
 		set: func(c *Config, v string) error {
-			n, err := strconv.ParseInt(v, 10, 64)
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil || n < lo || n > hi {
 				return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
 			}
-			*field(c) = int(n)
+			*field(c) = T(n)
 			return nil
 		}}
 }
@@ -167,15 +235,44 @@ func boolSetting(key, label, help string, restart bool, field func(*Config) *boo
 		}}
 }
 
+// textSetting is a free-text setting; check validates the trimmed,
+// lower-cased value before it is kept.
+func textSetting(key, label, help string, restart bool, check func(string) error, field func(*Config) *string) setting {
+	return setting{key: key, label: label, help: help, kind: "text", restart: restart,
+		get: func(c *Config) string { return *field(c) },
+		set: func(c *Config, v string) error {
+			v = strings.ToLower(strings.TrimSpace(v))
+			if err := check(v); err != nil {
+				return err
+			}
+			*field(c) = v
+			return nil
+		}}
+}
+
 // settings lists what the console edits; restart marks those that only
 // take effect after a restart.
 var settings = []setting{
 	intSetting("interval", "Announce interval (s)", "How often clients are told to announce.", 60, 86400, false, func(c *Config) *int { return &c.Interval }),
 	intSetting("max_peers", "Peers per reply", "Most peers one announce reply lists (50 at most keeps UDP replies in two tunnel messages).", 0, 50, false, func(c *Config) *int { return &c.MaxPeers }),
-	intSetting("connection_lifetime", "UDP connection lifetime (s)", "How long a UDP connection id stays valid.", 60, 65535, true, func(c *Config) *int { return &c.Lifetime }),
+	textSetting("http_address", "HTTP server tunnel address", "The .b32.i2p address (or .i2p host name) of the router's HTTP server tunnel "+
+		"that points at the tracker's HTTP listener; it has keys of its own. The HTTP announce URL is http://<this>/a. Empty: no HTTP URL is shown.",
+		false, checkHTTPAddress, func(c *Config) *string { return &c.HTTPAddress }),
 	boolSetting("full_scrape", "Full scrape", "Answer /scrape without info_hash with every torrent.", false, func(c *Config) *bool { return &c.FullScrape }),
 	boolSetting("strict_destinations", "Strict destinations", "Refuse HTTP announces that did not come through the I2P server tunnel.", false, func(c *Config) *bool { return &c.StrictDests }),
 	boolSetting("udp", "UDP announces", "Serve proposal-160 UDP announces.", false, func(c *Config) *bool { return &c.UDP }),
 	boolSetting("http", "HTTP announces", "Serve HTTP announces.", false, func(c *Config) *bool { return &c.HTTP }),
+	intSetting("tracker_port", "UDP tracker port", "The I2P port UDP announces go to (part of the UDP announce URL).", 1, 65535, true, func(c *Config) *uint16 { return &c.TrackerPort }),
+	intSetting("connection_lifetime", "UDP connection lifetime (s)", "How long a UDP connection id stays valid.", 60, 65535, true, func(c *Config) *int { return &c.Lifetime }),
 	intSetting("max_swarms", "Max torrents", "Torrents tracked at most.", 1, 100_000_000, true, func(c *Config) *int { return &c.MaxSwarms }),
+}
+
+// findSetting returns the console setting named key.
+func findSetting(key string) (setting, bool) {
+	for _, s := range settings {
+		if s.key == key {
+			return s, true
+		}
+	}
+	return setting{}, false
 }

@@ -12,23 +12,48 @@
 // to mount the tracker's HTTP handler and the console. Bundling the
 // tracker into go-i2p is a few lines in the router:
 //
-//	type trackerHost struct{ r *router.Router }
+//	type trackerHost struct {
+//		r    *router.Router
+//		path string // the manifest's consoleLinkURL: "/opentracker/"
+//	}
 //
 //	func (h trackerHost) DialI2CP(ctx context.Context) (net.Conn, error) {
-//		c1, c2 := net.Pipe()        // an in-process I2CP connection
+//		c1, c2 := net.Pipe()          // an in-process I2CP connection
 //		go h.r.I2CPServer().Serve(c2) // the router's I2CP server takes its end
 //		return c1, nil
 //	}
 //	func (h trackerHost) DataDir() string { return filepath.Join(h.r.WorkingDir(), "plugins", "go-opentracker") }
 //	func (h trackerHost) MountTracker(hd http.Handler) { h.r.HTTPServerTunnel("go-opentracker", hd) }
-//	func (h trackerHost) MountConsole(hd http.Handler) { h.r.Console().Handle("/opentracker/", hd) }
+//	func (h trackerHost) MountConsole(hd http.Handler) {
+//		h.r.ConsoleMux().Handle(h.path, http.StripPrefix(strings.TrimSuffix(h.path, "/"), hd))
+//	}
 //
-//	p, err := plugin.New(trackerHost{r}, plugin.Options{})
+//	m, err := opentracker.LoadManifest()
+//	p, err := plugin.New(trackerHost{r: r, path: m.ConsoleLinkURL}, plugin.Options{})
 //	err = p.Start(ctx)
 //	defer p.Stop(context.Background())
 //
 // (The router-side names are illustrative: what go-i2p calls them.) The
-// example host in host_test.go does exactly this over the i2cptest router.
+// console lives at the manifest's consoleLinkURL in the router's console,
+// where plugin.config's consoleLinkName links to it; its pages link
+// relatively, so they work under that prefix. The HTTP server tunnel has
+// keys of its own — the router gives the tracker's Destination to the
+// tracker's I2CP session, which carries the UDP announces — and its
+// address goes into the http_address setting, which the HTTP announce URL
+// is made from.
+//
+// The plugin calls MountTracker and MountConsole once, on its first
+// Start. The handlers are the plugin's for its whole life: they serve the
+// current run and answer 503 while it is stopped, so a host registers
+// them on an http.ServeMux once and Stop/Start cycles register nothing
+// again.
+//
+// The example host in host_test.go has the same shape: an http.ServeMux
+// for the router's console with the console under consoleLinkURL, a
+// second one for the tunnel's target, and the i2cptest router simulator
+// as the router, which it reaches over loopback TCP (the simulator, like
+// a router's I2CP port, accepts TCP connections; the in-process pipe
+// above carries the same protocol on a net.Conn).
 //
 // The tracker handler is any http.Handler server's to serve, and also an
 // httptracker.Responder: a host that serves it with an httptracker.Server

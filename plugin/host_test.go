@@ -1,7 +1,10 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,52 +15,52 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	opentracker "github.com/go-i2p/go-opentracker"
+	"github.com/go-i2p/go-opentracker/console"
 	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/internal/simclient"
+	"github.com/go-i2p/go-opentracker/internal/testvectors"
+	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
-// testHost is the example Host: the router is the i2cptest simulator over
-// loopback TCP, the tracker and console handlers go on test servers.
+// testHost is the example Host, in the shape doc.go gives for go-i2p:
+// the router is the i2cptest simulator, reached over loopback TCP (the
+// simulator accepts TCP connections as a router's I2CP port does); the
+// console is mounted on the router console's http.ServeMux under the
+// manifest's consoleLinkURL, and the tracker handler on the mux that the
+// HTTP server tunnel's target serves. A ServeMux panics on a second
+// registration of a pattern, so every Stop/Start cycle in these tests
+// also checks that the plugin mounts once.
 type testHost struct {
-	dir     string
-	router  *i2cptest.Router
-	mu      sync.Mutex
-	tracker http.Handler
-	console http.Handler
+	dir         string
+	router      *i2cptest.Router
+	consolePath string         // the manifest's consoleLinkURL
+	consoleMux  *http.ServeMux // the router's console
+	trackerMux  *http.ServeMux // what the HTTP server tunnel points at
+}
+
+func newTestHost(t *testing.T, dir string, router *i2cptest.Router) *testHost {
+	t.Helper()
+	m, err := opentracker.LoadManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testHost{dir: dir, router: router, consolePath: m.ConsoleLinkURL, consoleMux: http.NewServeMux(), trackerMux: http.NewServeMux()}
 }
 
 func (h *testHost) DialI2CP(ctx context.Context) (net.Conn, error) {
 	var d net.Dialer
 	return d.DialContext(ctx, "tcp", h.router.Addr())
 }
-func (h *testHost) DataDir() string { return h.dir }
-func (h *testHost) MountTracker(hd http.Handler) {
-	h.mu.Lock()
-	h.tracker = hd
-	h.mu.Unlock()
-}
+func (h *testHost) DataDir() string              { return h.dir }
+func (h *testHost) MountTracker(hd http.Handler) { h.trackerMux.Handle("/", hd) }
 func (h *testHost) MountConsole(hd http.Handler) {
-	h.mu.Lock()
-	h.console = hd
-	h.mu.Unlock()
-}
-
-func (h *testHost) serve(which string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.mu.Lock()
-		hd := h.tracker
-		if which == "console" {
-			hd = h.console
-		}
-		h.mu.Unlock()
-		hd.ServeHTTP(w, r)
-	})
+	h.consoleMux.Handle(h.consolePath, http.StripPrefix(strings.TrimSuffix(h.consolePath, "/"), hd))
 }
 
 type env struct {
@@ -65,21 +68,24 @@ type env struct {
 	host    *testHost
 	plugin  *Plugin
 	net     *simclient.Network
-	http    *httptest.Server
-	console *httptest.Server
+	http    *httptest.Server // the tracker's HTTP listener
+	console *httptest.Server // the router's console
+	// consoleURL is the console's page: console.URL + consoleLinkURL.
+	consoleURL string
 }
 
 func start(t *testing.T, dir string, router *i2cptest.Router) *env {
 	t.Helper()
-	h := &testHost{dir: dir, router: router}
-	p, err := New(h, Options{Logger: slog.New(slog.DiscardHandler)})
+	h := newTestHost(t, dir, router)
+	p, err := New(h, Options{Logger: slog.New(slog.DiscardHandler), HTTPListener: "127.0.0.1:7662"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, host: h, plugin: p, http: httptest.NewServer(h.serve("tracker")), console: httptest.NewServer(h.serve("console"))}
+	e := &env{t: t, host: h, plugin: p, http: httptest.NewServer(h.trackerMux), console: httptest.NewServer(h.consoleMux)}
+	e.consoleURL = e.console.URL + h.consolePath
 	t.Cleanup(func() { e.http.Close(); e.console.Close(); p.Stop(context.Background()) })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -88,6 +94,21 @@ func start(t *testing.T, dir string, router *i2cptest.Router) *env {
 	}
 	e.net = simclient.NewNetwork(router, p.Identity().Destination, 6969)
 	return e
+}
+
+// get fetches u and returns its status and body.
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 func newRouter(t *testing.T) *i2cptest.Router {
@@ -159,7 +180,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// Public page and console.
-	for _, u := range []string{e.http.URL + "/", e.console.URL + "/", e.console.URL + "/metrics", e.console.URL + "/stats?mode=peer"} {
+	for _, u := range []string{e.http.URL + "/", e.consoleURL, e.consoleURL + "metrics", e.consoleURL + "stats?mode=peer"} {
 		resp, err := http.Get(u)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("%s: %v %v", u, err, resp.Status)
@@ -267,18 +288,268 @@ func TestSettingsPersist(t *testing.T) {
 
 func TestConfigFile(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, ConfigFileName), []byte("interval: 900\nfull_scrape: true\n"), 0o600)
+	write := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("interval: 900\nfull_scrape: true\nhttp_address: Tracker2.I2P\n")
 	cfg, err := LoadConfig(dir)
-	if err != nil || cfg.Interval != 900 || !cfg.FullScrape || cfg.TrackerPort != 6969 {
+	if err != nil || cfg.Interval != 900 || !cfg.FullScrape || cfg.TrackerPort != 6969 || cfg.HTTPAnnounceURL() != "http://tracker2.i2p/a" {
 		t.Fatalf("%+v %v", cfg, err)
 	}
-	os.WriteFile(filepath.Join(dir, ConfigFileName), []byte("intervall: 900\n"), 0o600)
-	if _, err := LoadConfig(dir); err == nil {
-		t.Fatal("unknown key accepted")
+	write("")
+	if cfg, err := LoadConfig(dir); err != nil || cfg != DefaultConfig() {
+		t.Fatalf("empty file: %+v %v", cfg, err)
 	}
-	os.WriteFile(filepath.Join(dir, ConfigFileName), []byte("interval: 5\n"), 0o600)
-	if _, err := LoadConfig(dir); err == nil {
-		t.Fatal("invalid interval accepted")
+	for _, bad := range []string{"intervall: 900\n", "interval: 5\n", "interval: [\n", "interval: soon\n", "http_address: http://x.i2p/a\n"} {
+		write(bad)
+		if _, err := LoadConfig(dir); !errors.Is(err, ErrConfig) {
+			t.Errorf("%q: %v, want an ErrConfig", bad, err)
+		}
+	}
+}
+
+func TestHTTPAddressValues(t *testing.T) {
+	b32 := strings.Repeat("a", 52) + ".b32.i2p"
+	for addr, ok := range map[string]bool{
+		"": true, b32: true, strings.ToUpper(b32): true, strings.Repeat("b", 56) + ".b32.i2p": true,
+		"tracker.i2p": true, "my-tracker.postman.i2p": true, "x1.i2p": true,
+		strings.Repeat("a", 51) + ".b32.i2p": false, strings.Repeat("1", 52) + ".b32.i2p": false, ".i2p": false, "i2p": false,
+		"tracker.example.com": false, "http://tracker.i2p/": false, "tracker.i2p:80": false, "-x.i2p": false, "a..b.i2p": false,
+		"tracker.i2p/a": false, strings.Repeat("a", 64) + ".i2p": false,
+	} {
+		if err := checkHTTPAddress(addr); (err == nil) != ok {
+			t.Errorf("%q: %v, want ok=%v", addr, err, ok)
+		}
+	}
+}
+
+// TestHTTPAnnounceURL: the tracker's own b32 is never offered for HTTP
+// (its session carries UDP; the HTTP server tunnel has keys of its own).
+// Until http_address names the tunnel, no HTTP URL is shown anywhere;
+// once set on the console it shows at once on the console and the help
+// page, and persists.
+func TestHTTPAnnounceURL(t *testing.T) {
+	dir := t.TempDir()
+	e := start(t, dir, newRouter(t))
+	b32 := e.plugin.Identity().Destination.B32()
+	if udp, http := e.plugin.URLs(); udp != "udp://"+b32+":6969/" || http != "" {
+		t.Fatalf("URLs %q %q", udp, http)
+	}
+	if _, page := get(t, e.http.URL+"/"); strings.Contains(page, "http://") || !strings.Contains(page, "udp://"+b32) {
+		t.Fatalf("help page without http_address:\n%s", page)
+	}
+	if _, page := get(t, e.consoleURL); strings.Contains(page, "http://"+b32) || !strings.Contains(page, `id="http-hint"`) ||
+		!strings.Contains(page, "127.0.0.1:7662") {
+		t.Fatal("console shows an HTTP URL, or no hint, without http_address")
+	}
+
+	if _, err := e.plugin.applySetting("http_address", "http://x.i2p/a"); err == nil {
+		t.Fatal("a URL accepted as http_address")
+	}
+	tunnel := strings.Repeat("q", 52) + ".b32.i2p"
+	if restart, err := e.plugin.applySetting("http_address", strings.ToUpper(tunnel)); err != nil || restart {
+		t.Fatalf("http_address: %v %v", restart, err)
+	}
+	want := "http://" + tunnel + "/a"
+	if _, http := e.plugin.URLs(); http != want {
+		t.Fatalf("HTTP URL %q, want %q", http, want)
+	}
+	if _, page := get(t, e.http.URL+"/"); !strings.Contains(page, `id="http-url">`+want+"<") || !strings.Contains(page, "http://"+tunnel+"/</code>") {
+		t.Fatal("help page does not show the HTTP URL on the tunnel")
+	}
+	if _, page := get(t, e.consoleURL); !strings.Contains(page, `id="http-url">`+want+"<") || strings.Contains(page, `id="http-hint"`) {
+		t.Fatal("console does not show the HTTP URL on the tunnel")
+	}
+	if cfg, err := LoadConfig(dir); err != nil || cfg.HTTPAddress != tunnel {
+		t.Fatalf("saved %+v %v", cfg, err)
+	}
+}
+
+// TestStopStartWithMux: the handlers are mounted once on real ServeMuxes
+// (a second registration would panic) and serve across two Stop/Start
+// cycles: 503 with a short text while stopped, the running tracker
+// after; identity and swarms carry over; Tracker and Session are nil
+// while stopped.
+func TestStopStartWithMux(t *testing.T) {
+	router := newRouter(t)
+	e := start(t, t.TempDir(), router)
+	ctx := ctx5(t)
+	c, _ := e.net.NewClient(6880, true)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	info := [20]byte{0x5a}
+	if _, err := c.Announce(ctx, info, udptracker.EventStarted, 0, -1); err != nil {
+		t.Fatal(err)
+	}
+	id := e.plugin.Identity().Destination.Hash()
+	for cycle := 1; cycle <= 2; cycle++ {
+		if err := e.plugin.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if e.plugin.Tracker() != nil || e.plugin.Session() != nil {
+			t.Fatalf("cycle %d: Tracker or Session not nil after Stop", cycle)
+		}
+		for _, u := range []string{e.http.URL + "/", e.http.URL + "/a?info_hash=x", e.consoleURL, e.consoleURL + "api/status"} {
+			if code, body := get(t, u); code != http.StatusServiceUnavailable || !strings.Contains(body, "stopped") {
+				t.Fatalf("cycle %d: %s while stopped: %d %q", cycle, u, code, body)
+			}
+		}
+		var fast httptracker.Responder = trackerRoutes{e.plugin}
+		if code, body, handled := fast.Respond(nil, &httptracker.Request{Path: "/a"}); code != http.StatusServiceUnavailable || !handled ||
+			!strings.Contains(string(body), "stopped") {
+			t.Fatalf("cycle %d: fast path while stopped: %d %q %v", cycle, code, body, handled)
+		}
+		if err := e.plugin.Start(context.Background()); err != nil {
+			t.Fatalf("cycle %d: %v", cycle, err)
+		}
+		if e.plugin.Identity().Destination.Hash() != id {
+			t.Fatalf("cycle %d: identity changed", cycle)
+		}
+		if err := router.WaitPublished(ctx5(t), id); err != nil {
+			t.Fatal(err)
+		}
+		if s := e.plugin.Tracker().Scrape(info); s.Seeders != 1 {
+			t.Fatalf("cycle %d: swarm %+v", cycle, s)
+		}
+		if code, page := get(t, e.consoleURL+"?page=1"); code != 200 || !strings.Contains(page, hex.EncodeToString(info[:])) {
+			t.Fatalf("cycle %d: console %d does not list the swarm", cycle, code)
+		}
+		if code, page := get(t, e.http.URL+"/"); code != 200 || !strings.Contains(page, `id="peers">1<`) {
+			t.Fatalf("cycle %d: help page %d:\n%s", cycle, code, page)
+		}
+		if r, err := c.Announce(ctx5(t), info, udptracker.EventNone, 0, -1); err != nil || r.Seeders != 1 {
+			t.Fatalf("cycle %d: announce %+v %v", cycle, r, err)
+		}
+	}
+}
+
+// TestInterruptedStop: a Stop whose context has ended returns its error
+// at once, but the store is still flushed and closed once the run winds
+// down, and the next Start waits for that instead of failing on the
+// store's lock.
+func TestInterruptedStop(t *testing.T) {
+	router := newRouter(t)
+	e := start(t, t.TempDir(), router)
+	c, _ := e.net.NewClient(6880, true)
+	if err := c.Connect(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	info := [20]byte{0x17}
+	if _, err := c.Announce(ctx5(t), info, udptracker.EventCompleted, 0, -1); err != nil {
+		t.Fatal(err)
+	}
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := e.plugin.Stop(ended); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Stop with an ended context: %v", err)
+	}
+	if e.plugin.Tracker() != nil || e.plugin.Session() != nil {
+		t.Fatal("Tracker or Session not nil after Stop")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.plugin.Start(ctx); err != nil {
+		t.Fatalf("Start after an interrupted Stop: %v", err)
+	}
+	if s := e.plugin.Tracker().Scrape(info); s.Seeders != 1 || s.Completed != 1 {
+		t.Fatalf("swarm after the interrupted stop %+v", s)
+	}
+	if err := router.WaitPublished(ctx, e.plugin.Identity().Destination.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Announce(ctx, info, udptracker.EventNone, 0, -1); err != nil || r.Seeders != 1 {
+		t.Fatalf("announce after the interrupted stop: %+v %v", r, err)
+	}
+}
+
+// TestRestartNotice: a saved setting that needs a restart shows on the
+// console as saved-versus-running on every view and in the JSON status,
+// until a restart puts it in force (or it is set back).
+func TestRestartNotice(t *testing.T) {
+	dir := t.TempDir()
+	e := start(t, dir, newRouter(t))
+	const notice = "UDP connection lifetime (s): saved 600, running 1200 — takes effect after a restart"
+	restartList := func() []console.PendingRestart {
+		t.Helper()
+		_, body := get(t, e.consoleURL+"api/status")
+		var st struct{ Restart []console.PendingRestart }
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Restart
+	}
+	if restart, err := e.plugin.applySetting("connection_lifetime", "600"); err != nil || !restart {
+		t.Fatalf("lifetime: %v %v", restart, err)
+	}
+	if e.plugin.Config().Lifetime != 1200 {
+		t.Fatal("a restart setting changed the running config")
+	}
+	for range 2 {
+		if _, page := get(t, e.consoleURL); !strings.Contains(page, notice) {
+			t.Fatal("console does not show the pending restart")
+		}
+	}
+	if r := restartList(); len(r) != 1 || r[0] != (console.PendingRestart{Key: "connection_lifetime", Label: "UDP connection lifetime (s)", Saved: "600", Running: "1200"}) {
+		t.Fatalf("JSON restart list %+v", r)
+	}
+	// Set back: nothing waits.
+	if restart, err := e.plugin.applySetting("connection_lifetime", "1200"); err != nil || restart {
+		t.Fatalf("lifetime back: %v %v", restart, err)
+	}
+	if _, page := get(t, e.consoleURL); strings.Contains(page, "restart-notice") || len(restartList()) != 0 {
+		t.Fatal("notice shown for a setting set back")
+	}
+	// Saved again, then a restart: in force, no notice.
+	e.plugin.applySetting("connection_lifetime", "600")
+	if err := e.plugin.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.plugin.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if e.plugin.Config().Lifetime != 600 {
+		t.Fatalf("lifetime after restart %d", e.plugin.Config().Lifetime)
+	}
+	if _, page := get(t, e.consoleURL); strings.Contains(page, "restart-notice") || len(restartList()) != 0 {
+		t.Fatal("notice shown after the restart")
+	}
+}
+
+// TestZzzotKeyFile: a Java-style key file (what zzzot and i2ptunnel
+// write: Ed25519 signing, a crypto-type-0 ElGamal field) placed as
+// DIR/eepPriv.dat is the tracker's identity: the reference vector's b32,
+// published under that hash, and the file kept byte for byte.
+func TestZzzotKeyFile(t *testing.T) {
+	v, err := testvectors.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := v.Destinations["javastyle_ed25519_elgamal0"]
+	if !ok {
+		t.Fatal("vector javastyle_ed25519_elgamal0 missing")
+	}
+	keyFile := testvectors.Hex(id.PrivateKeyFile)
+	dir := t.TempDir()
+	path := filepath.Join(dir, KeyFileName)
+	if err := os.WriteFile(path, keyFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, dir, newRouter(t)) // waits until published under the identity's hash
+	if got := e.plugin.Identity().Destination.B32(); got != id.B32 {
+		t.Fatalf("identity %s, want the vector's %s", got, id.B32)
+	}
+	if udp, _ := e.plugin.URLs(); udp != "udp://"+id.B32+":6969/" {
+		t.Fatalf("UDP URL %s", udp)
+	}
+	if err := e.plugin.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, keyFile) {
+		t.Fatalf("key file changed: %v", err)
 	}
 }
 

@@ -39,9 +39,17 @@ type Host interface {
 	// DataDir is where the identity, the store and the config live.
 	DataDir() string
 	// MountTracker serves the HTTP tracker and the public pages (the
-	// handler the router's HTTP server tunnel exposes).
+	// handler the router's HTTP server tunnel exposes). The plugin calls
+	// it once, on its first Start, never again: the handler is the
+	// plugin's for its whole life, serves whichever run is current and
+	// answers 503 while the plugin is stopped, so a host may register it
+	// on an http.ServeMux (which refuses a second registration).
 	MountTracker(h http.Handler)
-	// MountConsole serves the operator's console.
+	// MountConsole serves the operator's console; called once, on the
+	// first Start, like MountTracker. The console's links are relative,
+	// so it works at the root of its own listener or under a path of the
+	// router's console (the manifest's consoleLinkURL, "/opentracker/",
+	// with the prefix stripped by http.StripPrefix).
 	MountConsole(h http.Handler)
 }
 
@@ -50,23 +58,39 @@ type Options struct {
 	Logger *slog.Logger
 	// I2CPAddr names the router link on the console.
 	I2CPAddr string
+	// HTTPListener names where the host serves the tracker handler (the
+	// address a router's HTTP server tunnel points at, "127.0.0.1:7662"
+	// for the standalone binary); the console names it in its hint.
+	HTTPListener string
 	// ConsoleSampleEvery is the chart resolution; default one minute.
 	ConsoleSampleEvery time.Duration
 }
 
-// Plugin is one tracker instance.
+// Plugin is one tracker instance. It can be started and stopped any
+// number of times; identity, swarms and settings carry over.
 type Plugin struct {
 	host     Host
 	opts     Options
 	manifest opentracker.Manifest
+	pages    *webui.Pages
 
-	mu      sync.Mutex
+	// live is what the mounted handlers serve: nil while stopped.
+	live  atomic.Pointer[liveState]
+	udpOn atomic.Bool
+
+	mu      sync.Mutex // guards what follows; Start holds it while it builds a run
 	running bool
+	mounted bool
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	done    <-chan struct{} // closed when the run's goroutines have ended
+	// closed is closed once the last run's store is closed: a Stop
+	// whose context ended before that leaves it to the background, and
+	// the next Start waits for it.
+	closed  <-chan struct{}
 	started time.Time
 
-	cfg     Config
+	cfg     Config // in force
+	saved   Config // in the file: differs from cfg in settings that await a restart
 	keys    *i2p.PrivateKeys
 	store   *store.Store
 	tracker *tracker.Tracker
@@ -74,8 +98,12 @@ type Plugin struct {
 	udp     *udptracker.Server
 	http    *httptracker.Handler
 	console *console.Console
-	restart []string // settings changed that await a restart
-	udpOn   atomic.Bool
+}
+
+// liveState is the running tracker as the mounted handlers see it.
+type liveState struct {
+	http    *httptracker.Handler // nil while HTTP announces are off
+	console http.Handler
 }
 
 // New makes a plugin for host.
@@ -87,7 +115,12 @@ func New(host Host, opts Options) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plugin{host: host, opts: opts, manifest: m}, nil
+	p := &Plugin{host: host, opts: opts, manifest: m}
+	p.pages, err = webui.New(p.publicInfo, opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("plugin: %w", err)
+	}
+	return p, nil
 }
 
 // readCoalesce lets a trickle of datagrams gather before the session
@@ -100,12 +133,31 @@ const readCoalesce = time.Millisecond
 // Start brings the tracker up: identity, config, store and restore, I2CP
 // session (kept up in the background, reconnecting), transports, pages
 // and console. It returns once the tracker serves; the router link comes
-// up on its own.
+// up on its own. The first Start mounts the plugin's handlers on the
+// host; later ones reuse them. A configuration file in error fails Start
+// with an error that wraps ErrConfig.
 func (p *Plugin) Start(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.running {
-		return errors.New("plugin: already running")
+	for {
+		if p.running {
+			return errors.New("plugin: already running")
+		}
+		closed := p.closed
+		if closed == nil || isClosed(closed) {
+			break
+		}
+		// An earlier run is still closing its store (its Stop's context
+		// ended first). Wait without the lock: that run's goroutines may
+		// need it to end.
+		p.mu.Unlock()
+		select {
+		case <-closed:
+			p.mu.Lock()
+		case <-ctx.Done():
+			p.mu.Lock()
+			return fmt.Errorf("plugin: the previous run is still closing its store: %w", ctx.Err())
+		}
 	}
 	log := p.opts.Logger
 	dir := p.host.DataDir()
@@ -174,36 +226,42 @@ func (p *Plugin) Start(ctx context.Context) error {
 	session.Handle(datagram.ProtocolDatagram1, cfg.TrackerPort, handle)
 	httpH := httptracker.New(httptracker.Config{FullScrape: cfg.FullScrape, Strict: cfg.StrictDests, Logger: log}, tr)
 
-	runCtx, cancel := context.WithCancel(context.Background())
-	p.cfg, p.keys, p.store, p.tracker, p.session, p.udp, p.http = cfg, keys, st, tr, session, udp, httpH
-	p.cancel, p.started, p.restart = cancel, time.Now(), nil
-	udp.SetContext(runCtx)
-
-	pages, err := webui.New(p.publicInfo, log)
+	con, err := console.New(consoleSource{p}, console.Options{Title: p.manifest.ConsoleLinkName, Password: cfg.ConsolePassword,
+		SampleEvery: p.opts.ConsoleSampleEvery, Logger: log})
 	if err != nil {
-		cancel()
-		st.Close()
-		return fmt.Errorf("plugin: %w", err)
-	}
-	con, err := console.New(consoleSource{p}, console.Options{Password: cfg.ConsolePassword, SampleEvery: p.opts.ConsoleSampleEvery, Logger: log})
-	if err != nil {
-		cancel()
 		st.Close()
 		return fmt.Errorf("plugin: %w", err)
 	}
 	con.Handle("/metrics", metricsHandler(p))
 	con.Handle("/stats", console.StatsHandler(consoleSource{p}, time.Now))
-	p.console = con
 
-	p.wg.Add(3)
-	go func() { defer p.wg.Done(); session.Run(runCtx) }()
-	go func() { defer p.wg.Done(); tr.Run(runCtx) }()
-	go func() { defer p.wg.Done(); con.Run(runCtx) }()
+	runCtx, cancel := context.WithCancel(context.Background())
+	udp.SetContext(runCtx)
+	p.cfg, p.saved, p.keys, p.store, p.tracker, p.session, p.udp, p.http, p.console = cfg, cfg, keys, st, tr, session, udp, httpH, con
+	p.cancel, p.started = cancel, time.Now()
 
-	p.host.MountTracker(p.trackerHandler(pages))
-	p.host.MountConsole(con.Handler())
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); session.Run(runCtx) }()
+	go func() { defer wg.Done(); tr.Run(runCtx) }()
+	go func() { defer wg.Done(); con.Run(runCtx) }()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	p.done = done
+
+	live := &liveState{console: con.Handler()}
+	if cfg.HTTP {
+		live.http = httpH
+	}
+	p.live.Store(live)
 	p.running = true
-	log.Info("tracker serving", "address", keys.Destination.B32(), "udp", p.udpURL(), "http", p.httpURL(),
+	if !p.mounted {
+		p.host.MountTracker(trackerRoutes{p})
+		p.host.MountConsole(http.HandlerFunc(p.serveConsole))
+		p.mounted = true
+	}
+	udpURL, httpURL := p.urls()
+	log.Info("tracker serving", "address", keys.Destination.B32(), "udp", udpURL, "http", httpURL,
 		"restored_peers", st.Stats().RestoredPeers, "restore_took", st.Stats().RestoreDuration.Round(time.Millisecond))
 	return nil
 }
@@ -234,26 +292,25 @@ func restore(ctx context.Context, tr *tracker.Tracker, log *slog.Logger) error {
 	return err
 }
 
-// trackerHandler routes the tracker paths to the HTTP transport (when
-// enabled) and everything else to the public pages. It is also an
+// trackerRoutes is the handler the host mounts for the HTTP tracker: it
+// routes the tracker paths to the running HTTP transport (when enabled)
+// and everything else to the public pages. It is also an
 // httptracker.Responder, so an httptracker.Server answers announces and
-// scrapes without net/http.
-func (p *Plugin) trackerHandler(pages http.Handler) http.Handler {
-	return trackerRoutes{p: p, pages: pages}
-}
-
-type trackerRoutes struct {
-	p     *Plugin
-	pages http.Handler
-}
+// scrapes without net/http. One atomic load a request finds the run.
+type trackerRoutes struct{ p *Plugin }
 
 func (t trackerRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !httptracker.IsAnnouncePath(r.URL.Path) && !httptracker.IsScrapePath(r.URL.Path) {
-		t.pages.ServeHTTP(w, r)
+	live := t.p.live.Load()
+	if live == nil {
+		http.Error(w, trackerStopped, http.StatusServiceUnavailable)
 		return
 	}
-	if h := t.p.httpTransport(); h != nil {
-		h.ServeHTTP(w, r)
+	if !httptracker.IsAnnouncePath(r.URL.Path) && !httptracker.IsScrapePath(r.URL.Path) {
+		t.p.pages.ServeHTTP(w, r)
+		return
+	}
+	if live.http != nil {
+		live.http.ServeHTTP(w, r)
 		return
 	}
 	http.Error(w, httpDisabled, http.StatusNotFound)
@@ -262,8 +319,12 @@ func (t trackerRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Respond answers the tracker paths (the transport tells them apart);
 // pages are left to ServeHTTP.
 func (t trackerRoutes) Respond(dst []byte, r *httptracker.Request) (int, []byte, bool) {
-	if h := t.p.httpTransport(); h != nil {
-		return h.Respond(dst, r)
+	live := t.p.live.Load()
+	if live == nil {
+		return http.StatusServiceUnavailable, append(dst, trackerStopped+"\n"...), true
+	}
+	if live.http != nil {
+		return live.http.Respond(dst, r)
 	}
 	if !httptracker.IsAnnouncePath(r.Path) && !httptracker.IsScrapePath(r.Path) {
 		return 0, dst, false
@@ -271,41 +332,81 @@ func (t trackerRoutes) Respond(dst []byte, r *httptracker.Request) (int, []byte,
 	return http.StatusNotFound, append(dst, httpDisabled+"\n"...), true
 }
 
-const httpDisabled = "HTTP announces are disabled on this tracker; use UDP"
+const (
+	httpDisabled   = "HTTP announces are disabled on this tracker; use UDP"
+	trackerStopped = "the tracker is stopped; try again later"
+)
 
-// httpTransport is the HTTP transport while HTTP announces are enabled.
-func (p *Plugin) httpTransport() *httptracker.Handler {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.cfg.HTTP {
-		return nil
+// serveConsole is the handler the host mounts for the console: the
+// running tracker's console, or 503 while it is stopped.
+func (p *Plugin) serveConsole(w http.ResponseWriter, r *http.Request) {
+	live := p.live.Load()
+	if live == nil {
+		http.Error(w, "go-opentracker is stopped; its console returns when it starts again", http.StatusServiceUnavailable)
+		return
 	}
-	return p.http
+	live.console.ServeHTTP(w, r)
 }
 
-// Stop flushes and closes everything. The plugin can Start again.
+// Stop flushes and closes everything; the mounted handlers answer 503
+// until the next Start. ctx bounds the wait for the run to wind down and
+// the store to close: when it ends first (or has ended already), Stop
+// returns its error at once, the store is still closed in the background
+// as soon as the run has ended, and the next Start waits for that.
 func (p *Plugin) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.running {
 		p.mu.Unlock()
 		return nil
 	}
-	p.running = false
-	cancel, st := p.cancel, p.store
+	p.live.Store(nil)
+	p.cancel()
+	done, st, log := p.done, p.store, p.opts.Logger
+	p.running, p.cancel, p.done = false, nil, nil
+	p.store, p.tracker, p.session, p.udp, p.http, p.console = nil, nil, nil, nil, nil, nil
+	closed := make(chan struct{})
+	p.closed = closed
+	var closeErr error // set before closed is closed
+	var abandoned atomic.Bool
+	go func() {
+		defer close(closed)
+		<-done
+		closeErr = st.Close()
+		if abandoned.Load() {
+			if closeErr != nil {
+				log.Error("closing the store after an interrupted stop", "err", closeErr)
+			} else {
+				log.Info("tracker stopped; state flushed (after an interrupted stop)")
+			}
+		}
+	}()
+	// The run's goroutines may need the lock (the console samples the
+	// status) to end.
 	p.mu.Unlock()
-	cancel()
-	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
+
+	if ctx.Err() == nil {
+		select {
+		case <-closed:
+			if closeErr != nil {
+				return fmt.Errorf("plugin: close store: %w", closeErr)
+			}
+			log.Info("tracker stopped; state flushed")
+			return nil
+		case <-ctx.Done():
+		}
+	}
+	abandoned.Store(true)
+	return fmt.Errorf("plugin: stop: %w (the store is closed once the run has ended)", ctx.Err())
+}
+
+// isClosed reports whether ch is closed, without waiting.
+func isClosed(ch <-chan struct{}) bool {
 	select {
-	case <-done:
-	case <-ctx.Done():
-		return fmt.Errorf("plugin: stop: %w", ctx.Err())
+	case <-ch:
+		return true
+	default:
+		return false
 	}
-	if err := st.Close(); err != nil {
-		return fmt.Errorf("plugin: close store: %w", err)
-	}
-	p.opts.Logger.Info("tracker stopped; state flushed")
-	return nil
 }
 
 // Tracker returns the running swarm model (nil when stopped).
@@ -347,17 +448,21 @@ func (p *Plugin) Flush(ctx context.Context) error {
 	return st.Flush(ctx)
 }
 
-func (p *Plugin) udpURL() string {
-	return fmt.Sprintf("udp://%s:%d/", p.keys.Destination.B32(), p.cfg.TrackerPort)
+// urls are the announce URLs in force; p.mu must be held.
+func (p *Plugin) urls() (udp, http string) {
+	if p.keys == nil {
+		return "", ""
+	}
+	return fmt.Sprintf("udp://%s:%d/", p.keys.Destination.B32(), p.cfg.TrackerPort), p.cfg.HTTPAnnounceURL()
 }
 
-func (p *Plugin) httpURL() string { return fmt.Sprintf("http://%s/a", p.keys.Destination.B32()) }
-
-// URLs returns the announce URLs.
+// URLs returns the announce URLs: UDP on the tracker's own address, and
+// HTTP on the address of the router's HTTP server tunnel, "" until the
+// http_address setting names it. Both are "" before the first Start.
 func (p *Plugin) URLs() (udp, http string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.udpURL(), p.httpURL()
+	return p.urls()
 }
 
 func sessionOptions(cfg Config) i2p.Mapping {
@@ -389,52 +494,54 @@ func LoadOrCreateIdentity(dir string) (*i2p.PrivateKeys, bool, error) {
 	return keys, true, nil
 }
 
-// applySetting changes one setting, persists the config file and applies
-// it live where that is safe.
-func (p *Plugin) applySetting(key, value string) (bool, error) {
+// applySetting changes one setting and persists the config file. A
+// setting that is safe to change live applies at once; one that needs a
+// restart is saved and reported (restart is true while the saved value
+// differs from the one in force).
+func (p *Plugin) applySetting(key, value string) (restart bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.running {
 		return false, errors.New("tracker not running")
 	}
-	for _, s := range settings {
-		if s.key != key {
-			continue
-		}
-		next := p.cfg
-		if err := s.set(&next, value); err != nil {
-			return false, err
-		}
-		if err := next.Validate(); err != nil {
-			return false, err
-		}
-		if err := SaveConfig(p.host.DataDir(), next); err != nil {
-			return false, err
-		}
-		if s.restart {
-			p.restart = append(p.restart, s.label)
-			// The running tracker keeps the old value; the file has the new.
-			p.cfg = withRestartField(p.cfg, next, key)
-			return true, nil
-		}
-		p.cfg = next
-		p.tracker.SetInterval(time.Duration(next.Interval)*time.Second, next.Expiry())
-		p.tracker.SetDefaultWant(next.MaxPeers)
-		p.http.SetFullScrape(next.FullScrape)
-		p.http.SetStrict(next.StrictDests)
-		p.udpOn.Store(next.UDP)
-		return false, nil
+	s, ok := findSetting(key)
+	if !ok {
+		return false, fmt.Errorf("unknown setting %q", key)
 	}
-	return false, fmt.Errorf("unknown setting %q", key)
+	saved := p.saved
+	if err := s.set(&saved, value); err != nil {
+		return false, err
+	}
+	if err := saved.Validate(); err != nil {
+		return false, err
+	}
+	if err := SaveConfig(p.host.DataDir(), saved); err != nil {
+		return false, err
+	}
+	p.saved = saved
+	if s.restart {
+		return s.get(&saved) != s.get(&p.cfg), nil
+	}
+	if err := s.set(&p.cfg, s.get(&saved)); err != nil {
+		return false, err
+	}
+	p.applyLive()
+	return false, nil
 }
 
-// withRestartField keeps the running config but records the saved value
-// so the console shows what will apply after a restart.
-func withRestartField(running, saved Config, key string) Config {
-	for _, s := range settings {
-		if s.key == key {
-			_ = s.set(&running, s.get(&saved))
-		}
+// applyLive hands the live settings in p.cfg to the running parts; p.mu
+// must be held.
+func (p *Plugin) applyLive() {
+	cfg := p.cfg
+	p.tracker.SetInterval(time.Duration(cfg.Interval)*time.Second, cfg.Expiry())
+	p.tracker.SetDefaultWant(cfg.MaxPeers)
+	p.http.SetFullScrape(cfg.FullScrape)
+	p.http.SetStrict(cfg.StrictDests)
+	p.udpOn.Store(cfg.UDP)
+	live := *p.live.Load()
+	live.http = nil
+	if cfg.HTTP {
+		live.http = p.http
 	}
-	return running
+	p.live.Store(&live)
 }

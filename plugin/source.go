@@ -29,7 +29,8 @@ func (c consoleSource) Status() console.Status {
 		out.Router.Address = "provided by the host"
 	}
 	udpURL, httpURL := p.URLs()
-	out.Identity = console.Identity{B32: keys.Destination.B32(), Base64: keys.Destination.Base64(), UDPAnnounce: udpURL, HTTPAnnounce: httpURL}
+	out.Identity = console.Identity{B32: keys.Destination.B32(), Base64: keys.Destination.Base64(), UDPAnnounce: udpURL, HTTPAnnounce: httpURL,
+		HTTPListener: p.opts.HTTPListener}
 	t := tr.Totals()
 	out.Totals = console.Totals{Swarms: t.Swarms, Peers: t.Peers, Seeds: t.Seeds, Leechers: t.Leechers, Completed: t.Completed}
 	us, hs := udp.Stats().Snapshot(), httpH.Stats().Snapshot()
@@ -76,12 +77,19 @@ func (c consoleSource) Swarms(offset, limit int) ([]console.SwarmRow, int) {
 	return out, total
 }
 
+// Settings shows the saved value of each setting and, for one that waits
+// for a restart, the value in force.
 func (c consoleSource) Settings() []console.Setting {
-	cfg := c.p.Config()
+	c.p.mu.Lock()
+	cfg, saved := c.p.cfg, c.p.saved
+	c.p.mu.Unlock()
 	out := make([]console.Setting, len(settings))
 	for i, s := range settings {
-		out[i] = console.Setting{Key: s.key, Label: s.label, Help: s.help, Value: s.get(&cfg), Kind: s.kind,
+		out[i] = console.Setting{Key: s.key, Label: s.label, Help: s.help, Value: s.get(&saved), Kind: s.kind,
 			Min: s.min, Max: s.max, NeedsRestart: s.restart}
+		if running := s.get(&cfg); running != out[i].Value {
+			out[i].Running, out[i].AwaitsRestart = running, true
+		}
 	}
 	return out
 }
@@ -101,7 +109,7 @@ func (p *Plugin) publicInfo() webui.Info {
 	}
 	t := tr.Totals()
 	udpURL, httpURL := p.URLs()
-	info.B32, info.UDPAnnounce, info.HTTPAnnounce = keys.Destination.B32(), udpURL, httpURL
+	info.B32, info.UDPAnnounce, info.HTTPAnnounce = keys.Destination.B32(), udpURL, httpURL // httpURL is "" until http_address is set
 	info.UDPEnabled, info.HTTPEnabled = cfg.UDP, cfg.HTTP
 	info.Swarms, info.Peers, info.Seeds, info.Leechers, info.Completed = t.Swarms, t.Peers, t.Seeds, t.Leechers, t.Completed
 	return info

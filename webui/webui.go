@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 )
 
@@ -16,6 +17,9 @@ var assets embed.FS
 type Info struct {
 	Name, Version string
 	B32           string
+	// HTTPAnnounce is the announce URL on the router's HTTP server
+	// tunnel; "" while the operator has not named the tunnel's address,
+	// and the page then lists UDP only.
 	HTTPAnnounce  string
 	UDPAnnounce   string
 	UDPEnabled    bool
@@ -25,6 +29,10 @@ type Info struct {
 	Leechers      uint64
 	Completed     uint64
 }
+
+// HTTPShown reports whether the page lists the HTTP announce URL: HTTP
+// announces are on and the tunnel's address is known.
+func (i Info) HTTPShown() bool { return i.HTTPEnabled && i.HTTPAnnounce != "" }
 
 // Pages serves the help page at "/" and its stylesheet.
 type Pages struct {
@@ -39,7 +47,8 @@ func New(info func() Info, log *slog.Logger) (*Pages, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	tmpl, err := template.New("help.html").Funcs(template.FuncMap{
-		"num": func(v uint64) string { return strconv.FormatUint(v, 10) },
+		"num":  func(v uint64) string { return strconv.FormatUint(v, 10) },
+		"site": site,
 	}).ParseFS(assets, "assets/help.html")
 	if err != nil {
 		return nil, fmt.Errorf("webui: template: %w", err)
@@ -66,4 +75,14 @@ func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// site is the web root of an announce URL ("http://x.i2p/a" →
+// "http://x.i2p/"): these pages, as I2P users reach them.
+func site(announce string) string {
+	u, err := url.Parse(announce)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + "/"
 }

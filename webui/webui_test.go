@@ -17,10 +17,24 @@ func TestHelpPage(t *testing.T) {
 	rec := httptest.NewRecorder()
 	p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	body := rec.Body.String()
-	for _, want := range []string{"udp://abc.b32.i2p:6969/", "http://abc.b32.i2p/a", `id="peers">9<`, "i2psnark", "BiglyBT"} {
+	for _, want := range []string{"udp://abc.b32.i2p:6969/", `id="http-url">http://abc.b32.i2p/a<`, `id="peers">9<`, "i2psnark", "BiglyBT",
+		"website <code>http://abc.b32.i2p/</code>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("help page lacks %q", want)
 		}
+	}
+
+	// Without the HTTP server tunnel's address the page lists UDP only,
+	// in the table and in the client instructions.
+	info.HTTPAnnounce = ""
+	rec = httptest.NewRecorder()
+	p.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	body = rec.Body.String()
+	if strings.Contains(body, "http://") {
+		t.Errorf("an HTTP URL is shown without http_address:\n%s", body)
+	}
+	if !strings.Contains(body, "udp://abc.b32.i2p:6969/") || strings.Contains(body, `id="http-url"`) {
+		t.Error("UDP-only page wrong")
 	}
 	info.UDPEnabled = false
 	rec = httptest.NewRecorder()

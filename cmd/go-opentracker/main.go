@@ -10,6 +10,11 @@
 // serves the HTTP tracker and public pages on --http (the address a
 // router's HTTP server tunnel points at) and the operator's console on
 // --console.
+//
+// Exit codes: 0 after a clean stop (SIGINT or SIGTERM, state flushed), 1
+// for a runtime failure (including a stop that could not flush and close
+// the store), 2 for a usage or configuration error (a bad flag, a bad
+// go-opentracker.yaml), which a service manager should not retry.
 package main
 
 import (
@@ -37,7 +42,7 @@ import (
 	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 )
 
-// Exit codes.
+// Exit codes (see the package comment).
 const (
 	exitOK    = 0
 	exitError = 1
@@ -85,6 +90,8 @@ type options struct {
 	// to narrow GOMAXPROCS after the restore).
 	serving     func()
 	demoClients int
+	// stopTimeout overrides stopTimeout (tests); negative: already expired.
+	stopTimeout time.Duration
 }
 
 func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
@@ -143,7 +150,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, servi
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if o.identityOnly {
-		return printIdentity(o.data, stdout, log)
+		return printIdentity(o.data, o.http, stdout, log)
 	}
 	if cmd == "demo" {
 		return runDemo(ctx, o, stdout, log)
@@ -151,10 +158,27 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, servi
 	return serve(ctx, o, stdout, log, nil)
 }
 
-func printIdentity(dir string, stdout io.Writer, log *slog.Logger) int {
+// exitFor maps an error that stops the tracker to its exit code: a
+// configuration error is the operator's to fix (2, which the systemd
+// unit does not restart on), anything else a runtime failure (1).
+func exitFor(err error) int {
+	if errors.Is(err, plugin.ErrConfig) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// printIdentity creates or loads the identity and prints the addresses;
+// httpListen is the --http address a tunnel would point at.
+func printIdentity(dir, httpListen string, stdout io.Writer, log *slog.Logger) int {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		log.Error("data directory", "err", err)
 		return exitError
+	}
+	cfg, err := plugin.LoadConfig(dir)
+	if err != nil {
+		log.Error("configuration", "err", err)
+		return exitFor(err)
 	}
 	keys, created, err := plugin.LoadOrCreateIdentity(dir)
 	if err != nil {
@@ -165,8 +189,22 @@ func printIdentity(dir string, stdout io.Writer, log *slog.Logger) int {
 		log.Info("created a new tracker identity", "file", filepath.Join(dir, plugin.KeyFileName))
 	}
 	d := keys.Destination
-	fmt.Fprintf(stdout, "tracker address: %s\nannounce URLs:   http://%s/a\n                 udp://%s:6969/\ndestination:     %s\n", d.B32(), d.B32(), d.B32(), d.Base64())
+	fmt.Fprintf(stdout, "tracker address: %s\n", d.B32())
+	printURLs(stdout, fmt.Sprintf("udp://%s:%d/", d.B32(), cfg.TrackerPort), cfg.HTTPAnnounceURL(), httpListen)
+	fmt.Fprintf(stdout, "destination:     %s\n", d.Base64())
 	return exitOK
+}
+
+// printURLs prints the announce URLs, or, while http_address is not
+// set, what HTTP announces need instead of a URL that would not work.
+func printURLs(w io.Writer, udpURL, httpURL, listener string) {
+	fmt.Fprintf(w, "announce URLs:   %s\n", udpURL)
+	if httpURL != "" {
+		fmt.Fprintf(w, "                 %s\n", httpURL)
+		return
+	}
+	fmt.Fprintf(w, "HTTP announces:  need an HTTP server tunnel on the router, with keys of its own, pointing at %s;\n"+
+		"                 set http_address (console or %s) to its address to show the HTTP announce URL\n", listener, plugin.ConfigFileName)
 }
 
 // host is the standalone binary's plugin.Host: I2CP over TCP or a Unix
@@ -223,9 +261,25 @@ func serve(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, h
 	return serveWith(ctx, o, stdout, log, h, 0, nil)
 }
 
+// stopTimeout bounds the flush and close on shutdown, inside systemd's
+// TimeoutStopSec (45 s in the example unit).
+const stopTimeout = 30 * time.Second
+
 func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logger, h *host, sample time.Duration, started func(*plugin.Plugin, string, string)) int {
 	if h == nil {
 		h = &host{dataDir: o.data, i2cpAddr: o.i2cp}
+	}
+	// The configuration is checked before anything listens: an error in
+	// it is the operator's to fix and exits 2.
+	cfg, err := plugin.LoadConfig(h.dataDir)
+	if err != nil {
+		log.Error("configuration", "err", err)
+		return exitFor(err)
+	}
+	if !isLoopback(o.console) && cfg.ConsolePassword == "" {
+		log.Error("the console listens beyond loopback without a password: set console_password in the config file", "console", o.console,
+			"config", filepath.Join(h.dataDir, plugin.ConfigFileName))
+		return exitUsage
 	}
 	if o.pprof != "" {
 		stopPprof, err := startPprof(o.pprof, log)
@@ -235,30 +289,6 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		}
 		defer stopPprof()
 	}
-	p, err := plugin.New(h, plugin.Options{Logger: log, I2CPAddr: o.i2cp, ConsoleSampleEvery: sample})
-	if err != nil {
-		log.Error("plugin", "err", err)
-		return exitError
-	}
-	if err := p.Start(ctx); err != nil {
-		log.Error("cannot start the tracker", "err", err)
-		return exitError
-	}
-	if o.serving != nil {
-		o.serving()
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := p.Stop(sctx); err != nil {
-			log.Error("stop", "err", err)
-		}
-	}()
-	if !isLoopback(o.console) && p.Config().ConsolePassword == "" {
-		log.Error("the console listens beyond loopback without a password: set console_password in the config file", "console", o.console,
-			"config", filepath.Join(h.dataDir, plugin.ConfigFileName))
-		return exitUsage
-	}
 	// No TCP keepalive on the tracker's connections: they come from the
 	// router's server tunnel on loopback and are short; keepalive costs
 	// four system calls on every accepted connection.
@@ -267,49 +297,73 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		log.Error("HTTP tracker listener", "addr", o.http, "err", err)
 		return exitError
 	}
+	defer httpLn.Close()
 	consoleLn, err := net.Listen("tcp", o.console)
 	if err != nil {
-		httpLn.Close()
 		log.Error("console listener", "addr", o.console, "err", err)
 		return exitError
+	}
+	defer consoleLn.Close()
+
+	p, err := plugin.New(h, plugin.Options{Logger: log, I2CPAddr: o.i2cp, HTTPListener: httpLn.Addr().String(), ConsoleSampleEvery: sample})
+	if err != nil {
+		log.Error("plugin", "err", err)
+		return exitError
+	}
+	if err := p.Start(ctx); err != nil {
+		log.Error("cannot start the tracker", "err", err)
+		return exitFor(err)
+	}
+	if o.serving != nil {
+		o.serving()
 	}
 	trackerSrv := &httptracker.Server{Handler: serveFrom(&h.tracker), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, Logger: log}
 	consoleSrv := &http.Server{Handler: serveFrom(&h.console), ReadHeaderTimeout: 10 * time.Second}
 	go trackerSrv.Serve(httpLn)
 	go consoleSrv.Serve(consoleLn)
-	defer trackerSrv.Close()
-	defer consoleSrv.Close()
 
 	udpURL, httpURL := p.URLs()
 	m, _ := opentracker.LoadManifest()
 	fmt.Fprintf(stdout, "go-opentracker %s\n", m.Version)
 	fmt.Fprintf(stdout, "tracker address: %s\n", p.Identity().Destination.B32())
-	fmt.Fprintf(stdout, "announce URLs:   %s\n                 %s\n", udpURL, httpURL)
-	fmt.Fprintf(stdout, "HTTP tracker:    http://%s/ (point the router's HTTP server tunnel here)\n", httpLn.Addr())
+	printURLs(stdout, udpURL, httpURL, httpLn.Addr().String())
+	fmt.Fprintf(stdout, "HTTP tracker:    http://%s/ (the router's HTTP server tunnel points here)\n", httpLn.Addr())
 	fmt.Fprintf(stdout, "console:         http://%s/\n", consoleLn.Addr())
 	if started != nil {
 		started(p, httpLn.Addr().String(), consoleLn.Addr().String())
 	} else {
-		go explainRouter(ctx, p, o.i2cp, log)
+		go explainRouter(ctx, p.Session(), o.i2cp, log)
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
+	trackerSrv.Close()
+	consoleSrv.Close()
+	timeout := o.stopTimeout
+	if timeout == 0 {
+		timeout = stopTimeout
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := p.Stop(sctx); err != nil {
+		log.Error("stop: the state may not be fully flushed", "err", err)
+		return exitError
+	}
 	return exitOK
 }
 
 // explainRouter tells the operator what to do while no router answers.
-func explainRouter(ctx context.Context, p *plugin.Plugin, addr string, log *slog.Logger) {
+func explainRouter(ctx context.Context, sess *i2cp.Session, addr string, log *slog.Logger) {
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-p.Session().Ready():
+		case <-sess.Ready():
 			log.Info("attached to the router; the tracker is reachable on I2P", "i2cp", addr)
 			return
 		case <-t.C:
-			st := p.Session().State()
+			st := sess.State()
 			log.Warn("no I2P router session yet: start a router with I2CP enabled (i2pd: [i2cp] enabled = true; Java I2P: I2CP is on by default), "+
 				"or point --i2cp at it; retrying in the background", "i2cp", addr, "state", st.Phase.String(), "detail", st.Detail)
 			t.Reset(time.Minute)

@@ -5,17 +5,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/plugin"
+	"github.com/go-i2p/go-opentracker/store"
 )
 
 func TestIdentityCreatedOnceAndKept(t *testing.T) {
@@ -80,13 +85,21 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // startRun runs the command in the background and returns the console
-// URL it prints.
-func startRun(t *testing.T, args ...string) (consoleURL string, stop func() int) {
+// URL it prints, and what it prints.
+func startRun(t *testing.T, args ...string) (consoleURL string, out *syncBuffer, stop func() int) {
+	t.Helper()
+	return startFunc(t, func(ctx context.Context, stdout, stderr io.Writer) int { return run(ctx, args, stdout, stderr) })
+}
+
+// startFunc runs fn in the background until its stop is called (which
+// cancels fn's context and returns its exit code), once it has printed
+// the console URL.
+func startFunc(t *testing.T, fn func(ctx context.Context, stdout, stderr io.Writer) int) (consoleURL string, out *syncBuffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errs := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, args, out, errs) }()
+	go func() { done <- fn(ctx, out, errs) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for consoleURL == "" {
 		sc := bufio.NewScanner(strings.NewReader(out.String()))
@@ -106,7 +119,7 @@ func startRun(t *testing.T, args ...string) (consoleURL string, stop func() int)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return consoleURL, func() int { cancel(); return <-done }
+	return consoleURL, out, func() int { cancel(); return <-done }
 }
 
 type apiStatus struct {
@@ -133,7 +146,11 @@ func status(t *testing.T, consoleURL string) apiStatus {
 // TestNoRouter: with nothing listening on the I2CP address the tracker
 // still starts, serves its console, and says it is disconnected.
 func TestNoRouter(t *testing.T) {
-	console, stop := startRun(t, "--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0")
+	console, out, stop := startRun(t, "--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0")
+	// No http_address: no HTTP announce URL, but what it needs.
+	if printed := out.String(); strings.Contains(printed, "/a\n") || !strings.Contains(printed, "HTTP announces:  need an HTTP server tunnel") {
+		t.Errorf("printed:\n%s", printed)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for status(t, console).Router.State != "disconnected" && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -148,7 +165,7 @@ func TestNoRouter(t *testing.T) {
 
 // TestDemo: the demo shows live traffic on the console within seconds.
 func TestDemo(t *testing.T) {
-	console, stop := startRun(t, "demo", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0", "--clients", "30")
+	console, _, stop := startRun(t, "demo", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0", "--clients", "30")
 	deadline := time.Now().Add(20 * time.Second)
 	var st apiStatus
 	for time.Now().Before(deadline) {
@@ -164,4 +181,145 @@ func TestDemo(t *testing.T) {
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d", code)
 	}
+}
+
+// TestHTTPAddressPrinted: with http_address set, the printed HTTP
+// announce URL is on the tunnel's address, not the tracker's.
+func TestHTTPAddressPrinted(t *testing.T) {
+	dir := t.TempDir()
+	tunnel := strings.Repeat("h", 52) + ".b32.i2p"
+	if err := os.WriteFile(filepath.Join(dir, plugin.ConfigFileName), []byte("http_address: "+tunnel+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"--identity", "--data", dir}, &out, &errs); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	keys, err := i2p.ReadPrivateKeyFile(filepath.Join(dir, plugin.KeyFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "announce URLs:   udp://" + keys.Destination.B32() + ":6969/\n                 http://" + tunnel + "/a\n"
+	if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "http://"+keys.Destination.B32()) {
+		t.Fatalf("printed:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// TestStopFailureExits1: a stop that cannot flush and close in time
+// exits 1, not 0; the store is still closed in the background.
+func TestStopFailureExits1(t *testing.T) {
+	dir := t.TempDir()
+	o := options{data: dir, i2cp: "127.0.0.1:1", http: "127.0.0.1:0", console: "127.0.0.1:0", stopTimeout: -1}
+	_, _, stop := startFunc(t, func(ctx context.Context, stdout, stderr io.Writer) int {
+		return serve(ctx, o, stdout, slog.New(slog.NewTextHandler(stderr, nil)), nil)
+	})
+	if code := stop(); code != exitError {
+		t.Fatalf("exit %d, want %d", code, exitError)
+	}
+	// The interrupted stop closes the store once the run ends: it can be
+	// opened again (and the temporary directory removed after).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := store.Open(filepath.Join(dir, "store"), store.Options{})
+		if err == nil {
+			st.Close()
+			break
+		}
+		if !errors.Is(err, store.ErrLocked) || time.Now().After(deadline) {
+			t.Fatalf("store after the interrupted stop: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// binary builds the command for the tests that run it as a process.
+func binary(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the binary with")
+	}
+	bin := filepath.Join(t.TempDir(), "go-opentracker")
+	cmd := exec.Command(goTool, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestExitCodes runs the built binary: a bad flag and a bad config file
+// exit 2 (the code the systemd unit does not restart on), --version 0,
+// and SIGTERM stops it cleanly with 0.
+func TestExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := binary(t)
+	exitCode := func(t *testing.T, args ...string) (int, string, string) {
+		t.Helper()
+		var out, errs bytes.Buffer
+		cmd := exec.Command(bin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &errs
+		cmd.Env = append(os.Environ(), "GO_OPENTRACKER_DATA="+t.TempDir())
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), out.String(), errs.String()
+	}
+	badConfig := func(t *testing.T, text string) string {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, plugin.ConfigFileName), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	listen := []string{"--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"}
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		output string // in stdout or stderr
+	}{
+		{"bad flag", []string{"--nope"}, exitUsage, "flag provided but not defined"},
+		{"unknown command", []string{"serve-everything"}, exitUsage, "unknown command"},
+		{"version", []string{"--version"}, exitOK, "go-opentracker "},
+		{"interval out of range", append([]string{"--data", badConfig(t, "interval: 5\n")}, listen...), exitUsage, "interval = 5"},
+		{"unparsable config", append([]string{"--data", badConfig(t, "interval: [\n")}, listen...), exitUsage, plugin.ConfigFileName},
+		{"unknown key", append([]string{"--data", badConfig(t, "intervall: 900\n")}, listen...), exitUsage, "intervall"},
+		{"bad config with --identity", []string{"--identity", "--data", badConfig(t, "http_address: http://x.i2p/\n")}, exitUsage, "http_address"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := exitCode(t, c.args...)
+			if code != c.code || !strings.Contains(out+errs, c.output) {
+				t.Fatalf("exit %d, want %d; output lacks %q?\n%s%s", code, c.code, c.output, out, errs)
+			}
+		})
+	}
+
+	t.Run("SIGTERM", func(t *testing.T) {
+		out := &syncBuffer{}
+		cmd := exec.Command(bin, append([]string{"--data", t.TempDir()}, listen...)...)
+		cmd.Stdout, cmd.Stderr = out, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(out.String(), "console:") {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("never served:\n%s", out.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("after SIGTERM: %v", err)
+		}
+	})
 }
