@@ -2,6 +2,10 @@ package plugin
 
 import (
 	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,21 +13,125 @@ import (
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/internal/simclient"
+	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
+
+// conformanceConfig is the configuration file the conformance tests run
+// with: values unlike the defaults, so that a reply shows the configured
+// value was used (lifetime, peers per reply), and a swarm limit small
+// enough to reach.
+const (
+	conformanceLifetime = 900
+	conformanceWant     = 30
+	conformanceMaxSwarm = 60
+)
+
+var conformanceConfig = fmt.Sprintf("connection_lifetime: %d\nmax_peers: %d\nmax_peers_per_swarm: %d\n",
+	conformanceLifetime, conformanceWant, conformanceMaxSwarm)
+
+// startConformance starts the plugin on a fresh data directory holding
+// conformanceConfig, against a fresh router simulator.
+func startConformance(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte(conformanceConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return start(t, dir, newRouter(t))
+}
+
+// fillSwarm adds n peers to a swarm straight through the swarm model, as
+// if they had announced before (seeds when seed is set). The tracker
+// knows them by hash only: it holds none of their Destinations. It
+// returns their hashes.
+func fillSwarm(t *testing.T, p *Plugin, info [20]byte, n int, seed bool) []i2p.Hash {
+	t.Helper()
+	left := uint64(1)
+	if seed {
+		left = 0
+	}
+	out := make([]i2p.Hash, n)
+	for i := range out {
+		out[i] = i2p.HashOf(fmt.Appendf(nil, "%x/%v/%d", info, seed, i))
+		req := tracker.AnnounceRequest{InfoHash: info, Peer: out[i], Event: tracker.EventStarted, Left: left}
+		if _, err := p.Tracker().Announce(&req, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// udpCounters flattens the UDP transport's and the swarm model's counters
+// into one map: "connects", "announces", "scrapes", "lookups",
+// "url_data", "bad_options", "drop:<reason>", "error:<reason>" and
+// "refused:<reason>".
+func udpCounters(e *env) map[string]uint64 {
+	s := e.plugin.udp.Stats().Snapshot()
+	m := map[string]uint64{"connects": s.Connects, "announces": s.Announces, "scrapes": s.Scrapes, "lookups": s.Lookups,
+		"url_data": s.URLData, "bad_options": s.BadOptions}
+	for k, v := range s.Drops {
+		m["drop:"+k] = v
+	}
+	for k, v := range s.Errors {
+		m["error:"+k] = v
+	}
+	for k, v := range e.plugin.Tracker().Stats().Snapshot().Refused {
+		m["refused:"+k] = v
+	}
+	return m
+}
+
+// checkMoved fails unless exactly the counters named in moves (a name
+// once per step) went up from before to after, by those steps.
+func checkMoved(t *testing.T, before, after map[string]uint64, moves []string) {
+	t.Helper()
+	want := map[string]uint64{}
+	for _, k := range moves {
+		want[k]++
+	}
+	for k, v := range after {
+		if d := v - before[k]; d != want[k] {
+			t.Errorf("counter %s moved by %d, want %d", k, d, want[k])
+		}
+	}
+	for k := range want {
+		if _, ok := after[k]; !ok {
+			t.Errorf("no counter %s", k)
+		}
+	}
+}
+
+// announceReply decodes an announce response or fails.
+func announceReply(t *testing.T, p []byte) simclient.AnnounceResult {
+	t.Helper()
+	r, err := simclient.ParseAnnounceReply(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // TestUDPConformance runs every proposal-160 rule end to end: real
 // Datagram2/3 from distinct identities, through the router simulator over
 // TCP, into the running plugin. Rules that answer are checked by their
-// reply; rules that drop are checked by the counter of their reason and
-// by the absence of a reply.
+// reply and the counters it moved; rules that drop are checked by the
+// counter of their reason and by the absence of a reply.
 func TestUDPConformance(t *testing.T) {
-	e := start(t, t.TempDir(), newRouter(t))
-	tracker := e.plugin.Identity().Destination
+	e := startConformance(t)
+	tr := e.plugin.Identity().Destination
+	ids := e.plugin.udp.ConnIDs()
 	alice, _ := e.net.NewClient(6880, true)
 	if err := alice.Connect(ctx5(t)); err != nil {
 		t.Fatal(err)
 	}
+	// A client the tracker never heard a Datagram2 from, holding an id
+	// (it connected before a restart): its reply needs a HostLookup.
+	stranger, _ := e.net.NewClient(6890, true)
+	strangerHash := stranger.Hash()
+	stranger.ConnID = ids.Issue(&strangerHash, time.Now())
+	aliceHash := alice.Hash()
+
 	dg2 := func(c *simclient.Client, to i2p.Hash, payload []byte) []byte {
 		b, err := datagram.AppendDatagram2(nil, c.Keys, to, nil, payload)
 		if err != nil {
@@ -35,43 +143,209 @@ func TestUDPConformance(t *testing.T) {
 		b, _ := datagram.AppendDatagram3(nil, from, nil, payload)
 		return b
 	}
+	// ann builds an announce from c; edit changes fields before encoding.
+	ann := func(c *simclient.Client, edit func(a *udptracker.Announce)) []byte {
+		a := udptracker.Announce{Header: udptracker.Header{ConnectionID: c.ConnID, TransactionID: c.Tx()}, NumWant: -1, Port: 6881}
+		if edit != nil {
+			edit(&a)
+		}
+		return udptracker.AppendAnnounceRequest(nil, &a)
+	}
 	announce := func(cid uint64, tx uint32) []byte {
 		return udptracker.AppendAnnounceRequest(nil, &udptracker.Announce{Header: udptracker.Header{ConnectionID: cid, TransactionID: tx}, NumWant: -1})
 	}
+	hashes := func(n int) [][20]byte {
+		out := make([][20]byte, n)
+		for i := range out {
+			out[i] = [20]byte{0xee, byte(i)}
+		}
+		return out
+	}
+	withAction := func(b []byte, action uint32) []byte {
+		binary.BigEndian.PutUint32(b[8:], action)
+		return b
+	}
+
+	// Swarms prepared through the swarm model: one beyond the 50-peer
+	// cap, one where a seed must get leechers first, one at the limit.
+	infoBig, infoSeed, infoFull := [20]byte{0xb1}, [20]byte{0x5e}, [20]byte{0xf0}
+	fillSwarm(t, e.plugin, infoBig, 55, false)
+	fillSwarm(t, e.plugin, infoSeed, 40, true)
+	leechers := fillSwarm(t, e.plugin, infoSeed, 5, false)
+	fillSwarm(t, e.plugin, infoFull, conformanceMaxSwarm, false)
 
 	answered := []struct {
 		name     string
+		from     *simclient.Client // nil: alice
 		protocol uint8
-		payload  []byte
+		payload  []byte // the BEP 15 request; the client frames it
 		action   uint32
-		message  string
+		message  string // in an error reply
+		moves    []string
+		check    func(t *testing.T, p []byte)
 	}{
-		{"connect as Datagram2", datagram.ProtocolDatagram2, dg2(alice, tracker.Hash(), udptracker.AppendConnectRequest(nil, alice.Tx())), udptracker.ActionConnect, ""},
-		{"announce as Datagram3", datagram.ProtocolDatagram3, dg3(alice.Hash(), announce(alice.ConnID, alice.Tx())), udptracker.ActionAnnounce, ""},
-		{"scrape as Datagram3", datagram.ProtocolDatagram3, dg3(alice.Hash(), udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), [20]byte{1})), udptracker.ActionScrape, ""},
-		{"connect as Datagram3", datagram.ProtocolDatagram3, dg3(alice.Hash(), udptracker.AppendConnectRequest(nil, alice.Tx())), udptracker.ActionError, "Datagram2"},
-		{"announce as Datagram2", datagram.ProtocolDatagram2, dg2(alice, tracker.Hash(), announce(alice.ConnID, alice.Tx())), udptracker.ActionError, "Datagram3"},
-		{"bad connection id", datagram.ProtocolDatagram3, dg3(alice.Hash(), announce(alice.ConnID^1, alice.Tx())), udptracker.ActionError, "connection ID"},
-		{"unknown action", datagram.ProtocolDatagram3, dg3(alice.Hash(), func() []byte {
-			b := udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), [20]byte{1})
-			binary.BigEndian.PutUint32(b[8:], 7)
-			return b
-		}()), udptracker.ActionError, "unknown action"},
+		{name: "connect as Datagram2: 18 bytes with the configured lifetime", protocol: datagram.ProtocolDatagram2,
+			payload: udptracker.AppendConnectRequest(nil, alice.Tx()), action: udptracker.ActionConnect, moves: []string{"connects"},
+			check: func(t *testing.T, p []byte) {
+				if len(p) != 18 || binary.BigEndian.Uint16(p[16:]) != conformanceLifetime {
+					t.Fatalf("connect reply %x, want 18 bytes ending in lifetime %d", p, conformanceLifetime)
+				}
+				if id := binary.BigEndian.Uint64(p[8:]); !ids.Valid(id, &aliceHash, time.Now()) {
+					t.Fatal("connection id not valid for its sender")
+				}
+			}},
+		{name: "announce as Datagram3", protocol: datagram.ProtocolDatagram3, payload: announce(alice.ConnID, alice.Tx()),
+			action: udptracker.ActionAnnounce, moves: []string{"announces"}},
+		{name: "scrape as Datagram3", protocol: datagram.ProtocolDatagram3,
+			payload: udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), [20]byte{1}), action: udptracker.ActionScrape, moves: []string{"scrapes"}},
+		{name: "scrape of 74 hashes", protocol: datagram.ProtocolDatagram3,
+			payload: udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), hashes(udptracker.MaxScrapeHashes)...),
+			action:  udptracker.ActionScrape, moves: []string{"scrapes"},
+			check: func(t *testing.T, p []byte) {
+				if len(p) != 8+12*udptracker.MaxScrapeHashes {
+					t.Fatalf("scrape reply of %d bytes", len(p))
+				}
+			}},
+		{name: "scrape of 75 hashes", protocol: datagram.ProtocolDatagram3,
+			payload: udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), hashes(udptracker.MaxScrapeHashes+1)...),
+			action:  udptracker.ActionError, message: "too many scrape hashes", moves: []string{"error:malformed_request"}},
+		{name: "connect as Datagram3", protocol: datagram.ProtocolDatagram3, payload: udptracker.AppendConnectRequest(nil, alice.Tx()),
+			action: udptracker.ActionError, message: "Datagram2", moves: []string{"error:wrong_datagram_type"}},
+		{name: "announce as Datagram2", protocol: datagram.ProtocolDatagram2, payload: announce(alice.ConnID, alice.Tx()),
+			action: udptracker.ActionError, message: "Datagram3", moves: []string{"error:wrong_datagram_type"}},
+		{name: "bad connection id", protocol: datagram.ProtocolDatagram3, payload: announce(alice.ConnID^1, alice.Tx()),
+			action: udptracker.ActionError, message: "connection ID", moves: []string{"error:bad_connection_id"}},
+		{name: "expired connection id", protocol: datagram.ProtocolDatagram3,
+			payload: announce(ids.Issue(&aliceHash, time.Now().Add(-2*ids.Epoch())), alice.Tx()),
+			action:  udptracker.ActionError, message: "connection ID", moves: []string{"error:bad_connection_id"}},
+		{name: "unknown action as Datagram3", protocol: datagram.ProtocolDatagram3,
+			payload: withAction(udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), [20]byte{1}), 7),
+			action:  udptracker.ActionError, message: "unknown action", moves: []string{"error:unknown_action"}},
+		{name: "unknown action as Datagram2", protocol: datagram.ProtocolDatagram2,
+			payload: withAction(udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), [20]byte{1}), 7),
+			action:  udptracker.ActionError, message: "unknown action", moves: []string{"error:unknown_action"}},
+		{name: "short announce", protocol: datagram.ProtocolDatagram3, payload: ann(alice, nil)[:60],
+			action: udptracker.ActionError, message: "malformed request", moves: []string{"error:malformed_request"}},
+		{name: "bad event", protocol: datagram.ProtocolDatagram3, payload: ann(alice, func(a *udptracker.Announce) { a.Event = 4 }),
+			action: udptracker.ActionError, message: "bad event", moves: []string{"error:malformed_request"}},
+		{name: "swarm at its peer limit", protocol: datagram.ProtocolDatagram3,
+			payload: ann(alice, func(a *udptracker.Announce) { a.InfoHash = infoFull; a.Event = udptracker.EventStarted; a.Left = 1 }),
+			action:  udptracker.ActionError, message: tracker.ErrSwarmFull.Error(), moves: []string{"error:refused", "refused:swarm_full"}},
+		{name: "BEP 41 URL data", protocol: datagram.ProtocolDatagram3,
+			payload: append(ann(alice, nil), "\x02\x0c/announce?k=\x02\x02v1\x01\x00"...),
+			action:  udptracker.ActionAnnounce, moves: []string{"announces", "url_data"}},
+		{name: "BEP 41 option overrunning the datagram", protocol: datagram.ProtocolDatagram3,
+			payload: append(ann(alice, nil), "\x02\x02/a\x07\xff"...),
+			action:  udptracker.ActionAnnounce, moves: []string{"announces", "url_data", "bad_options"}},
+		{name: "negative num_want: the configured default", protocol: datagram.ProtocolDatagram3,
+			payload: ann(alice, func(a *udptracker.Announce) { a.InfoHash = infoBig; a.Left = 1; a.NumWant = -7 }),
+			action:  udptracker.ActionAnnounce, moves: []string{"announces"},
+			check: func(t *testing.T, p []byte) {
+				if r := announceReply(t, p); len(r.Peers) != conformanceWant || r.Leechers != 56 {
+					t.Fatalf("%d peers of %d leechers, want %d", len(r.Peers), r.Leechers, conformanceWant)
+				}
+			}},
+		{name: "num_want over 50: capped", protocol: datagram.ProtocolDatagram3,
+			payload: ann(alice, func(a *udptracker.Announce) { a.InfoHash = infoBig; a.Left = 1; a.NumWant = 200 }),
+			action:  udptracker.ActionAnnounce, moves: []string{"announces"},
+			check: func(t *testing.T, p []byte) {
+				r := announceReply(t, p)
+				if len(r.Peers) != udptracker.MaxPeers || len(p) != 20+32*udptracker.MaxPeers || slices.Contains(r.Peers, aliceHash) {
+					t.Fatalf("%d peers in %d bytes", len(r.Peers), len(p))
+				}
+			}},
+		{name: "a seed gets leechers first", protocol: datagram.ProtocolDatagram3,
+			payload: ann(alice, func(a *udptracker.Announce) { a.InfoHash = infoSeed; a.NumWant = 8 }),
+			action:  udptracker.ActionAnnounce, moves: []string{"announces"},
+			check: func(t *testing.T, p []byte) {
+				r := announceReply(t, p)
+				if len(r.Peers) != 8 || r.Seeders != 41 || r.Leechers != 5 {
+					t.Fatalf("%d peers, %d seeders, %d leechers", len(r.Peers), r.Seeders, r.Leechers)
+				}
+				for _, l := range leechers {
+					if !slices.Contains(r.Peers, l) {
+						t.Fatalf("leecher %x left out of a seed's reply", l[:4])
+					}
+				}
+			}},
+		{name: "unknown sender: looked up, then answered", from: stranger, protocol: datagram.ProtocolDatagram3,
+			payload: ann(stranger, func(a *udptracker.Announce) { a.InfoHash = [20]byte{0x10}; a.Left = 1 }),
+			action:  udptracker.ActionAnnounce, moves: []string{"announces", "lookups"}},
 	}
 	for _, c := range answered {
 		t.Run(c.name, func(t *testing.T) {
-			r, err := alice.Request(ctx5(t), c.protocol, mustPayload(t, tracker.Hash(), c.protocol, c.payload))
+			from := c.from
+			if from == nil {
+				from = alice
+			}
+			before := udpCounters(e)
+			r, err := from.Request(ctx5(t), c.protocol, c.payload)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.FromPort != 6969 || r.ToPort != alice.Port {
+			if r.FromPort != 6969 || r.ToPort != from.Port {
 				t.Fatalf("reply sent from %d to %d", r.FromPort, r.ToPort)
 			}
 			if got := binary.BigEndian.Uint32(r.Payload); got != c.action || !strings.Contains(string(r.Payload[8:]), c.message) {
 				t.Fatalf("action %d %q, want %d with %q", got, r.Payload[8:], c.action, c.message)
 			}
+			if c.check != nil {
+				c.check(t, r.Payload)
+			}
+			checkMoved(t, before, udpCounters(e), c.moves)
 		})
 	}
+
+	// An id from the previous epoch is still good. It is computed from
+	// the wall clock, which the plugin reads too: should the epoch turn
+	// between the two readings, the attempt proves nothing and is made
+	// again (at most once more: epochs last lifetime + 60 s).
+	t.Run("connection id from the previous epoch", func(t *testing.T) {
+		epoch := func() int64 { return time.Now().Unix() / int64(ids.Epoch()/time.Second) }
+		for attempt := 0; ; attempt++ {
+			e0 := epoch()
+			cid := ids.Issue(&aliceHash, time.Now().Add(-ids.Epoch()))
+			r, err := alice.Request(ctx5(t), datagram.ProtocolDatagram3, announce(cid, alice.Tx()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if binary.BigEndian.Uint32(r.Payload) == udptracker.ActionAnnounce {
+				break
+			}
+			if epoch() == e0 || attempt == 1 {
+				t.Fatalf("previous epoch's id refused: %q", r.Payload[8:])
+			}
+		}
+	})
+
+	// key, IP and port are not enforced: announces that differ only in
+	// them get the same answer and leave one peer.
+	t.Run("key, IP and port ignored", func(t *testing.T) {
+		info := [20]byte{0x4b}
+		var first []byte
+		for i, f := range []struct {
+			key, ip uint32
+			port    uint16
+		}{{0, 0, 6881}, {0xdeadbeef, 0x0a000001, 1}, {7, 0xffffffff, 0}} {
+			r, err := alice.Request(ctx5(t), datagram.ProtocolDatagram3, ann(alice, func(a *udptracker.Announce) {
+				a.InfoHash, a.Left, a.Key, a.IP, a.Port = info, 1, f.key, f.ip, f.port
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.ToPort != alice.Port {
+				t.Fatalf("reply sent to port %d, not the from-port", r.ToPort)
+			}
+			if i == 0 {
+				first = r.Payload
+			} else if !slices.Equal(r.Payload[8:], first[8:]) {
+				t.Fatalf("reply %x differs from %x", r.Payload, first)
+			}
+		}
+		if s := e.plugin.Tracker().Scrape(info); s.Leechers != 1 {
+			t.Fatalf("swarm %+v, want one leecher", s)
+		}
+	})
 
 	ghost, _ := e.net.NewClient(6882, false)
 	dropped := []struct {
@@ -86,6 +360,11 @@ func TestUDPConformance(t *testing.T) {
 		{"from-port 0", datagram.ProtocolDatagram3, 0, 6969, dg3(alice.Hash(), announce(alice.ConnID, 1)), "from_port_zero"},
 		{"all-zero sender", datagram.ProtocolDatagram3, 6880, 6969, dg3(i2p.Hash{}, announce(alice.ConnID, 1)), "zero_sender"},
 		{"Datagram2 for another receiver", datagram.ProtocolDatagram2, 6880, 6969, dg2(alice, i2p.HashOf([]byte("x")), udptracker.AppendConnectRequest(nil, 1)), "bad_signature"},
+		{"connect with a bad protocol id", datagram.ProtocolDatagram2, 6880, 6969,
+			dg2(alice, tr.Hash(), func() []byte { b := udptracker.AppendConnectRequest(nil, 1); b[0] ^= 0x80; return b }()), "malformed_request"},
+		{"malformed Datagram2", datagram.ProtocolDatagram2, 6880, 6969, []byte("not a Datagram2"), "malformed_datagram"},
+		{"malformed Datagram3", datagram.ProtocolDatagram3, 6880, 6969, []byte("short"), "malformed_datagram"},
+		{"short BEP 15 header", datagram.ProtocolDatagram3, 6880, 6969, dg3(alice.Hash(), []byte("0123")), "malformed_request"},
 		{"unknown sender that cannot be looked up", datagram.ProtocolDatagram3, 6882, 6969, dg3(ghost.Hash(), announce(0, 1)), "lookup_failed"},
 	}
 	for _, c := range dropped {
@@ -115,27 +394,6 @@ func TestUDPConformance(t *testing.T) {
 			}
 		})
 	}
-}
-
-// mustPayload strips the datagram framing back off for Request, which
-// frames by protocol itself.
-func mustPayload(t *testing.T, to i2p.Hash, protocol uint8, dg []byte) []byte {
-	t.Helper()
-	switch protocol {
-	case datagram.ProtocolDatagram3:
-		var d datagram.Datagram3
-		if err := datagram.ParseDatagram3(dg, &d); err != nil {
-			t.Fatal(err)
-		}
-		return d.Payload
-	case datagram.ProtocolDatagram2:
-		var d datagram.Datagram2
-		if err := datagram.ParseDatagram2(dg, to, time.Now(), &d); err != nil {
-			t.Fatal(err)
-		}
-		return d.Payload
-	}
-	return dg
 }
 
 func injectRaw(e *env, protocol uint8, fromPort, toPort uint16, dg []byte) error {

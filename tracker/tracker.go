@@ -174,6 +174,11 @@ type AnnounceRequest struct {
 	// ReadOnly returns peers without adding or updating the announcing
 	// peer (HTTP: an ip that disagrees with the tunnel's headers).
 	ReadOnly bool
+	// URLData is the announce URL's path and query a UDP client sent in
+	// BEP 41 options (at most 255 bytes; valid only during the call).
+	// The swarm model does not act on it: it is there for a policy (a
+	// passkey, say) a deployment adds.
+	URLData []byte
 }
 
 // AnnounceResult is the answer; the sampled peers are in the caller's

@@ -1,8 +1,10 @@
 package httptracker
 
 import (
+	"bytes"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,6 +126,7 @@ func (h *Handler) Respond(dst []byte, r *Request) (status int, body []byte, hand
 		return http.StatusForbidden, append(dst, "requests through an inproxy are refused\n"...), true
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.stats.count(FailMethod)
 		return http.StatusMethodNotAllowed, append(dst, "method not allowed: use GET\n"...), true
 	}
 	return http.StatusOK, fn(dst, r), true
@@ -169,6 +172,8 @@ const (
 	failNoIP         = "missing ip: announce your Base64 Destination in the ip parameter"
 	failClearnetIP   = "ip is a clearnet address; this tracker only serves I2P Destinations"
 	failBadDest      = "ip is not a valid Base64 I2P Destination"
+	failDestLength   = "ip is not a client's I2P Destination: a Destination has 387 to 395 bytes, its key certificate exactly as long as its key types need"
+	failDestSigType  = "ip is not a client's I2P Destination: its signature type is not one a Destination uses"
 	failMismatch     = "ip does not match the destination this request came from"
 	failNotTunneled  = "announces must come through the tracker's I2P server tunnel"
 	failFullScrape   = "full scrape is disabled: give info_hash"
@@ -216,9 +221,9 @@ func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Desti
 	if !dest.IsZero() && strings.TrimSuffix(ip, ".i2p") == r.DestB64 {
 		return fromHeader, dest, false, "" // what the tunnel vouches for, parsed once
 	}
-	d, err := i2p.ParseDestinationBase64(ip)
-	if err != nil {
-		return peer, dest, false, failBadDest
+	d, failure := parseIPDestination(ip)
+	if failure != "" {
+		return peer, dest, false, failure
 	}
 	if tunneled && d.Hash() != fromHeader {
 		return fromHeader, dest, true, ""
@@ -237,7 +242,11 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	h.stats.announces.Add(1)
 	var q announceQuery
 	if err := parseAnnounceQuery(r.RawQuery, &q); err != nil {
-		h.stats.count(FailMalformed)
+		if err == errIPTooLong {
+			h.stats.count(FailIPTooLong)
+		} else {
+			h.stats.count(FailMalformed)
+		}
 		return appendFailure(dst, err.Error())
 	}
 	switch {
@@ -301,7 +310,10 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 			d, ok := h.swarms.AppendDestination(sc.dest[:0], peers[i])
 			sc.dest = d
 			if !ok {
-				continue // a peer whose Destination we no longer hold
+				// A peer whose Destination the cache does not hold (see
+				// the package documentation): left out, counted.
+				h.stats.omitted.Add(1)
+				continue
 			}
 			// Keys sorted: ip, peer id, port.
 			dst = append(dst, "d2:ip"...)
@@ -348,7 +360,22 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 			h.stats.count(FailFullScrape)
 			return appendFailure(dst[:0], failFullScrape)
 		}
-		h.swarms.ScrapeAll(func(info tracker.InfoHash, r tracker.ScrapeResult) bool { entry(info, r); return true })
+		// The swarm model walks its shards in no useful order; bencode
+		// wants the keys sorted. 32 bytes a swarm, for a request the
+		// operator has to allow.
+		type row struct {
+			info tracker.InfoHash
+			r    tracker.ScrapeResult
+		}
+		var rows []row
+		h.swarms.ScrapeAll(func(info tracker.InfoHash, r tracker.ScrapeResult) bool {
+			rows = append(rows, row{info, r})
+			return true
+		})
+		slices.SortFunc(rows, func(a, b row) int { return bytes.Compare(a.info[:], b.info[:]) })
+		for _, r := range rows {
+			entry(r.info, r.r)
+		}
 		return append(dst, "ee"...)
 	}
 	// bencode wants dictionary keys sorted and unique.
@@ -374,10 +401,11 @@ func sortHashes(h [][20]byte) {
 // Stats counts requests and failures; safe for concurrent use.
 type Stats struct {
 	announces, scrapes atomic.Uint64
+	omitted            atomic.Uint64
 	failures           [numFailReasons]atomic.Uint64
 }
 
-// FailReason names why a request got a failure (or a 403).
+// FailReason names why a request got a failure (or a 403 or 405).
 type FailReason int
 
 // The failure reasons.
@@ -391,13 +419,15 @@ const (
 	FailInproxy
 	FailFullScrape
 	FailRefused
+	FailIPTooLong
+	FailMethod
 	numFailReasons
 )
 
 var failNames = [numFailReasons]string{
 	FailMalformed: "malformed", FailNoIP: "no_ip", FailClearnetIP: "clearnet_ip", FailBadDest: "bad_destination",
 	FailMismatch: "ip_mismatch", FailNotTunneled: "not_tunneled", FailInproxy: "inproxy", FailFullScrape: "full_scrape_disabled",
-	FailRefused: "refused",
+	FailRefused: "refused", FailIPTooLong: "ip_too_long", FailMethod: "method_not_allowed",
 }
 
 func (r FailReason) String() string {
@@ -415,7 +445,7 @@ func reasonFor(failure string) FailReason {
 		return FailNoIP
 	case failClearnetIP:
 		return FailClearnetIP
-	case failBadDest:
+	case failBadDest, failDestLength, failDestSigType:
 		return FailBadDest
 	case failNotTunneled:
 		return FailNotTunneled
@@ -426,12 +456,15 @@ func reasonFor(failure string) FailReason {
 // Snapshot is a copy of the counters.
 type Snapshot struct {
 	Announces, Scrapes uint64
-	Failures           map[string]uint64
+	// Omitted counts peers left out of non-compact replies for want of
+	// their Destination.
+	Omitted  uint64
+	Failures map[string]uint64
 }
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
-	out := Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Failures: map[string]uint64{}}
+	out := Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Omitted: s.omitted.Load(), Failures: map[string]uint64{}}
 	for i := range s.failures {
 		out.Failures[FailReason(i).String()] = s.failures[i].Load()
 	}

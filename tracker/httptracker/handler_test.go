@@ -249,3 +249,169 @@ func BenchmarkAnnounceCompact(b *testing.B) {
 		h.ServeHTTP(rec, req)
 	}
 }
+
+// padDest extends d's key certificate with junk to n bytes in all: a
+// Destination the I2P parser accepts but no client has.
+func padDest(t *testing.T, d i2p.Destination, n int) string {
+	t.Helper()
+	raw := append([]byte(nil), d.Bytes()...)
+	certLen := n - i2p.MinDestinationLen
+	raw[i2p.MinDestinationLen-2], raw[i2p.MinDestinationLen-1] = byte(certLen>>8), byte(certLen)
+	raw = append(raw, make([]byte, n-len(raw))...)
+	if p, err := i2p.ParseDestinationBase64(i2p.EncodeBase64(raw)); err != nil || p.Len() != n {
+		t.Fatalf("padded destination of %d bytes does not parse: %v", n, err)
+	}
+	return i2p.EncodeBase64(raw)
+}
+
+// keyDest builds a Destination of the given key types with random keys.
+func keyDest(t *testing.T, sig i2p.SigType, crypto i2p.CryptoType) i2p.Destination {
+	t.Helper()
+	enc, pub := make([]byte, crypto.PublicKeyLen()), make([]byte, sig.PublicKeyLen())
+	rand.Read(enc)
+	rand.Read(pub)
+	pad := make([]byte, max(0, 384-min(len(enc), 256)-min(len(pub), 128)))
+	d, err := i2p.NewDestination(crypto, enc, sig, pub, pad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestIPDestinationBounds: ip must be a Destination a client can have —
+// 387 to 395 bytes, a key certificate exactly as long as its key types
+// need — and an ip longer than any such is refused whole.
+func TestIPDestinationBounds(t *testing.T) {
+	ed := newDest(t)
+	p521 := keyDest(t, i2p.SigECDSASHA512P521, i2p.CryptoElGamal)
+	dsa := keyDest(t, i2p.SigDSASHA1, i2p.CryptoElGamal)
+	if ed.Len() != 391 || p521.Len() != MaxDestinationLen || dsa.Len() != 387 {
+		t.Fatalf("test destinations of %d, %d, %d bytes", ed.Len(), p521.Len(), dsa.Len())
+	}
+	if maxIPLen != 532 {
+		t.Fatalf("maxIPLen %d, want 532 (528 characters of Base64 and .i2p)", maxIPLen)
+	}
+	cases := []struct {
+		name, ip string
+		want     string // failure; "" accepted
+		reason   string // counter moved
+	}{
+		{"Ed25519", ed.Base64(), "", ""},
+		{"Ed25519 with .i2p", ed.Base64() + ".i2p", "", ""},
+		{"ECDSA-P521, the longest", p521.Base64() + ".i2p", "", ""},
+		{"DSA with a null certificate", dsa.Base64(), "", ""},
+		{"X25519 crypto type", keyDest(t, i2p.SigEd25519, i2p.CryptoX25519).Base64(), "", ""},
+		{"Ed25519 padded to 395", padDest(t, ed, 395), failDestLength, "bad_destination"},
+		{"Ed25519 padded to 491", padDest(t, ed, 491), errIPTooLong.Error(), "ip_too_long"},
+		{"Ed25519 padded to 521", padDest(t, ed, 521) + ".i2p", errIPTooLong.Error(), "ip_too_long"},
+		{"RSA-2048, an offline type", keyDest(t, i2p.SigRSASHA2562048, i2p.CryptoElGamal).Base64(), errIPTooLong.Error(), "ip_too_long"},
+		{"GOST, reserved", keyDest(t, i2p.SigGOST256, i2p.CryptoElGamal).Base64(), failDestSigType, "bad_destination"},
+		{"Ed25519ph, offline only", keyDest(t, i2p.SigEd25519ph, i2p.CryptoElGamal).Base64(), failDestSigType, "bad_destination"},
+		{"trailing garbage within the bound", ed.Base64() + "AAAA", failBadDest, "bad_destination"},
+		{"trailing garbage past the bound", ed.Base64() + strings.Repeat("A", 400), errIPTooLong.Error(), "ip_too_long"},
+		{"one character past the bound", p521.Base64() + ".i2pA", errIPTooLong.Error(), "ip_too_long"},
+		{"megabyte", strings.Repeat("A", 1<<20), errIPTooLong.Error(), "ip_too_long"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sw := newSwarms()
+			h := New(Config{}, sw)
+			code, body := announceReq{ip: c.ip, compact: true}.do(t, h)
+			snap := h.Stats().Snapshot()
+			if c.want == "" {
+				if code != 200 || strings.Contains(body, "failure") || sw.Totals().Peers != 1 {
+					t.Fatalf("refused: %d %q", code, body)
+				}
+				return
+			}
+			if code != 200 || body != string(appendFailure(nil, c.want)) {
+				t.Fatalf("%d %q, want failure %q", code, body, c.want)
+			}
+			if snap.Failures[c.reason] != 1 || sw.Totals().Peers != 0 {
+				t.Fatalf("counters %v, peers %d", snap.Failures, sw.Totals().Peers)
+			}
+		})
+	}
+}
+
+// TestMethodNotAllowedCounted: a wrong method on a tracker path is a 405
+// with Allow, counted like other failures.
+func TestMethodNotAllowedCounted(t *testing.T) {
+	h := New(Config{}, newSwarms())
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(m, "/announce", nil))
+		if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
+			t.Fatalf("%s: %d %v", m, rec.Code, rec.Header())
+		}
+	}
+	if n := h.Stats().Snapshot().Failures["method_not_allowed"]; n != 3 {
+		t.Fatalf("%d counted, want 3", n)
+	}
+}
+
+// TestNonCompactOmitted: a non-compact reply cannot name a peer whose
+// Destination the tracker does not hold; it leaves it out and counts it.
+func TestNonCompactOmitted(t *testing.T) {
+	sw := newSwarms()
+	h := New(Config{}, sw)
+	info := strings.Repeat("o", 20)
+	var ih tracker.InfoHash
+	copy(ih[:], info)
+	ghost := i2p.HashOf([]byte("known by its hash only"))
+	if _, err := sw.Tracker.Announce(&tracker.AnnounceRequest{InfoHash: ih, Peer: ghost, Event: tracker.EventStarted, Left: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	alice, bob := newDest(t), newDest(t)
+	announceReq{ip: alice.Base64(), info: info, compact: true}.do(t, h)
+	_, body := announceReq{ip: bob.Base64(), info: info, left: "0"}.do(t, h)
+	if !strings.Contains(body, "10:incompletei2e") || strings.Count(body, "2:ip") != 1 || !strings.Contains(body, alice.Base64()) {
+		t.Fatalf("non-compact reply %q", body)
+	}
+	if n := h.Stats().Snapshot().Omitted; n != 1 {
+		t.Fatalf("%d omitted, want 1", n)
+	}
+	_, body = announceReq{ip: bob.Base64(), info: info, left: "0", compact: true}.do(t, h)
+	if !strings.Contains(body, "5:peers64:") || h.Stats().Snapshot().Omitted != 1 {
+		t.Fatalf("compact reply %q", body)
+	}
+}
+
+// TestFullScrapeSorted: a full scrape lists every swarm under keys in
+// sorted order, as bencode requires, whatever order the shards hold them.
+func TestFullScrapeSorted(t *testing.T) {
+	sw := newSwarms()
+	h := New(Config{FullScrape: true}, sw)
+	const n = 200
+	for i := range n {
+		var ih tracker.InfoHash
+		ih[0], ih[1] = byte(i*37), byte(i)
+		if _, err := sw.Tracker.Announce(&tracker.AnnounceRequest{InfoHash: ih, Peer: i2p.HashOf([]byte{byte(i)}), Left: 1}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/scrape", nil))
+	body := rec.Body.String()
+	rest, ok := strings.CutPrefix(body, "d5:filesd")
+	if !ok {
+		t.Fatalf("full scrape %q", body)
+	}
+	var keys []string
+	for strings.HasPrefix(rest, "20:") {
+		keys = append(keys, rest[3:23])
+		end := strings.Index(rest[23:], "ee")
+		if end < 0 {
+			t.Fatalf("entry %q", rest)
+		}
+		rest = rest[23+end+2:]
+	}
+	if rest != "ee" || len(keys) != n {
+		t.Fatalf("%d entries, then %q", len(keys), rest)
+	}
+	for i := 1; i < len(keys); i++ {
+		if keys[i-1] >= keys[i] {
+			t.Fatalf("key %d (%x) not after %x", i, keys[i], keys[i-1])
+		}
+	}
+}

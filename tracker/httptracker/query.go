@@ -15,6 +15,7 @@ var (
 	errBadNumber   = errors.New("malformed number")
 	errBadEscape   = errors.New("malformed percent escape")
 	errTooMany     = errors.New("too many info_hash parameters")
+	errIPTooLong   = errors.New("ip is too long to be an I2P Destination")
 )
 
 // maxScrapeHashes bounds one scrape request, as for UDP.
@@ -140,13 +141,13 @@ func parseAnnounceQuery(raw string, q *announceQuery) error {
 			q.hasPeerID = true
 			return decode20(&q.peerID, value, errBadPeerID)
 		case "ip":
-			var buf [700]byte
+			var buf [maxIPLen]byte
 			n, err := unescapeInto(buf[:], value)
 			if err != nil {
 				return fmt.Errorf("ip: %w", err)
 			}
 			if n > len(buf) {
-				n = len(buf) // over-long: Destination parsing will reject it
+				return errIPTooLong // refused whole: a prefix may parse
 			}
 			q.ip = string(buf[:n])
 		case "left":

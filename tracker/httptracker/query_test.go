@@ -1,10 +1,13 @@
 package httptracker
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/go-i2p/go-opentracker/i2p"
 )
 
 func TestParseAnnounceQuery(t *testing.T) {
@@ -69,10 +72,18 @@ func FuzzParseQuery(f *testing.F) {
 	f.Add("info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14&peer_id=-AB1234-abcdefghijkl&ip=AAAA.i2p&left=5&numwant=50&compact=1&event=started")
 	f.Add("info_hash=aaaaaaaaaaaaaaaaaaaa&info_hash=bbbbbbbbbbbbbbbbbbbb")
 	f.Add("ip=%&&=&info_hash=%zz")
+	if k, err := i2p.NewIdentity(rand.Reader); err == nil {
+		f.Add("ip=" + url.QueryEscape(k.Destination.Base64()+".i2p"))
+	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		var a announceQuery
-		if parseAnnounceQuery(raw, &a) == nil && len(a.ip) > 700 {
-			t.Fatal("ip longer than its buffer")
+		if parseAnnounceQuery(raw, &a) == nil {
+			if len(a.ip) > maxIPLen {
+				t.Fatal("ip longer than its buffer")
+			}
+			if d, failure := parseIPDestination(a.ip); failure == "" && (d.Len() < i2p.MinDestinationLen || d.Len() > MaxDestinationLen) {
+				t.Fatalf("accepted a Destination of %d bytes", d.Len())
+			}
 		}
 		var s scrapeQuery
 		if parseScrapeQuery(raw, &s) == nil && s.n > maxScrapeHashes {

@@ -40,7 +40,6 @@ var (
 	ErrShort         = errors.New("bep15: request too short")
 	ErrBadProtocolID = errors.New("bep15: bad protocol id")
 	ErrBadEvent      = errors.New("bep15: bad event")
-	ErrBadOptions    = errors.New("bep15: bad BEP 41 options")
 	ErrTooManyHashes = errors.New("bep15: too many scrape hashes")
 	ErrNoHashes      = errors.New("bep15: scrape without info hashes")
 )
@@ -88,13 +87,23 @@ type Announce struct {
 	NumWant    int32 // negative means the tracker's default
 	Port       uint16
 	// URLData is the concatenated BEP 41 URLData options (path and query
-	// of the announce URL); it aliases the request bytes.
+	// of the announce URL), at most MaxURLData bytes; it aliases the
+	// request bytes, or the Announce when several options were joined.
 	URLData []byte
+	// BadOptions reports BEP 41 options that were cut short: one that
+	// overruns the request, or URL data past MaxURLData. Options are read
+	// up to it; the announce itself stands.
+	BadOptions bool
 	// urlBuf holds URLData when more than one option had to be joined.
-	urlBuf [255]byte
+	urlBuf [MaxURLData]byte
 }
 
+// MaxURLData bounds the URL data the tracker keeps from one announce:
+// a path and query of up to 255 bytes, what one URLData option carries.
+const MaxURLData = 255
+
 // ParseAnnounce parses an announce request (header included) into a.
+// Malformed BEP 41 options never fail it: see BadOptions.
 func ParseAnnounce(b []byte, a *Announce) error {
 	if len(b) < AnnounceRequestLen {
 		return fmt.Errorf("%w: announce of %d bytes, need %d", ErrShort, len(b), AnnounceRequestLen)
@@ -114,11 +123,8 @@ func ParseAnnounce(b []byte, a *Announce) error {
 	if a.Event > EventStopped {
 		return fmt.Errorf("%w: %d", ErrBadEvent, a.Event)
 	}
-	url, err := parseOptions(b[AnnounceRequestLen:], a.urlBuf[:0])
-	if err != nil {
-		return err
-	}
-	a.URLData = url
+	url, ok := parseOptions(b[AnnounceRequestLen:], a.urlBuf[:0])
+	a.URLData, a.BadOptions = url, !ok
 	return nil
 }
 
@@ -130,28 +136,28 @@ const (
 )
 
 // parseOptions walks BEP 41 options. URLData options are concatenated into
-// buf (a single one is returned without copying); unknown options with a
-// length byte are skipped; an option that runs past the end is an error.
-// Bytes after EndOfOptions are ignored.
-func parseOptions(b []byte, buf []byte) ([]byte, error) {
+// buf (a single one is returned without copying); NOPs and unknown options
+// with a length byte are skipped; bytes after EndOfOptions are ignored.
+// Reading stops at the first option that overruns b (its length byte is
+// missing or larger than what is left) or that would take the URL data
+// past cap(buf): ok is false then, and the URL data of the complete options
+// before it is returned.
+func parseOptions(b []byte, buf []byte) (url []byte, ok bool) {
 	var single []byte
 	count := 0
 	for len(b) > 0 {
 		typ := b[0]
 		switch typ {
 		case optEnd:
-			return joinURL(single, buf, count), nil
+			return joinURL(single, buf, count), true
 		case optNOP:
 			b = b[1:]
 			continue
 		}
-		if len(b) < 2 {
-			return nil, fmt.Errorf("%w: option 0x%02x without length", ErrBadOptions, typ)
+		if len(b) < 2 || len(b) < 2+int(b[1]) {
+			return joinURL(single, buf, count), false
 		}
 		n := int(b[1])
-		if len(b) < 2+n {
-			return nil, fmt.Errorf("%w: option 0x%02x says %d bytes, have %d", ErrBadOptions, typ, n, len(b)-2)
-		}
 		if typ == optURLData {
 			data := b[2 : 2+n]
 			if count == 0 {
@@ -161,7 +167,7 @@ func parseOptions(b []byte, buf []byte) ([]byte, error) {
 					buf = append(buf[:0], single...)
 				}
 				if len(buf)+len(data) > cap(buf) {
-					return nil, fmt.Errorf("%w: URLData longer than %d bytes", ErrBadOptions, cap(buf))
+					return buf, false
 				}
 				buf = append(buf, data...)
 			}
@@ -169,7 +175,7 @@ func parseOptions(b []byte, buf []byte) ([]byte, error) {
 		}
 		b = b[2+n:]
 	}
-	return joinURL(single, buf, count), nil
+	return joinURL(single, buf, count), true
 }
 
 func joinURL(single, buf []byte, count int) []byte {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
@@ -41,47 +42,52 @@ func TestReferencePayloads(t *testing.T) {
 
 func TestAnnounceOptions(t *testing.T) {
 	base := Announce{Header: Header{ConnectionID: 7, TransactionID: 9}, NumWant: -1}
+	x100 := append([]byte{optURLData, 100}, bytes.Repeat([]byte("x"), 100)...)
 	cases := []struct {
 		name    string
 		options []byte
 		url     string
-		err     error
+		bad     bool // options cut short, the announce kept
 	}{
-		{"none", nil, "", nil},
-		{"one URLData", []byte("\x02\x05/a?x="), "/a?x=", nil},
-		{"two URLData joined", []byte("\x02\x02/a\x02\x04?k=v"), "/a?k=v", nil},
-		{"NOP and end", []byte("\x01\x01\x02\x01/\x00garbage"), "/", nil},
-		{"unknown skipped", []byte("\x09\x03abc\x02\x01/"), "/", nil},
-		{"overrun", []byte("\x02\x09/a"), "", ErrBadOptions},
-		{"no length", []byte("\x02"), "", ErrBadOptions},
+		{"none", nil, "", false},
+		{"one URLData", []byte("\x02\x05/a?x="), "/a?x=", false},
+		{"two URLData joined", []byte("\x02\x02/a\x02\x04?k=v"), "/a?k=v", false},
+		{"NOP and end", []byte("\x01\x01\x02\x01/\x00garbage"), "/", false},
+		{"unknown skipped", []byte("\x09\x03abc\x02\x01/"), "/", false},
+		{"empty URLData", []byte("\x02\x00"), "", false},
+		{"overrun", []byte("\x02\x09/a"), "", true},
+		{"no length", []byte("\x02"), "", true},
+		{"unknown without length", []byte("\x02\x01/\x07"), "/", true},
+		{"unknown overrun after URLData", []byte("\x02\x02/a\x09\xff"), "/a", true},
+		{"overrun after two URLData", []byte("\x02\x02/a\x02\x02?k\x02\x05=v"), "/a?k", true},
+		// Joined URL data past MaxURLData stops at the option that would
+		// overflow; the two before it stay.
+		{"over-long URL data", bytes.Repeat(x100, 3), strings.Repeat("x", 200), true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b := append(AppendAnnounceRequest(nil, &base), c.options...)
 			var a Announce
-			err := ParseAnnounce(b, &a)
-			if !errors.Is(err, c.err) {
-				t.Fatalf("error %v, want %v", err, c.err)
+			if err := ParseAnnounce(b, &a); err != nil {
+				t.Fatalf("announce refused for its options: %v", err)
 			}
-			if err == nil && string(a.URLData) != c.url {
-				t.Fatalf("URLData %q, want %q", a.URLData, c.url)
+			if string(a.URLData) != c.url || a.BadOptions != c.bad {
+				t.Fatalf("URLData %q bad=%v, want %q bad=%v", a.URLData, a.BadOptions, c.url, c.bad)
+			}
+			if a.ConnectionID != 7 || a.TransactionID != 9 || a.NumWant != -1 {
+				t.Fatalf("fixed fields changed: %+v", a.Header)
 			}
 		})
 	}
-	// Many URLData options joined past 255 bytes are refused, not overflowed.
-	var opts []byte
-	for range 3 {
-		opts = append(opts, optURLData, 100)
-		opts = append(opts, bytes.Repeat([]byte("x"), 100)...)
-	}
-	var a Announce
-	if err := ParseAnnounce(append(AppendAnnounceRequest(nil, &base), opts...), &a); !errors.Is(err, ErrBadOptions) {
-		t.Fatalf("300 bytes of URLData: %v", err)
-	}
 	// A long URL round-trips through several options.
-	long := Announce{URLData: bytes.Repeat([]byte("y"), 250)}
-	if err := ParseAnnounce(AppendAnnounceRequest(nil, &long), &a); err != nil || len(a.URLData) != 250 {
-		t.Fatalf("long URL: %v %d", err, len(a.URLData))
+	var a Announce
+	long := Announce{URLData: bytes.Repeat([]byte("y"), MaxURLData)}
+	if err := ParseAnnounce(AppendAnnounceRequest(nil, &long), &a); err != nil || len(a.URLData) != MaxURLData || a.BadOptions {
+		t.Fatalf("long URL: %v %d %v", err, len(a.URLData), a.BadOptions)
+	}
+	// A reused Announce forgets the previous request's options.
+	if err := ParseAnnounce(AppendAnnounceRequest(nil, &base), &a); err != nil || a.URLData != nil || a.BadOptions {
+		t.Fatalf("reused: %v %q %v", err, a.URLData, a.BadOptions)
 	}
 }
 
@@ -168,15 +174,27 @@ func FuzzParseRequest(f *testing.F) {
 	})
 }
 
+// FuzzParseOptions: any option bytes parse without a panic, and the URL
+// data is bounded and made only of the options' bytes.
 func FuzzParseOptions(f *testing.F) {
 	f.Add([]byte("\x02\x05/a?x="))
 	f.Add([]byte("\x02\x02/a\x02\x04?k=v\x00"))
 	f.Add([]byte("\x01\x09\x03abc\x02\x01/"))
+	f.Add([]byte("\x02\x09/a"))
+	f.Add([]byte("\x02\x02/a\x09\xff"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var buf [255]byte
-		url, err := parseOptions(b, buf[:0])
-		if err == nil && len(url) > len(b) {
-			t.Fatal("URLData longer than the options")
+		var buf [MaxURLData]byte
+		url, ok := parseOptions(b, buf[:0])
+		if len(url) > MaxURLData || len(url) > len(b) {
+			t.Fatalf("URLData of %d bytes from %d bytes of options", len(url), len(b))
+		}
+		if !ok && len(b) == 0 {
+			t.Fatal("no options reported as malformed")
+		}
+		var a Announce
+		req := append(AppendAnnounceRequest(nil, &Announce{}), b...)
+		if err := ParseAnnounce(req, &a); err != nil || a.BadOptions == ok || !bytes.Equal(a.URLData, url) {
+			t.Fatalf("announce with these options: %v bad=%v URLData %q, want %q", err, a.BadOptions, a.URLData, url)
 		}
 	})
 }

@@ -53,6 +53,10 @@ func NewConnIDs(secret []byte, lifetime int) (*ConnIDs, error) {
 // Lifetime is the lifetime advertised in connect responses, in seconds.
 func (c *ConnIDs) Lifetime() uint16 { return c.lifetime }
 
+// Epoch is the length of one epoch, lifetime + 60 s: an id issued at t is
+// valid until the end of the epoch after t's.
+func (c *ConnIDs) Epoch() time.Duration { return time.Duration(c.period) * time.Second }
+
 func (c *ConnIDs) at(sender *i2p.Hash, epoch int64) uint64 {
 	var msg [i2p.HashLen + 8]byte
 	copy(msg[:], sender[:])

@@ -7,4 +7,24 @@
 //
 // The BEP 15 codec (bep15.go) and the connection-id scheme (connid.go) are
 // pure and usable on their own by clients, tests and the load tool.
+//
+// # BEP 41 options
+//
+// An announce may carry options after its 98 bytes. URLData options are
+// joined (up to MaxURLData bytes) into Announce.URLData; NOPs and unknown
+// options are skipped. Options that are malformed — one whose length runs
+// past the datagram, or URL data past the bound — end the reading of
+// options, not the announce: it is served with what came before, and
+// counted (Snapshot.BadOptions).
+//
+// # Drops and overload
+//
+// Requests that get no answer are counted by DropReason; requests
+// answered with an error by ErrorReason. When the Session also reports
+// its outgoing backlog (Backlogger), the transport drops early under
+// overload, like a router's WRED: above half the queue's capacity a
+// request is dropped, before any signature check or swarm work, with a
+// probability that rises linearly to 1 at 90 % ("overload"). Nothing
+// waits without bound: lookups in flight and the replies waiting on them
+// are capped (Config.MaxLookups, Config.MaxPendingReplies).
 package udptracker

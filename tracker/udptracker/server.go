@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -22,6 +23,22 @@ type Session interface {
 	Lookup(ctx context.Context, h i2p.Hash) (i2p.Destination, error)
 }
 
+// Backlogger is what a Session may also implement to report how full its
+// outgoing queue is: queued messages and the queue's capacity. A transport
+// whose Session implements it sheds load early, before the queue is full
+// (see HandleMessage).
+type Backlogger interface {
+	Backlog() (queued, capacity int)
+}
+
+// Early drop (like a router's WRED): at or below overloadLow percent of
+// the session's queue nothing is dropped; above it requests are dropped
+// with a probability rising linearly to 1 at overloadHigh percent.
+const (
+	overloadLow  = 50
+	overloadHigh = 90
+)
+
 // Swarms is what the transport needs of the swarm model;
 // *tracker.Tracker implements it.
 type Swarms interface {
@@ -32,7 +49,6 @@ type Swarms interface {
 	// CacheDestination caches a Destination the router looked up,
 	// without journaling it (the router can look it up again).
 	CacheDestination(d i2p.Destination)
-	// Destination returns a cached Destination.
 	// AppendDestination appends the serialized Destination of h, if
 	// cached, to dst.
 	AppendDestination(dst []byte, h i2p.Hash) ([]byte, bool)
@@ -83,6 +99,7 @@ type Server struct {
 	ids     *ConnIDs
 	swarms  Swarms
 	session Session
+	backlog Backlogger // nil: the session reports no backlog
 	stats   Stats
 
 	bufs     sync.Pool // *[replyBufLen]byte
@@ -132,6 +149,7 @@ func NewServer(cfg Config, self i2p.Hash, secret []byte, swarms Swarms, session 
 	s.bufs.New = func() any { return new([replyBufLen]byte) }
 	s.scratch.New = func() any { return new(announceScratch) }
 	s.destBufs.New = func() any { b := make([]byte, 0, i2p.MinDestinationLen+64); return &b }
+	s.backlog, _ = session.(Backlogger)
 	return s, nil
 }
 
@@ -152,8 +170,16 @@ func (s *Server) ConnIDs() *ConnIDs { return s.ids }
 // HandleMessage processes one I2CP payload addressed to the tracker. It
 // must be registered for protocols 17, 19 and 20 on the tracker port; it
 // never blocks on the network (lookups run in the background).
+//
+// When the session's outgoing queue fills (its Backlog) past half, it
+// drops requests early, before any signature check or swarm work, with a
+// probability that reaches 1 at 90 %: the queue sheds load gradually
+// instead of refusing everything once full, and replies the queue could
+// not take are not computed at all.
 func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload []byte) {
 	switch {
+	case s.backlog != nil && s.overloaded():
+		s.stats.drop(DropOverload)
 	case toPort != s.cfg.Port:
 		s.stats.drop(DropWrongPort)
 	case fromPort == 0:
@@ -169,6 +195,25 @@ func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload 
 	}
 }
 
+// overloaded decides whether to drop one request for the session's
+// backlog: never up to overloadLow percent full, always from
+// overloadHigh, in between with a probability rising linearly.
+func (s *Server) overloaded() bool {
+	queued, capacity := s.backlog.Backlog()
+	if capacity <= 0 {
+		return false
+	}
+	fill := uint64(max(queued, 0)) * 100 // percent × capacity
+	low, high := uint64(capacity)*overloadLow, uint64(capacity)*overloadHigh
+	switch {
+	case fill <= low:
+		return false
+	case fill >= high:
+		return true
+	}
+	return rand.Uint64N(high-low) < fill-low
+}
+
 func (s *Server) handleDatagram2(fromPort uint16, payload []byte) {
 	var d datagram.Datagram2
 	if err := datagram.ParseDatagram2(payload, s.self, s.cfg.Now(), &d); err != nil {
@@ -181,9 +226,15 @@ func (s *Server) handleDatagram2(fromPort uint16, payload []byte) {
 		s.stats.drop(DropMalformed)
 		return
 	}
-	if h.Action != ActionConnect {
+	switch h.Action {
+	case ActionConnect:
+	case ActionAnnounce, ActionScrape:
 		s.stats.errorReply(ErrorWrongDatagram)
 		s.replyTo(d.From, fromPort, s.errorPayload(h.TransactionID, msgNeedDatagram3))
+		return
+	default:
+		s.stats.errorReply(ErrorUnknownAction)
+		s.replyTo(d.From, fromPort, s.errorPayload(h.TransactionID, msgUnknownAction))
 		return
 	}
 	if err := CheckConnect(h); err != nil {
@@ -204,7 +255,7 @@ const (
 	msgNeedDatagram3 = "announce and scrape must be sent as a Datagram3"
 	msgBadConnID     = "Invalid connection ID"
 	msgUnknownAction = "unknown action"
-	msgMalformed     = "malformed request"
+	msgMalformed     = "malformed request: "
 	msgRefused       = "tracker refused the announce: "
 )
 
@@ -252,7 +303,15 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	a := &sc.ann
 	if err := ParseAnnounce(payload, a); err != nil {
 		s.stats.errorReply(ErrorMalformed)
-		return AppendErrorResponse(buf[:0], tx, msgMalformed)
+		return AppendErrorResponse(buf[:0], tx, msgMalformed+err.Error())
+	}
+	// The URL data (a.URLData, bounded by MaxURLData) is parsed and
+	// counted; tracker.AnnounceRequest has no field to carry it yet.
+	if len(a.URLData) > 0 {
+		s.stats.urlData.Add(1)
+	}
+	if a.BadOptions {
+		s.stats.badOptions.Add(1)
 	}
 	left := a.Left
 	if a.Event == EventCompleted {
@@ -260,7 +319,7 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	}
 	// A negative num_want passes through: the swarm model applies its
 	// (live) default.
-	sc.req = tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: tracker.Event(a.Event), Left: left, NumWant: int(a.NumWant)}
+	sc.req = tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: tracker.Event(a.Event), Left: left, NumWant: int(a.NumWant), URLData: a.URLData}
 	res, err := s.swarms.Announce(&sc.req, sc.peers[:])
 	if err != nil {
 		s.stats.errorReply(ErrorRefused)
@@ -278,7 +337,7 @@ func (s *Server) scrape(buf *[replyBufLen]byte, payload []byte, tx uint32) []byt
 	var sc Scrape
 	if err := ParseScrape(payload, &sc); err != nil {
 		s.stats.errorReply(ErrorMalformed)
-		return AppendErrorResponse(buf[:0], tx, msgMalformed)
+		return AppendErrorResponse(buf[:0], tx, msgMalformed+err.Error())
 	}
 	s.stats.scrapes.Add(1)
 	out := AppendScrapeResponseHeader(buf[:0], tx)

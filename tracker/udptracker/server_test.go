@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,12 +236,19 @@ func TestErrorsAndDrops(t *testing.T) {
 	if r := h.session.take(t); string(r.payload[8:]) != msgBadConnID {
 		t.Fatalf("expired cid: %q", r.payload)
 	}
-	// Unknown action.
+	// Unknown action, as a Datagram3 and as a Datagram2: the same error.
 	unk := AppendScrapeRequest(nil, alice.cid, 1, [20]byte{})
 	binary.BigEndian.PutUint32(unk[8:], 9)
 	h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, unk))
 	if r := h.session.take(t); string(r.payload[8:]) != msgUnknownAction {
 		t.Fatalf("unknown action: %q", r.payload)
+	}
+	h.srv.HandleMessage(datagram.ProtocolDatagram2, 6880, DefaultPort, h.dg2(alice, unk))
+	if r := h.session.take(t); string(r.payload[8:]) != msgUnknownAction || r.to != alice.keys.Destination.Hash() {
+		t.Fatalf("unknown action as Datagram2: %q", r.payload)
+	}
+	if n := h.srv.Stats().errors[ErrorUnknownAction].Load(); n != 2 {
+		t.Fatalf("%d unknown actions counted, want 2", n)
 	}
 
 	drops := []struct {
@@ -266,6 +274,11 @@ func TestErrorsAndDrops(t *testing.T) {
 			}(), DropBadSignature},
 		{"garbage Datagram3", datagram.ProtocolDatagram3, 6880, DefaultPort, []byte("short"), DropMalformedDatagram},
 		{"short BEP 15 header", datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, []byte("0123")), DropMalformed},
+		{"connect with a bad protocol id", datagram.ProtocolDatagram2, 6880, DefaultPort, h.dg2(alice, func() []byte {
+			b := AppendConnectRequest(nil, 1)
+			b[7] ^= 1
+			return b
+		}()), DropMalformed},
 	}
 	for _, d := range drops {
 		before := h.srv.Stats().drops[d.reason].Load()
@@ -341,10 +354,168 @@ func TestPendingRepliesBounded(t *testing.T) {
 	}
 }
 
+// TestPendingRepliesFull: replies waiting on lookups are bounded; past
+// the bound they are dropped and counted, and the lookup in flight still
+// answers what it holds.
+func TestPendingRepliesFull(t *testing.T) {
+	h := newHarness(t)
+	h.srv.cfg.MaxPendingReplies = 3
+	h.session.gate = make(chan struct{})
+	c := h.newClient(7000)
+	hash := c.keys.Destination.Hash()
+	c.cid = h.srv.ConnIDs().Issue(&hash, h.now)
+	a := Announce{Header: Header{ConnectionID: c.cid, TransactionID: 1}, NumWant: -1}
+	msg := h.dg3(c, AppendAnnounceRequest(nil, &a))
+	for range 5 { // one lookup; three replies wait, two do not fit
+		h.srv.HandleMessage(datagram.ProtocolDatagram3, c.port, DefaultPort, msg)
+	}
+	if full := h.srv.Stats().drops[DropPendingFull].Load(); full != 2 {
+		t.Fatalf("%d dropped for full pending replies, want 2", full)
+	}
+	close(h.session.gate)
+	for range 3 {
+		if r := h.session.take(t); action(r.payload) != ActionAnnounce || r.to != hash {
+			t.Fatalf("reply after the lookup: %x", r.payload)
+		}
+	}
+	if snap := h.srv.Stats().Snapshot(); snap.Lookups != 1 || snap.Replies != 3 {
+		t.Fatalf("stats %+v", snap)
+	}
+	h.session.none(t)
+}
+
+// TestAnnounceOptionsServed: BEP 41 options, well-formed or cut short,
+// never cost the announce its answer; both kinds are counted.
+func TestAnnounceOptionsServed(t *testing.T) {
+	h := newHarness(t)
+	seen := &urlRecorder{Tracker: h.swarms}
+	srv, err := NewServer(h.srv.cfg, h.tracker.Destination.Hash(), []byte("0123456789abcdef0123456789abcdef"), seen, h.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = srv
+	alice := h.newClient(6880)
+	h.connect(alice)
+	a := Announce{Header: Header{ConnectionID: alice.cid, TransactionID: 3}, InfoHash: [20]byte{4}, NumWant: -1}
+	for i, opts := range []string{"\x02\x0b/announce?x", "\x02\x02/a\x02\xff?k=v", "\x01\x01\x09"} {
+		msg := append(AppendAnnounceRequest(nil, &a), opts...)
+		h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, msg))
+		if r := h.session.take(t); action(r.payload) != ActionAnnounce || len(r.payload) != 20 {
+			t.Fatalf("options %q: reply %x", opts, r.payload)
+		}
+		// The swarm model is handed the URL data (the whole options of
+		// the first; of the second, the option before the one that
+		// overruns; none of the third).
+		if want := []string{"/announce?x", "/a", ""}[i]; seen.last != want {
+			t.Fatalf("options %q: the tracker saw URL data %q, want %q", opts, seen.last, want)
+		}
+	}
+	if snap := h.srv.Stats().Snapshot(); snap.Announces != 3 || snap.URLData != 2 || snap.BadOptions != 2 {
+		t.Fatalf("stats %+v", snap)
+	}
+}
+
+// urlRecorder is the swarm model, noting the URL data of each announce.
+type urlRecorder struct {
+	*tracker.Tracker
+	last string
+}
+
+func (u *urlRecorder) Announce(req *tracker.AnnounceRequest, peers []i2p.Hash) (tracker.AnnounceResult, error) {
+	u.last = string(req.URLData)
+	return u.Tracker.Announce(req, peers)
+}
+
+// backlogSession is a session whose outgoing queue fill the test sets.
+type backlogSession struct {
+	*recordingSession
+	queued, capacity atomic.Int64
+}
+
+func (b *backlogSession) Backlog() (queued, capacity int) {
+	return int(b.queued.Load()), int(b.capacity.Load())
+}
+
+// withBacklog replaces the harness's transport by one whose session
+// reports a backlog, empty until the caller sets it.
+func (h *harness) withBacklog() *backlogSession {
+	sess := &backlogSession{recordingSession: h.session}
+	sess.capacity.Store(1000)
+	srv, err := NewServer(h.srv.cfg, h.tracker.Destination.Hash(), []byte("0123456789abcdef0123456789abcdef"), h.swarms, sess)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.srv = srv
+	return sess
+}
+
+// TestOverloadEarlyDrop: with the session's queue at most half full
+// nothing is shed; full, everything is, before any work (a connect is
+// neither verified nor answered); in between some requests are. The
+// bounds asserted cannot flake: at 70 % each request is dropped with
+// probability 1/2, so over 2000 none or all would be a 2^-2000 event.
+func TestOverloadEarlyDrop(t *testing.T) {
+	h := newHarness(t)
+	sess := h.withBacklog()
+	srv := h.srv
+	// Datagram1 is dropped for its own reason right after the overload
+	// check: every request is counted once, as one or the other.
+	const n = 2000
+	for _, c := range []struct {
+		queued   int64
+		min, max uint64 // overload drops among n
+	}{
+		{0, 0, 0},
+		{500, 0, 0},
+		{700, 1, n - 1},
+		{900, n, n},
+		{1000, n, n},
+		{5000, n, n}, // a queue past its stated capacity
+	} {
+		sess.queued.Store(c.queued)
+		before := srv.Stats().Snapshot()
+		for range n {
+			srv.HandleMessage(datagram.ProtocolDatagram1, 6880, DefaultPort, []byte("x"))
+		}
+		after := srv.Stats().Snapshot()
+		shed := after.Drops["overload"] - before.Drops["overload"]
+		other := after.Drops["datagram1"] - before.Drops["datagram1"]
+		if shed < c.min || shed > c.max || shed+other != n {
+			t.Errorf("queue %d/1000: %d shed, %d reached the handler; want %d..%d shed of %d",
+				c.queued, shed, other, c.min, c.max, n)
+		}
+	}
+	// Full: a connect is dropped before its signature is checked.
+	c := h.newClient(6880)
+	srv.HandleMessage(datagram.ProtocolDatagram2, c.port, DefaultPort, h.dg2(c, AppendConnectRequest(nil, 1)))
+	if snap := srv.Stats().Snapshot(); snap.Connects != 0 {
+		t.Fatalf("connect served under overload: %+v", snap)
+	}
+	h.session.none(t)
+	// Back to empty: served again.
+	sess.queued.Store(0)
+	srv.HandleMessage(datagram.ProtocolDatagram2, c.port, DefaultPort, h.dg2(c, AppendConnectRequest(nil, 1)))
+	if r := h.session.take(t); len(r.payload) != 18 {
+		t.Fatalf("connect reply %x", r.payload)
+	}
+	// A session that reports no capacity never sheds.
+	sess.queued.Store(5000)
+	sess.capacity.Store(0)
+	before := srv.Stats().Snapshot().Drops["overload"]
+	srv.HandleMessage(datagram.ProtocolDatagram1, 6880, DefaultPort, []byte("x"))
+	if after := srv.Stats().Snapshot().Drops["overload"]; after != before {
+		t.Fatal("shed with no capacity reported")
+	}
+}
+
+// BenchmarkAnnounceTransport: one announce through the transport, from
+// the Datagram3 to the raw reply handed to the session, whose backlog
+// (reported empty) is checked for early drop as the I2CP session's is.
 func BenchmarkAnnounceTransport(b *testing.B) {
 	t := &testing.T{}
 	h := newHarness(t)
 	h.session.got = make(chan struct{}, 1)
+	h.withBacklog()
 	alice := h.newClient(6880)
 	h.srv.HandleMessage(datagram.ProtocolDatagram2, 6880, DefaultPort, h.dg2(alice, AppendConnectRequest(nil, 1)))
 	<-h.session.got

@@ -18,6 +18,7 @@ const (
 	DropPendingFull
 	DropLookupsBusy
 	DropLookupFailed
+	DropOverload
 	numDropReasons
 )
 
@@ -33,6 +34,7 @@ var dropNames = [numDropReasons]string{
 	DropPendingFull:       "pending_replies_full",
 	DropLookupsBusy:       "lookups_busy",
 	DropLookupFailed:      "lookup_failed",
+	DropOverload:          "overload",
 }
 
 func (r DropReason) String() string {
@@ -75,6 +77,7 @@ type Stats struct {
 	connects, announces, scrapes atomic.Uint64
 	replies, sendFailures        atomic.Uint64
 	lookups, lookupFailures      atomic.Uint64
+	urlData, badOptions          atomic.Uint64
 	drops                        [numDropReasons]atomic.Uint64
 	errors                       [numErrorReasons]atomic.Uint64
 }
@@ -87,8 +90,11 @@ type Snapshot struct {
 	Connects, Announces, Scrapes uint64
 	Replies, SendFailures        uint64
 	Lookups, LookupFailures      uint64
-	Drops                        map[string]uint64
-	Errors                       map[string]uint64
+	// URLData counts announces that carried BEP 41 URL data; BadOptions
+	// those whose options were cut short (served all the same).
+	URLData, BadOptions uint64
+	Drops               map[string]uint64
+	Errors              map[string]uint64
 }
 
 // Snapshot copies the counters.
@@ -97,6 +103,7 @@ func (s *Stats) Snapshot() Snapshot {
 		Connects: s.connects.Load(), Announces: s.announces.Load(), Scrapes: s.scrapes.Load(),
 		Replies: s.replies.Load(), SendFailures: s.sendFailures.Load(),
 		Lookups: s.lookups.Load(), LookupFailures: s.lookupFailures.Load(),
+		URLData: s.urlData.Load(), BadOptions: s.badOptions.Load(),
 		Drops:  make(map[string]uint64, numDropReasons),
 		Errors: make(map[string]uint64, numErrorReasons),
 	}
