@@ -450,6 +450,10 @@ func TestInterruptedStop(t *testing.T) {
 	if e.plugin.Tracker() != nil || e.plugin.Session() != nil {
 		t.Fatal("Tracker or Session not nil after Stop")
 	}
+	// A second Stop with time to spare waits for the store to close.
+	if err := e.plugin.Stop(ctx5(t)); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.plugin.Start(ctx); err != nil {
@@ -463,6 +467,27 @@ func TestInterruptedStop(t *testing.T) {
 	}
 	if r, err := c.Announce(ctx, info, udptracker.EventNone, 0, -1); err != nil || r.Seeders != 1 {
 		t.Fatalf("announce after the interrupted stop: %+v %v", r, err)
+	}
+}
+
+// TestGate: the store's close waits for the announces inside the run,
+// and turns later ones away.
+func TestGate(t *testing.T) {
+	var g gate
+	if !g.enter() {
+		t.Fatal("a new gate turns an announce away")
+	}
+	closed := make(chan struct{})
+	go func() { g.close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("the close did not wait for the announce inside")
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.leave()
+	<-closed
+	if g.enter() {
+		t.Fatal("an announce entered after the close")
 	}
 }
 

@@ -83,10 +83,10 @@ type Plugin struct {
 	mounted bool
 	cancel  context.CancelFunc
 	done    <-chan struct{} // closed when the run's goroutines have ended
-	// closed is closed once the last run's store is closed: a Stop
-	// whose context ended before that leaves it to the background, and
-	// the next Start waits for it.
-	closed  <-chan struct{}
+	// closing is the last run's store closing: a Stop whose context
+	// ended first leaves it to the background, and the next Start (or
+	// Stop) waits for it.
+	closing *closing
 	started time.Time
 
 	cfg     Config // in force
@@ -104,6 +104,35 @@ type Plugin struct {
 type liveState struct {
 	http    *httptracker.Handler // nil while HTTP announces are off
 	console http.Handler
+	gate    *gate // the run's, shared by every liveState of one run
+}
+
+// gate keeps a run's store open while HTTP announces that found the run
+// are answered (an announce journals to the store): each holds it shared,
+// and the store is closed only once the close has taken it alone, after
+// which announces that arrive late get 503.
+type gate struct {
+	mu   sync.RWMutex
+	shut bool
+}
+
+// enter reports whether the run still answers; if so, leave must follow.
+func (g *gate) enter() bool {
+	g.mu.RLock()
+	if g.shut {
+		g.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (g *gate) leave() { g.mu.RUnlock() }
+
+// close waits for the announces inside and turns later ones away.
+func (g *gate) close() {
+	g.mu.Lock()
+	g.shut = true
+	g.mu.Unlock()
 }
 
 // New makes a plugin for host.
@@ -143,8 +172,8 @@ func (p *Plugin) Start(ctx context.Context) error {
 		if p.running {
 			return errors.New("plugin: already running")
 		}
-		closed := p.closed
-		if closed == nil || isClosed(closed) {
+		c := p.closing
+		if c == nil || isClosed(c.done) {
 			break
 		}
 		// An earlier run is still closing its store (its Stop's context
@@ -152,7 +181,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 		// need it to end.
 		p.mu.Unlock()
 		select {
-		case <-closed:
+		case <-c.done:
 			p.mu.Lock()
 		case <-ctx.Done():
 			p.mu.Lock()
@@ -249,7 +278,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 	go func() { wg.Wait(); close(done) }()
 	p.done = done
 
-	live := &liveState{console: con.Handler()}
+	live := &liveState{console: con.Handler(), gate: &gate{}}
 	if cfg.HTTP {
 		live.http = httpH
 	}
@@ -310,6 +339,11 @@ func (t trackerRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if live.http != nil {
+		if !live.gate.enter() {
+			http.Error(w, trackerStopped, http.StatusServiceUnavailable)
+			return
+		}
+		defer live.gate.leave()
 		live.http.ServeHTTP(w, r)
 		return
 	}
@@ -324,6 +358,10 @@ func (t trackerRoutes) Respond(dst []byte, r *httptracker.Request) (int, []byte,
 		return http.StatusServiceUnavailable, append(dst, trackerStopped+"\n"...), true
 	}
 	if live.http != nil {
+		if !live.gate.enter() {
+			return http.StatusServiceUnavailable, append(dst, trackerStopped+"\n"...), true
+		}
+		defer live.gate.leave()
 		return live.http.Respond(dst, r)
 	}
 	if !httptracker.IsAnnouncePath(r.Path) && !httptracker.IsScrapePath(r.Path) {
@@ -356,46 +394,68 @@ func (p *Plugin) serveConsole(w http.ResponseWriter, r *http.Request) {
 func (p *Plugin) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.running {
+		// Stopped already; an earlier Stop may have left the store to
+		// close in the background: wait for that too.
+		c := p.closing
 		p.mu.Unlock()
-		return nil
+		if c == nil || isClosed(c.done) {
+			return nil
+		}
+		return c.wait(ctx)
 	}
+	gate := p.live.Load().gate
 	p.live.Store(nil)
 	p.cancel()
-	done, st, log := p.done, p.store, p.opts.Logger
+	done, st := p.done, p.store
 	p.running, p.cancel, p.done = false, nil, nil
 	p.store, p.tracker, p.session, p.udp, p.http, p.console = nil, nil, nil, nil, nil, nil
-	closed := make(chan struct{})
-	p.closed = closed
-	var closeErr error // set before closed is closed
-	var abandoned atomic.Bool
+	c := &closing{done: make(chan struct{}), log: p.opts.Logger}
+	p.closing = c
 	go func() {
-		defer close(closed)
-		<-done
-		closeErr = st.Close()
-		if abandoned.Load() {
-			if closeErr != nil {
-				log.Error("closing the store after an interrupted stop", "err", closeErr)
+		defer close(c.done)
+		<-done       // the session, the expiry and the console have ended
+		gate.close() // and so have the HTTP announces that found the run
+		c.err = st.Close()
+		if c.abandoned.Load() {
+			if c.err != nil {
+				c.log.Error("closing the store after an interrupted stop", "err", c.err)
 			} else {
-				log.Info("tracker stopped; state flushed (after an interrupted stop)")
+				c.log.Info("tracker stopped; state flushed (after an interrupted stop)")
 			}
 		}
 	}()
 	// The run's goroutines may need the lock (the console samples the
 	// status) to end.
 	p.mu.Unlock()
+	return c.wait(ctx)
+}
 
+// closing is a run's store being closed after its Stop.
+type closing struct {
+	done      chan struct{}
+	err       error // set before done is closed
+	abandoned atomic.Bool
+	log       *slog.Logger
+}
+
+// wait waits for the store to close, or for ctx to end (the close goes
+// on in the background and logs its end).
+func (c *closing) wait(ctx context.Context) error {
 	if ctx.Err() == nil {
 		select {
-		case <-closed:
-			if closeErr != nil {
-				return fmt.Errorf("plugin: close store: %w", closeErr)
+		case <-c.done:
+			if c.err != nil {
+				return fmt.Errorf("plugin: close store: %w", c.err)
 			}
-			log.Info("tracker stopped; state flushed")
+			c.log.Info("tracker stopped; state flushed")
 			return nil
 		case <-ctx.Done():
 		}
 	}
-	abandoned.Store(true)
+	if isClosed(c.done) {
+		return c.wait(context.Background())
+	}
+	c.abandoned.Store(true)
 	return fmt.Errorf("plugin: stop: %w (the store is closed once the run has ended)", ctx.Err())
 }
 
@@ -534,6 +594,7 @@ func (p *Plugin) applySetting(key, value string) (restart bool, err error) {
 func (p *Plugin) applyLive() {
 	cfg := p.cfg
 	p.tracker.SetInterval(time.Duration(cfg.Interval)*time.Second, cfg.Expiry())
+	p.store.SetPeerTTL(cfg.Expiry())
 	p.tracker.SetDefaultWant(cfg.MaxPeers)
 	p.http.SetFullScrape(cfg.FullScrape)
 	p.http.SetStrict(cfg.StrictDests)

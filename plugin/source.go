@@ -50,7 +50,11 @@ func (c consoleSource) Status() console.Status {
 	}
 	add("udp", us.Drops)
 	add("udp", us.Errors)
+	// Served, but not as asked: BEP 41 options cut where they overran; peers
+	// a non-compact reply left out for want of their Destination.
+	add("udp", map[string]uint64{"bad_bep41_options": us.BadOptions})
 	add("http", hs.Failures)
+	add("http", map[string]uint64{"peers_omitted_no_destination": hs.Omitted})
 	add("tracker", tr.Stats().Snapshot().Refused)
 	is := sess.Stats()
 	add("i2cp", map[string]uint64{"unclaimed": is.DroppedUnclaimed, "malformed": is.DroppedMalformed, "send_queue_full": is.DroppedQueueFull,

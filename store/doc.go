@@ -28,11 +28,16 @@
 // values a few bytes), values over 128 bytes in 64 MiB value-log files,
 // and level 0 compacted on close. Value-log GC runs every GCInterval.
 //
-// Open refuses, with a clear error and without changing a byte, a
-// directory another process holds (ErrLocked), one written by a newer
-// version (ErrNewerSchema) and one that is damaged (ErrCorrupt): a
-// missing MANIFEST, a table that does not match its checksums, a MANIFEST,
-// value log or key registry Badger cannot read. Badger replays its
-// write-ahead log after an unclean shutdown, and records that do not
-// decode are skipped and counted at restore, never a reason not to start.
+// Open refuses, with a clear error and before Badger opens it (so without
+// changing a byte), a directory another process holds (ErrLocked), one a
+// newer version wrote (ErrNewerSchema: the SCHEMA file beside Badger's
+// files says so; the version key inside is checked too) and one that is
+// damaged (ErrCorrupt): table files without a MANIFEST, a MANIFEST that
+// does not replay, a table it lists that is missing or fails its
+// checksums. Tables it does not list are a crash's leftovers, which
+// Badger deletes. Damage only Badger finds (a value log or key registry it
+// cannot read) is reported as ErrCorrupt too, after Badger tried. Badger
+// replays its write-ahead log after an unclean shutdown, and records that
+// do not decode are skipped and counted at restore, never a reason not to
+// start.
 package store

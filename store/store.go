@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,6 +90,8 @@ type Store struct {
 	dir  string
 	opts Options
 
+	peerTTL atomic.Int64 // a peer record's TTL; SetPeerTTL changes it
+
 	mu       sync.Mutex
 	pending  map[pkey]op
 	seq      uint64 // journal calls so far
@@ -160,7 +165,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = checkDir(dir)
+	err = checkSchemaFile(dir)
+	if err == nil {
+		err = checkDir(dir, bo)
+	}
 	release()
 	if err != nil {
 		return nil, err
@@ -171,7 +179,7 @@ func Open(dir string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
 		}
 		if looksDamaged(err) {
-			return nil, fmt.Errorf("%w: %s: %v; left as it is", ErrCorrupt, dir, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, dir, err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
@@ -181,8 +189,58 @@ func Open(dir string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := writeSchemaFile(dir); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.peerTTL.Store(int64(opts.PeerTTL))
 	go s.run()
 	return s, nil
+}
+
+// schemaFile names the schema version beside Badger's files, so a
+// directory a newer version wrote is refused before Badger opens it (an
+// open writes: its own bookkeeping, and the compaction on close). The
+// version key inside Badger stays the authority for what the data is.
+const schemaFile = "SCHEMA"
+
+// checkSchemaFile refuses a directory whose schema file names a newer
+// version; a missing file (a new directory, or one from before the file)
+// is no reason to refuse.
+func checkSchemaFile(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, schemaFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: read schema file: %w", err)
+	}
+	v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32)
+	if err != nil {
+		return fmt.Errorf("%w: %s: schema file holds %q; left as it is", ErrCorrupt, dir, b)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("%w: %s has schema %d, this build knows %d; left as it is", ErrNewerSchema, dir, v, SchemaVersion)
+	}
+	return nil
+}
+
+// writeSchemaFile records this build's schema version beside the data,
+// atomically, unless it is recorded already.
+func writeSchemaFile(dir string) error {
+	path := filepath.Join(dir, schemaFile)
+	want := strconv.Itoa(SchemaVersion) + "\n"
+	if b, err := os.ReadFile(path); err == nil && string(b) == want {
+		return nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(want), 0o600); err != nil {
+		return fmt.Errorf("store: write schema file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("store: write schema file: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) checkSchema() error {
@@ -230,6 +288,14 @@ func (s *Store) record(k pkey, o op) {
 	s.mu.Unlock()
 }
 
+// SetPeerTTL changes how long a peer journaled from now on stays on disk
+// (the tracker's peer expiry, when its interval changes live).
+func (s *Store) SetPeerTTL(d time.Duration) {
+	if d > 0 {
+		s.peerTTL.Store(int64(d))
+	}
+}
+
 // Flags of a peer record.
 const (
 	flagSeed      = 1 << 0
@@ -238,7 +304,7 @@ const (
 
 // PeerUpdated journals a peer's announce.
 func (s *Store) PeerUpdated(p tracker.PeerRecord) {
-	expire := p.LastSeen.Add(s.opts.PeerTTL).Unix()
+	expire := p.LastSeen.Add(time.Duration(s.peerTTL.Load())).Unix()
 	var flags byte
 	if p.Seed {
 		flags |= flagSeed

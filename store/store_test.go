@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker"
@@ -248,25 +249,46 @@ func TestExpiredPeersLeaveTheDisk(t *testing.T) {
 	now := time.Now()
 	s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(1), LastSeen: now.Add(-time.Second)}) // expires in ~1 s
 	s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(2), LastSeen: now.Add(time.Hour)})    // far from expiry
+	// The expiry grew live (a longer interval): this one outlives the
+	// first though it was seen as long ago.
+	s.SetPeerTTL(time.Hour)
+	s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(3), LastSeen: now.Add(-time.Second)})
 	if err := s.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2100 * time.Millisecond)
-	if c := restore(t, s); len(c.peers) != 1 {
-		t.Fatalf("%d peers restored, want only the live one", len(c.peers))
+	c := restore(t, s)
+	if _, gone := c.peers[pk(infoN(1), hashN(1))]; len(c.peers) != 2 || gone {
+		t.Fatalf("%d peers restored, want the two live ones", len(c.peers))
 	}
 	s.Close()
 }
 
+// TestNewerSchemaRefused: a directory a newer version wrote is refused,
+// by its schema file before Badger opens it (so not a byte changes), or
+// by the version key when the file is gone.
 func TestNewerSchemaRefused(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, Options{})
+	s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(1), LastSeen: time.Now()})
 	s.db.Update(func(txn *badger.Txn) error {
 		return txn.Set([]byte{prefixVersion}, binary.BigEndian.AppendUint32(nil, SchemaVersion+1))
 	})
 	s.Close()
+	if b, err := os.ReadFile(filepath.Join(dir, schemaFile)); err != nil || string(b) != fmt.Sprintln(SchemaVersion) {
+		t.Fatalf("schema file %q (%v)", b, err)
+	}
+	os.WriteFile(filepath.Join(dir, schemaFile), fmt.Appendln(nil, SchemaVersion+1), 0o600)
+	before := snapshot(t, dir)
 	if _, err := Open(dir, Options{}); !errors.Is(err, ErrNewerSchema) {
-		t.Fatalf("newer schema: %v", err)
+		t.Fatalf("newer schema file: %v", err)
+	}
+	if after := snapshot(t, dir); !maps.Equal(before, after) {
+		t.Fatalf("the refused directory changed:\nbefore %v\nafter  %v", before, after)
+	}
+	os.Remove(filepath.Join(dir, schemaFile))
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("newer schema key: %v", err)
 	}
 }
 
@@ -318,15 +340,7 @@ func TestDamagedDirectory(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			s := open(t, dir, Options{})
-			now := time.Now()
-			for i := range uint64(20000) {
-				s.PeerUpdated(tracker.PeerRecord{Info: infoN(i % 50), Peer: hashN(i), LastSeen: now})
-			}
-			if err := s.Close(); err != nil {
-				t.Fatal(err)
-			}
+			dir := populated(t, 20000)
 			c.damage(dir)
 			before := snapshot(t, dir)
 			s, err := Open(dir, Options{})
@@ -344,6 +358,88 @@ func TestDamagedDirectory(t *testing.T) {
 			t.Log(err)
 		})
 	}
+}
+
+// TestCrashLeftoverTable: a table file the MANIFEST does not list (a
+// crash while Badger wrote it) is no damage: Open succeeds, Badger
+// removes it, and every peer is there. A table the MANIFEST lists that
+// is gone is damage.
+func TestCrashLeftoverTable(t *testing.T) {
+	dir := populated(t, 20000)
+	leftover := filepath.Join(dir, "000999.sst")
+	os.WriteFile(leftover, make([]byte, 1<<20), 0o600)
+	s := open(t, dir, Options{})
+	if n := len(restore(t, s).peers); n != 20000 {
+		t.Fatalf("restored %d of 20000 peers", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the leftover table is still there: %v", err)
+	}
+
+	m, _ := filepath.Glob(filepath.Join(dir, "*.sst"))
+	if len(m) == 0 {
+		t.Fatal("no tables")
+	}
+	os.Remove(m[0])
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a listed table missing: %v, want ErrCorrupt", err)
+	}
+}
+
+// TestCompressedTablesRead: tables written with compression (as Badger's
+// defaults wrote them before this store turned it off) pass the check
+// and restore: the MANIFEST records each table's compression.
+func TestCompressedTablesRead(t *testing.T) {
+	dir := t.TempDir()
+	db, err := badger.Open(badger.DefaultOptions(dir).WithLogger(nil).WithCompression(options.Snappy).WithBaseTableSize(1 << 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	wb := db.NewWriteBatch()
+	for i := range uint64(20000) {
+		k := peerKey(infoN(i%50), hashN(i))
+		v := binary.BigEndian.AppendUint32(nil, uint32(now.Unix()))
+		if err := wb.SetEntry(badger.NewEntry(append([]byte(nil), k.bytes()...), append(v, 0)).WithTTL(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wb.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flatten(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.sst")); len(m) == 0 {
+		t.Fatal("no tables written")
+	}
+	s := open(t, dir, Options{})
+	defer s.Close()
+	if n := len(restore(t, s).peers); n != 20000 {
+		t.Fatalf("restored %d of 20000 peers", n)
+	}
+}
+
+// populated returns a closed store's directory holding n peers in 50
+// swarms (tables on disk: the store compacts level 0 on close).
+func populated(t *testing.T, n uint64) string {
+	t.Helper()
+	dir := t.TempDir()
+	s := open(t, dir, Options{})
+	now := time.Now()
+	for i := range n {
+		s.PeerUpdated(tracker.PeerRecord{Info: infoN(i % 50), Peer: hashN(i), LastSeen: now})
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // snapshot maps a directory's file names to their sizes.

@@ -39,6 +39,7 @@ import (
 	opentracker "github.com/go-i2p/go-opentracker"
 	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/plugin"
+	"github.com/go-i2p/go-opentracker/store"
 	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 )
 
@@ -47,6 +48,7 @@ const (
 	exitOK    = 0
 	exitError = 1
 	exitUsage = 2
+	exitData  = 3 // the data directory is damaged or from a newer version
 )
 
 // gcPercent is the collector's target unless GOGC says otherwise. Most of
@@ -159,11 +161,16 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, servi
 }
 
 // exitFor maps an error that stops the tracker to its exit code: a
-// configuration error is the operator's to fix (2, which the systemd
-// unit does not restart on), anything else a runtime failure (1).
+// configuration error (2) and a data directory that is damaged or was
+// written by a newer version (3) are the operator's to fix, and the
+// systemd unit does not restart on them; anything else is a runtime
+// failure (1), a directory another process holds included.
 func exitFor(err error) int {
-	if errors.Is(err, plugin.ErrConfig) {
+	switch {
+	case errors.Is(err, plugin.ErrConfig):
 		return exitUsage
+	case errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrNewerSchema):
+		return exitData
 	}
 	return exitError
 }

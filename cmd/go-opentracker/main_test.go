@@ -275,6 +275,16 @@ func TestExitCodes(t *testing.T) {
 		}
 		return dir
 	}
+	newerStore := func(t *testing.T) string {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "store"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "store", "SCHEMA"), []byte("99\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
 	listen := []string{"--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"}
 	cases := []struct {
 		name   string
@@ -288,6 +298,7 @@ func TestExitCodes(t *testing.T) {
 		{"interval out of range", append([]string{"--data", badConfig(t, "interval: 5\n")}, listen...), exitUsage, "interval = 5"},
 		{"unparsable config", append([]string{"--data", badConfig(t, "interval: [\n")}, listen...), exitUsage, plugin.ConfigFileName},
 		{"unknown key", append([]string{"--data", badConfig(t, "intervall: 900\n")}, listen...), exitUsage, "intervall"},
+		{"store from a newer version", append([]string{"--data", newerStore(t)}, listen...), exitData, "newer version"},
 		{"bad config with --identity", []string{"--identity", "--data", badConfig(t, "http_address: http://x.i2p/\n")}, exitUsage, "http_address"},
 	}
 	for _, c := range cases {

@@ -305,8 +305,8 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 		s.stats.errorReply(ErrorMalformed)
 		return AppendErrorResponse(buf[:0], tx, msgMalformed+err.Error())
 	}
-	// The URL data (a.URLData, bounded by MaxURLData) is parsed and
-	// counted; tracker.AnnounceRequest has no field to carry it yet.
+	// The URL data (a.URLData, bounded by MaxURLData) is counted and
+	// handed to the swarm model with the request.
 	if len(a.URLData) > 0 {
 		s.stats.urlData.Add(1)
 	}
