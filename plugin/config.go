@@ -48,6 +48,8 @@ type Config struct {
 	MaxSwarmsPerPeer int    `yaml:"max_swarms_per_peer"` // 2,000
 	FlushSeconds     int    `yaml:"flush_seconds"`       // store write-behind interval; 1
 	ConsolePassword  string `yaml:"console_password"`    // required when the console is not on loopback
+	I2CPUsername     string `yaml:"i2cp_username"`       // for a router whose I2CP asks for credentials (i2cp.auth)
+	I2CPPassword     string `yaml:"i2cp_password"`
 }
 
 // DefaultConfig is what a tracker runs with when nothing is configured.

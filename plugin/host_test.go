@@ -581,3 +581,19 @@ func TestZzzotKeyFile(t *testing.T) {
 func envelope(protocol uint8, fromPort, toPort uint16, payload []byte) []byte {
 	return i2cp.AppendGzip(nil, i2cp.Header{Protocol: protocol, FromPort: fromPort, ToPort: toPort}, payload)
 }
+
+// TestI2CPCredentials: a router whose I2CP asks for credentials gets the
+// ones in the config file, and the tracker publishes.
+func TestI2CPCredentials(t *testing.T) {
+	router, err := i2cptest.NewRouter("127.0.0.1:0", i2cptest.Options{Username: "tracker", Password: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { router.Close() })
+	dir := t.TempDir()
+	cfg := "i2cp_username: tracker\ni2cp_password: s3cret\n"
+	if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(t, dir, router) // waits until the tracker's LeaseSet is published
+}

@@ -229,6 +229,8 @@ func (p *Plugin) Start(ctx context.Context) error {
 		Addr:           p.opts.I2CPAddr,
 		Options:        sessionOptions(cfg),
 		LegacyLeaseSet: cfg.LegacyLeaseSet,
+		Username:       cfg.I2CPUsername,
+		Password:       cfg.I2CPPassword,
 		Coalesce:       readCoalesce,
 		Logger:         log,
 	})

@@ -33,6 +33,7 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 		})
 	})
 	if err == nil {
+		r.ExpectPeers(s.estimatePeers())
 		err = s.scanParallel(ctx, prefixPeer, func(k, v []byte) error {
 			p, err := decodePeer(k, v)
 			if err != nil {
@@ -54,6 +55,20 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 	}
 	s.opts.Logger.Info("store: restored", "peers", peers, "corrupt_skipped", s.corrupt.Load(), "took", d.Round(time.Millisecond))
 	return nil
+}
+
+// estimatePeers is about how many peer records the store holds, from the
+// key counts of Badger's tables (free: they are in the tables' indexes)
+// whose key range meets the peers' prefix; records still in a memtable
+// are not counted, expired and deleted ones are.
+func (s *Store) estimatePeers() int {
+	n := 0
+	for _, t := range s.db.Tables() {
+		if len(t.Left) > 0 && len(t.Right) > 0 && t.Left[0] <= prefixPeer && t.Right[0] >= prefixPeer {
+			n += int(t.KeyCount)
+		}
+	}
+	return n
 }
 
 // RestoreDestinations passes the journaled Destinations to fn until fn

@@ -105,7 +105,10 @@ func (t *idTable) remove(slot int, hashOf func(id uint32) uint64) {
 	case t.n == 0:
 		t.slots = nil
 	case len(t.slots) > 4*minTable && t.n*8 < len(t.slots):
-		t.resize(t.n*3/2, hashOf)
+		// Never below minTable: a table reserve made large can come
+		// down to one entry, and a full table has no empty slot to end
+		// a search.
+		t.resize(max(minTable, t.n*3/2), hashOf)
 	}
 }
 
@@ -116,6 +119,13 @@ func (t *idTable) resize(size int, hashOf func(id uint32) uint64) {
 		if s != 0 {
 			t.place(s, hashOf(s&idMask-1))
 		}
+	}
+}
+
+// reserve grows the table to hold n ids without growing again.
+func (t *idTable) reserve(n int, hashOf func(id uint32) uint64) {
+	if size := n*8/7 + 1; size > len(t.slots) {
+		t.resize(max(minTable, size), hashOf)
 	}
 }
 

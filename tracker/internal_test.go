@@ -239,3 +239,30 @@ func TestEntryFields(t *testing.T) {
 		}
 	}
 }
+
+// TestIDTableReserveThenDrain: a table reserve made large keeps an empty
+// slot however far it drains, so a search for a missing key ends.
+func TestIDTableReserveThenDrain(t *testing.T) {
+	hashOf := func(id uint32) uint64 { return uint64(id) * 0x9e3779b97f4a7c15 }
+	var tab idTable
+	tab.reserve(1000, hashOf)
+	for id := range uint32(3) {
+		tab.insert(hashOf(id), id, hashOf)
+	}
+	for id := range uint32(2) {
+		_, slot, ok := tab.find(hashOf(id), func(got uint32) bool { return got == id })
+		if !ok {
+			t.Fatalf("id %d not found", id)
+		}
+		tab.remove(slot, hashOf)
+	}
+	if len(tab.slots) < minTable {
+		t.Fatalf("drained to %d slots", len(tab.slots))
+	}
+	if _, _, ok := tab.find(hashOf(7), func(got uint32) bool { return got == 7 }); ok {
+		t.Fatal("found an id never inserted")
+	}
+	if _, _, ok := tab.find(hashOf(2), func(got uint32) bool { return got == 2 }); !ok {
+		t.Fatal("the remaining id is lost")
+	}
+}

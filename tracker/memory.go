@@ -74,6 +74,7 @@ func (m *MemoryPersister) Restore(ctx context.Context, r Restorer) error {
 	for info, n := range completed {
 		r.RestoreCompleted(info, n)
 	}
+	r.ExpectPeers(len(peers))
 	for _, p := range peers {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -74,6 +74,18 @@ func (t *peerTable) lookup(s *peerShard, hv uint64, h *i2p.Hash) (uint32, int, b
 
 func (t *peerTable) rehash(i uint32) uint64 { return t.hashOf(t.hash(i)) }
 
+// reserve sizes the index for about n peers, so a restore does not grow
+// it step by step (each step rehashes every peer in the shard).
+func (t *peerTable) reserve(n int) {
+	per := n/peerShards + n/peerShards/16 + 1 // the shards fill unevenly
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		s.index.reserve(per, t.rehash)
+		s.mu.Unlock()
+	}
+}
+
 // find returns the index of h (hash hv), or noPeer.
 func (t *peerTable) find(hv uint64, h *i2p.Hash) uint32 {
 	s := t.shard(hv)

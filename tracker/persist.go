@@ -58,4 +58,8 @@ type Persister interface {
 type Restorer interface {
 	RestorePeer(p PeerRecord)
 	RestoreCompleted(info InfoHash, total uint64)
+	// ExpectPeers, called before the peers when the persister can tell,
+	// says about how many there are, so the tracker sizes its tables
+	// once.
+	ExpectPeers(n int)
 }

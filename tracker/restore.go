@@ -79,6 +79,12 @@ func (r restorer) RestorePeer(p PeerRecord) {
 	sh.account(sw, leechers, seeds, sw.completed)
 }
 
+func (r restorer) ExpectPeers(n int) {
+	if n > 0 {
+		r.t.peers.reserve(min(n, maxPeers))
+	}
+}
+
 func (r restorer) RestoreCompleted(info InfoHash, total uint64) {
 	t := r.t
 	hv := t.infoHash(&info)

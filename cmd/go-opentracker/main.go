@@ -69,13 +69,22 @@ const gcPercent = 25
 func procs() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 func main() {
+	// Both take effect once the tracker serves: the restore before it
+	// builds the long-lived tables from nothing, which a low GC target
+	// would only collect again and again (0.6 s more for 1M peers), and
+	// it may use every core.
+	var settle []func()
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		settle = append(settle, func() { debug.SetGCPercent(gcPercent) })
 	}
-	var serving func()
 	if os.Getenv("GOMAXPROCS") == "" {
 		n := procs()
-		serving = func() { runtime.GOMAXPROCS(n) }
+		settle = append(settle, func() { runtime.GOMAXPROCS(n) })
+	}
+	serving := func() {
+		for _, f := range settle {
+			f()
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -89,7 +98,7 @@ type options struct {
 	version                   bool
 	identityOnly              bool
 	// serving, if set, is called once the tracker serves (main uses it
-	// to narrow GOMAXPROCS after the restore).
+	// to lower the GC target and narrow GOMAXPROCS after the restore).
 	serving     func()
 	demoClients int
 	// stopTimeout overrides stopTimeout (tests); negative: already expired.
