@@ -29,7 +29,9 @@
 //	}
 //
 //	m, err := opentracker.LoadManifest()
-//	p, err := plugin.New(trackerHost{r: r, path: m.ConsoleLinkURL}, plugin.Options{})
+//	cfg := plugin.DefaultConfig()
+//	cfg.TunnelLength = r.Config().TunnelLength // the router's own defaults, if it likes
+//	p, err := plugin.New(trackerHost{r: r, path: m.ConsoleLinkURL}, plugin.Options{Config: &cfg})
 //	err = p.Start(ctx)
 //	defer p.Stop(context.Background())
 //
@@ -41,6 +43,10 @@
 // tracker's I2CP session, which carries the UDP announces — and its
 // address goes into the http_address setting, which the HTTP announce URL
 // is made from.
+//
+// Options.Config is the configuration of a first start: written as the
+// config file in the data directory, which from then on the operator and
+// the console edit; later starts read the file.
 //
 // The plugin calls MountTracker and MountConsole once, on its first
 // Start. The handlers are the plugin's for its whole life: they serve the

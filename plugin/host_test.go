@@ -597,3 +597,46 @@ func TestI2CPCredentials(t *testing.T) {
 	}
 	start(t, dir, router) // waits until the tracker's LeaseSet is published
 }
+
+// TestHostConfig: a host's configuration starts a tracker whose data
+// directory has none and becomes its config file; after that the file
+// (which the console edits) wins over what the host passes.
+func TestHostConfig(t *testing.T) {
+	router := newRouter(t)
+	dir := t.TempDir()
+	run := func(cfg Config) (*Plugin, error) {
+		t.Helper()
+		p, err := New(newTestHost(t, dir, router), Options{Logger: slog.New(slog.DiscardHandler), Config: &cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, p.Start(ctx5(t))
+	}
+	bad := DefaultConfig()
+	bad.Interval = 5
+	if _, err := run(bad); !errors.Is(err, ErrConfig) {
+		t.Fatalf("an invalid host configuration: %v, want ErrConfig", err)
+	}
+	first := DefaultConfig()
+	first.Interval, first.MaxPeers = 900, 30
+	p, err := run(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := p.Config(); c.Interval != 900 || c.MaxPeers != 30 || p.Tracker().Config().Interval != 900*time.Second {
+		t.Fatalf("started with %+v", c)
+	}
+	if err := p.Stop(ctx5(t)); err != nil {
+		t.Fatal(err)
+	}
+	later := DefaultConfig()
+	later.Interval = 600
+	p, err = run(later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(context.Background())
+	if c := p.Config(); c.Interval != 900 {
+		t.Fatalf("the host's configuration replaced the file: interval %d", c.Interval)
+	}
+}

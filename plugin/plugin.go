@@ -64,6 +64,11 @@ type Options struct {
 	HTTPListener string
 	// ConsoleSampleEvery is the chart resolution; default one minute.
 	ConsoleSampleEvery time.Duration
+	// Config, if set, is the configuration a host starts the tracker
+	// with where its data directory has none yet (a router's own
+	// defaults, say): the first Start validates it and writes it as the
+	// config file, which from then on the operator and the console edit.
+	Config *Config
 }
 
 // Plugin is one tracker instance. It can be started and stopped any
@@ -193,6 +198,9 @@ func (p *Plugin) Start(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("plugin: data directory: %w", err)
 	}
+	if err := p.seedConfig(dir); err != nil {
+		return fmt.Errorf("plugin: %w", err)
+	}
 	cfg, err := LoadConfig(dir)
 	if err != nil {
 		return fmt.Errorf("plugin: %w", err)
@@ -295,6 +303,21 @@ func (p *Plugin) Start(ctx context.Context) error {
 	log.Info("tracker serving", "address", keys.Destination.B32(), "udp", udpURL, "http", httpURL,
 		"restored_peers", st.Stats().RestoredPeers, "restore_took", st.Stats().RestoreDuration.Round(time.Millisecond))
 	return nil
+}
+
+// seedConfig writes the host's configuration (Options.Config) as the
+// config file when dir has none.
+func (p *Plugin) seedConfig(dir string) error {
+	if p.opts.Config == nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, ConfigFileName)); !errors.Is(err, os.ErrNotExist) {
+		return nil // there is one (or it cannot be read: LoadConfig says why)
+	}
+	if err := p.opts.Config.Validate(); err != nil {
+		return fmt.Errorf("%w: the host's configuration: %w", ErrConfig, err)
+	}
+	return SaveConfig(dir, *p.opts.Config)
 }
 
 // restore replays the store into the tracker before it serves: the
