@@ -274,17 +274,17 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	}
 	res.Seeders, res.Leechers = uint32(sw.seeders()), sw.leechers
 	if req.Event != EventStopped && want > 0 {
-		var sampled [MaxPeersPerReply]uint32
-		var n int
+		// A leecher draws from everyone; a seed from the leechers first
+		// (they are what a seed is for), then other seeds fill what room
+		// is left.
+		split := len(sw.entries)
 		if seed {
-			// Leechers first (they are what a seed is for); other seeds
-			// fill what room is left.
-			n = sw.sample(&sh.rng, 0, int(sw.leechers), pos, sampled[:want])
-			if n < want {
-				n += sw.sample(&sh.rng, int(sw.leechers), len(sw.entries), pos, sampled[n:want])
-			}
-		} else {
-			n = sw.sample(&sh.rng, 0, len(sw.entries), pos, sampled[:want])
+			split = int(sw.leechers)
+		}
+		var sampled [MaxPeersPerReply]uint32
+		n := sw.sample(&sh.rng, 0, split, pos, sampled[:want])
+		if n < want {
+			n += sw.sample(&sh.rng, split, len(sw.entries), pos, sampled[n:want])
 		}
 		// The hashes are copied under the swarm's lock, while every
 		// sampled peer still holds its index.

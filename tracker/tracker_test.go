@@ -3,6 +3,7 @@ package tracker
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -406,5 +407,46 @@ func TestCacheDestinationIsNotJournaled(t *testing.T) {
 	tr.RememberDestination(d)
 	if len(mp.dests) != 1 {
 		t.Fatal("not journaled when its peer connected")
+	}
+}
+
+// TestDestinationCacheLongForm: a Destination whose padding is random
+// (before 0.9.57) has no short compact form and takes the slot's long
+// path; it reads back whole, and its slot serves an inline one after an
+// eviction, and the other way round.
+func TestDestinationCacheLongForm(t *testing.T) {
+	c := newDestinationCache(2*destShards, nil, time.Now)
+	randomPadded := func() i2p.Destination {
+		raw := newDest(t).Bytes()
+		crand.Read(raw[:352]) // the public-key field and the signing key's padding
+		d, _, err := i2p.ParseDestination(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.AppendCompact(nil)) <= 80 {
+			t.Fatal("the random-padded Destination compacts short")
+		}
+		return d
+	}
+	// Four Destinations in one shard of two slots: long, short, long, short.
+	var same []i2p.Destination
+	for len(same) < 4 {
+		d := newDest(t)
+		if len(same)%2 == 0 {
+			d = randomPadded()
+		}
+		if h, h0 := d.Hash(), same0(same); len(same) == 0 || c.shard(c.hashOf(&h)) == c.shard(c.hashOf(&h0)) {
+			same = append(same, d)
+		}
+	}
+	for i, d := range same {
+		c.Put(d)
+		got, ok := c.AppendDestination(nil, d.Hash())
+		if !ok || !bytes.Equal(got, d.Bytes()) {
+			t.Fatalf("Destination %d (long form %v) does not read back", i, i%2 == 0)
+		}
+	}
+	if c.Len() != 2 {
+		t.Fatalf("%d cached in two slots", c.Len())
 	}
 }

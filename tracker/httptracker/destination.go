@@ -54,11 +54,8 @@ func keyCertLen(sig i2p.SigType, crypto i2p.CryptoType) int {
 // or without ".i2p", and checks that it is one a client can have. failure
 // is the reason to send when it is not.
 func parseIPDestination(ip string) (d i2p.Destination, failure string) {
-	b64 := strings.TrimSuffix(ip, ".i2p")
-	if len(b64) > maxIPBase64 {
-		return d, failDestLength // not worth decoding
-	}
-	d, err := i2p.ParseDestinationBase64(b64)
+	// The caller refused anything longer than maxIPLen (ip_too_long).
+	d, err := i2p.ParseDestinationBase64(strings.TrimSuffix(ip, ".i2p"))
 	if err != nil {
 		return i2p.Destination{}, failBadDest
 	}

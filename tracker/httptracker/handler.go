@@ -380,7 +380,7 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	}
 	// bencode wants dictionary keys sorted and unique.
 	hashes := q.hashes[:q.n]
-	sortHashes(hashes)
+	slices.SortFunc(hashes, func(a, b [20]byte) int { return bytes.Compare(a[:], b[:]) })
 	for i, info := range hashes {
 		if i > 0 && info == hashes[i-1] {
 			continue
@@ -388,14 +388,6 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 		entry(info, h.swarms.Scrape(info))
 	}
 	return append(dst, "ee"...)
-}
-
-func sortHashes(h [][20]byte) {
-	for i := 1; i < len(h); i++ { // insertion sort: at most 74 entries
-		for j := i; j > 0 && string(h[j][:]) < string(h[j-1][:]); j-- {
-			h[j], h[j-1] = h[j-1], h[j]
-		}
-	}
 }
 
 // Stats counts requests and failures; safe for concurrent use.

@@ -91,3 +91,30 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseIPDestination: whatever the ip parameter holds, the parser
+// answers without panicking, and what it accepts is a Destination a client
+// can have (387..395 bytes) that reads back the same from its own Base64.
+func FuzzParseIPDestination(f *testing.F) {
+	k, err := i2p.NewIdentity(rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	b64 := k.Destination.Base64()
+	for _, seed := range []string{b64, b64 + ".i2p", b64[:100], b64 + "AAAA", b64[:len(b64)-4] + "~~~~", "", ".i2p", "1.2.3.4"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, ip string) {
+		d, failure := parseIPDestination(ip)
+		if failure != "" {
+			return
+		}
+		if n := d.Len(); n < i2p.MinDestinationLen || n > MaxDestinationLen {
+			t.Fatalf("accepted a %d-byte Destination", n)
+		}
+		back, err := i2p.ParseDestinationBase64(d.Base64())
+		if err != nil || !back.Equal(d) {
+			t.Fatalf("the accepted Destination does not read back from its Base64: %v", err)
+		}
+	})
+}

@@ -3,6 +3,7 @@
 package httptracker
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"os"
@@ -170,7 +171,7 @@ func (w *worker) passOn(fd int, from carried) {
 		w.s.logger().Debug("HTTP tracker: connection", "err", err)
 		return
 	}
-	from.out, from.buffered = clone(from.out), clone(from.buffered)
+	from.out, from.buffered = bytes.Clone(from.out), bytes.Clone(from.buffered)
 	go w.s.serveConnFast(c, w.resp, from)
 }
 
@@ -196,11 +197,4 @@ func fdConn(fd int) (net.Conn, error) {
 	}
 	defer f.Close()
 	return net.FileConn(f)
-}
-
-func clone(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return append([]byte(nil), b...)
 }

@@ -230,11 +230,11 @@ func (s *Server) handleDatagram2(fromPort uint16, payload []byte) {
 	case ActionConnect:
 	case ActionAnnounce, ActionScrape:
 		s.stats.errorReply(ErrorWrongDatagram)
-		s.replyTo(d.From, fromPort, s.errorPayload(h.TransactionID, msgNeedDatagram3))
+		s.send(d.From.Bytes(), fromPort, s.errorPayload(h.TransactionID, msgNeedDatagram3))
 		return
 	default:
 		s.stats.errorReply(ErrorUnknownAction)
-		s.replyTo(d.From, fromPort, s.errorPayload(h.TransactionID, msgUnknownAction))
+		s.send(d.From.Bytes(), fromPort, s.errorPayload(h.TransactionID, msgUnknownAction))
 		return
 	}
 	if err := CheckConnect(h); err != nil {
@@ -353,10 +353,6 @@ func (s *Server) errorPayload(tx uint32, msg string) []byte {
 }
 
 // replyTo sends a raw reply to a known Destination.
-func (s *Server) replyTo(to i2p.Destination, toPort uint16, payload []byte) {
-	s.send(to.Bytes(), toPort, payload)
-}
-
 func (s *Server) send(to []byte, toPort uint16, payload []byte) {
 	if err := s.session.SendSerialized(to, datagram.ProtocolRaw, s.cfg.Port, toPort, payload); err != nil {
 		s.stats.sendFailures.Add(1)
