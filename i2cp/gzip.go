@@ -79,9 +79,19 @@ const storedMax = 66
 // BenchmarkAppendGzipCompressed), so it suits payloads that are likely
 // to shrink; Config.Compress selects it for a Session.
 func AppendGzipCompressed(dst []byte, h Header, payload []byte) []byte {
-	if len(payload) <= storedMax || !worthDeflating(payload) {
+	if !mayShrink(payload) {
 		return AppendGzip(dst, h, payload)
 	}
+	return appendDeflated(dst, h, payload)
+}
+
+// mayShrink tells the payloads worth a deflate pass: over storedMax and
+// not random-looking.
+func mayShrink(payload []byte) bool { return len(payload) > storedMax && worthDeflating(payload) }
+
+// appendDeflated appends the envelope with payload deflated, or stored
+// when deflate did not make it smaller.
+func appendDeflated(dst []byte, h Header, payload []byte) []byte {
 	start := len(dst)
 	dst = appendGzipHeader(dst, h)
 	z := deflaters.Get().(*deflater)

@@ -314,3 +314,17 @@ func TestWorthDeflating(t *testing.T) {
 		}
 	}
 }
+
+// TestDeflatedFallsBackToStored: a payload deflate does not shrink (past
+// the random-looking scan: random bytes sent straight to the deflate
+// path) comes out exactly as the stored envelope.
+func TestDeflatedFallsBackToStored(t *testing.T) {
+	h := Header{Protocol: 18, FromPort: 6969, ToPort: 7000}
+	for _, n := range []int{67, 200, 1400} {
+		p := make([]byte, n)
+		rand.Read(p)
+		if got, want := appendDeflated([]byte("x"), h, p), AppendGzip([]byte("x"), h, p); !bytes.Equal(got, want) {
+			t.Fatalf("%d random bytes: %d-byte envelope, the stored one is %d", n, len(got), len(want))
+		}
+	}
+}

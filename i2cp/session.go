@@ -196,7 +196,7 @@ type Session struct {
 	received, sent, unclaimed, malformed, queueFull, notReady atomic.Uint64
 	lookupsN, lookupFails, reconnects                         atomic.Uint64
 	stale, tooLarge, silent                                   atomic.Uint64
-	msgAccepted, msgSucceeded, msgFails                       atomic.Uint64
+	msgAccepted, msgSucceeded                                 atomic.Uint64
 	statusUnmatched, statusLost                               atomic.Uint64
 	failedBy                                                  [failureCodes]atomic.Uint64
 }
@@ -245,7 +245,7 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 	if cfg.LegacyLeaseSet {
 		s.opts = mergeOptions(s.opts, i2p.Mapping{{Key: "i2cp.leaseSetEncType", Value: "0"}})
 	}
-	if wantsStatus(s.opts) {
+	if WantsMessageStatus(s.opts) {
 		s.track = &deliveryTracker{}
 	}
 	s.sessionID.Store(-1)
@@ -349,11 +349,11 @@ func (s *Session) Stats() Stats {
 		DroppedStale: s.stale.Load(), DroppedTooLarge: s.tooLarge.Load(),
 		Reconnects: s.reconnects.Load(), RouterSilent: s.silent.Load(),
 		MessagesAccepted: s.msgAccepted.Load(), MessagesSucceeded: s.msgSucceeded.Load(),
-		MessageFailures: s.msgFails.Load(),
 		StatusUnmatched: s.statusUnmatched.Load(), StatusLost: s.statusLost.Load(),
 	}
 	for i := range st.FailedByStatus {
 		st.FailedByStatus[i] = s.failedBy[i].Load()
+		st.MessageFailures += st.FailedByStatus[i]
 	}
 	return st
 }
@@ -381,12 +381,13 @@ func (s *Session) SendTracked(to []byte, protocol uint8, fromPort, toPort uint16
 
 func (s *Session) send(to []byte, protocol uint8, fromPort, toPort uint16, payload []byte) (uint32, error) {
 	h := Header{Protocol: protocol, FromPort: fromPort, ToPort: toPort}
-	if s.cfg.Compress && len(payload) > storedMax {
+	if s.cfg.Compress && mayShrink(payload) {
 		// The compressed envelope is made before the outbox is locked:
 		// deflate takes microseconds, which other senders and the writer
-		// must not wait for.
+		// must not wait for. Any other payload is stored, written once
+		// straight into its frame.
 		zbuf := envelopes.Get().(*[]byte)
-		*zbuf = AppendGzipCompressed((*zbuf)[:0], h, payload)
+		*zbuf = appendDeflated((*zbuf)[:0], h, payload)
 		nonce, err := s.enqueue(to, h, payload, *zbuf)
 		envelopes.Put(zbuf)
 		return nonce, err

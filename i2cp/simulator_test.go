@@ -268,46 +268,42 @@ func tamperDial(r *i2cptest.Router, typ byte, off int, on *atomic.Bool) func(con
 	}
 }
 
-// TestBadSessionConfigSignature: the simulator answers a CreateSession
-// whose signature does not verify with SessionStatus Invalid; the session
-// reports it and retries, and comes up once the signature is good.
-func TestBadSessionConfigSignature(t *testing.T) {
-	r := newRouter(t)
-	var on atomic.Bool
-	on.Store(true)
-	var log stateLog
-	// The signature is the frame's last 64 bytes: flip its last.
-	s := startSession(t, newKeys(t), i2cp.Config{Dial: tamperDial(r, i2cp.TypeCreateSession, 1, &on), OnState: log.record})
-	eventually(t, "the session refused", func() bool {
-		return log.saw(i2cp.PhaseDisconnected, "session configuration invalid")
-	})
-	if _, ok := r.SessionID(s.Destination().Hash()); ok || r.Stats().Sessions != 0 {
-		t.Fatal("the router created a session with a bad signature")
+// TestBadSignaturesRefused: the simulator answers a CreateSession whose
+// signature does not verify with SessionStatus Invalid, and refuses a
+// CreateLeaseSet2 whose LeaseSet2 signature does not verify (a
+// Disconnect naming it, as the Java router does); either way the session
+// reports it, nothing is created or published, and once the signature is
+// good the session comes up.
+func TestBadSignaturesRefused(t *testing.T) {
+	cases := []struct {
+		name   string
+		typ    byte
+		off    int // the flipped byte, counted from the frame's end
+		detail string
+	}{
+		// The signature is the frame's last 64 bytes: flip its last.
+		{"SessionConfig", i2cp.TypeCreateSession, 1, "session configuration invalid"},
+		// After the signature come the private key count and one X25519
+		// key (type, length, 32 bytes): 37 bytes.
+		{"LeaseSet2", i2cp.TypeCreateLeaseSet2, 38, "LeaseSet2 signature"},
 	}
-	on.Store(false)
-	waitPublished(t, r, s)
-}
-
-// TestBadLeaseSetSignature: the simulator refuses a CreateLeaseSet2 whose
-// LeaseSet2 signature does not verify (a Disconnect naming it, as the
-// Java router does) and publishes nothing; once the signature is good
-// the session is published.
-func TestBadLeaseSetSignature(t *testing.T) {
-	r := newRouter(t)
-	var on atomic.Bool
-	on.Store(true)
-	var log stateLog
-	// After the signature come the private key count and one X25519 key
-	// (type, length, 32 bytes): 37 bytes; flip the signature's last byte.
-	s := startSession(t, newKeys(t), i2cp.Config{Dial: tamperDial(r, i2cp.TypeCreateLeaseSet2, 38, &on), OnState: log.record})
-	eventually(t, "the LeaseSet refused", func() bool {
-		return log.saw(i2cp.PhaseDisconnected, "LeaseSet2 signature")
-	})
-	if n := len(r.Sessions()); n != 0 {
-		t.Fatalf("%d sessions published with a bad LeaseSet signature", n)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRouter(t)
+			var on atomic.Bool
+			on.Store(true)
+			var log stateLog
+			s := startSession(t, newKeys(t), i2cp.Config{Dial: tamperDial(r, c.typ, c.off, &on), OnState: log.record})
+			eventually(t, "the signature refused", func() bool {
+				return log.saw(i2cp.PhaseDisconnected, c.detail)
+			})
+			if _, ok := r.SessionID(s.Destination().Hash()); ok || len(r.Sessions()) != 0 {
+				t.Fatal("the router took a session with a bad signature")
+			}
+			on.Store(false)
+			waitPublished(t, r, s)
+		})
 	}
-	on.Store(false)
-	waitPublished(t, r, s)
 }
 
 // TestSessionStatusFromRouter: Updated leaves the session up; Invalid

@@ -55,10 +55,11 @@ func MessageStatusFailed(status uint8) bool {
 // failureCodes is the size of Stats.FailedByStatus.
 const failureCodes = len(Stats{}.FailedByStatus)
 
-// wantsStatus reports whether session options ask the router for
+// WantsMessageStatus reports whether session options ask the router for
 // MessageStatus reports: i2cp.messageReliability is anything but "none"
 // (the Java router's default, when the option is absent, is BestEffort).
-func wantsStatus(opts i2p.Mapping) bool {
+// The simulator applies the same rule.
+func WantsMessageStatus(opts i2p.Mapping) bool {
 	v, ok := opts.Get("i2cp.messageReliability")
 	return !ok || !strings.EqualFold(v, "none")
 }
@@ -137,7 +138,6 @@ func (s *Session) messageStatus(ms MessageStatus) {
 	case MessageStatusSucceeded(ms.Status):
 		s.msgSucceeded.Add(1)
 	case MessageStatusFailed(ms.Status):
-		s.msgFails.Add(1)
 		s.failedBy[min(int(ms.Status), failureCodes-1)].Add(1)
 	default:
 		return // MsgAvailable: about incoming messages, which fastReceive delivers

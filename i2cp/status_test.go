@@ -121,11 +121,11 @@ func TestSessionMessageStatus(t *testing.T) {
 // absent option means the router's default, BestEffort.
 func TestWantsStatus(t *testing.T) {
 	for v, want := range map[string]bool{"none": false, "None": false, "BestEffort": true, "Guaranteed": true} {
-		if got := wantsStatus(i2p.Mapping{{Key: "i2cp.messageReliability", Value: v}}); got != want {
+		if got := WantsMessageStatus(i2p.Mapping{{Key: "i2cp.messageReliability", Value: v}}); got != want {
 			t.Errorf("%q: %v", v, got)
 		}
 	}
-	if !wantsStatus(nil) {
+	if !WantsMessageStatus(nil) {
 		t.Error("absent option: no status")
 	}
 }

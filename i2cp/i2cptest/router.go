@@ -277,9 +277,7 @@ func (r *Router) forget(c *conn) {
 // SessionOptions returns the options the session of h was created with,
 // as its SessionConfig carried them.
 func (r *Router) SessionOptions(h i2p.Hash) (i2p.Mapping, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := r.sessions[h]
+	c := r.session(h) // its options are set before it is registered
 	if c == nil {
 		return nil, false
 	}
@@ -637,7 +635,7 @@ func (c *conn) createSession(body []byte) error {
 	c.sessionID.Store(int32(c.r.nextID))
 	c.dest = cfg.Destination
 	c.opts = cfg.Options
-	c.reliable = reliable(cfg.Options)
+	c.reliable = i2cp.WantsMessageStatus(cfg.Options)
 	c.ended.Store(false)
 	c.r.sessions[h] = c
 	c.r.mu.Unlock()
@@ -662,13 +660,6 @@ func (c *conn) leaseSetCreated(id uint16, d i2p.Destination) error {
 	}
 	c.published.Store(true)
 	return nil
-}
-
-// reliable reports whether session options ask for MessageStatus
-// reports (the Java router's default, without the option, is BestEffort).
-func reliable(opts i2p.Mapping) bool {
-	v, ok := opts.Get("i2cp.messageReliability")
-	return !ok || !strings.EqualFold(v, "none")
 }
 
 // route delivers a session's message to the target session, or hands it
