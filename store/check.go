@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -138,10 +139,20 @@ func checkTable(path string, compression options.CompressionType) (err error) {
 }
 
 // looksDamaged tells the errors Badger's Open returns for damaged files
-// (a bad MANIFEST, value log or key registry) from the others.
-func looksDamaged(err error) bool {
-	s := strings.ToLower(err.Error())
-	for _, w := range []string{"manifest", "checksum", "corrupt", "magic", "invalid datakey", "encryption key mismatch", "truncate"} {
+// (a value log or key registry it cannot read; checkDir has read the
+// MANIFEST and the tables already) from the others: a file it may not
+// read or that is missing is the operator's setup, not damage. Badger
+// wraps some errors without keeping them comparable, so its messages are
+// matched too, with the directory's name taken out of them.
+func looksDamaged(err error, dir string) bool {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if errors.Is(err, badger.ErrEncryptionKeyMismatch) || errors.Is(err, badger.ErrInvalidDataKeyID) || errors.Is(err, badger.ErrTruncateNeeded) {
+		return true
+	}
+	s := strings.ToLower(strings.ReplaceAll(err.Error(), dir, ""))
+	for _, w := range []string{"checksum", "corrupt", "magic", "invalid datakey", "encryption key mismatch", "truncate"} {
 		if strings.Contains(s, w) {
 			return true
 		}

@@ -178,7 +178,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
 		}
-		if looksDamaged(err) {
+		if looksDamaged(err, dir) {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, dir, err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
@@ -209,8 +209,8 @@ const schemaFile = "SCHEMA"
 // is no reason to refuse.
 func checkSchemaFile(dir string) error {
 	b, err := os.ReadFile(filepath.Join(dir, schemaFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(b) == 0) {
+		return nil // none yet (an empty one: a crash before its write settled)
 	}
 	if err != nil {
 		return fmt.Errorf("store: read schema file: %w", err)
@@ -234,10 +234,19 @@ func writeSchemaFile(dir string) error {
 		return nil
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(want), 0o600); err != nil {
-		return fmt.Errorf("store: write schema file: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	err := func() error {
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		_, werr := f.WriteString(want)
+		serr := f.Sync() // the bytes are down before the name points at them
+		if err := errors.Join(werr, serr, f.Close()); err != nil {
+			return err
+		}
+		return os.Rename(tmp, path)
+	}()
+	if err != nil {
 		return fmt.Errorf("store: write schema file: %w", err)
 	}
 	return nil

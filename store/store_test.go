@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -364,6 +365,50 @@ func TestDamagedDirectory(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// TestSchemaFileContents: an empty schema file (a crash before its write
+// settled) is no schema file and is written again; one that holds no
+// number is damage.
+func TestSchemaFileContents(t *testing.T) {
+	dir := populated(t, 10)
+	path := filepath.Join(dir, schemaFile)
+	os.WriteFile(path, nil, 0o600)
+	s := open(t, dir, Options{})
+	s.Close()
+	if b, _ := os.ReadFile(path); string(b) != fmt.Sprintln(SchemaVersion) {
+		t.Fatalf("schema file %q after an open", b)
+	}
+	os.WriteFile(path, []byte("one\n"), 0o600)
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a schema file without a number: %v, want ErrCorrupt", err)
+	}
+}
+
+// TestLooksDamaged: Badger's errors for damaged files count as damage; a
+// file the store may not read, or a word in the directory's own name,
+// does not.
+func TestLooksDamaged(t *testing.T) {
+	dir := "/srv/magic-truncate/store"
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("open: %w", badger.ErrEncryptionKeyMismatch), true},
+		{errors.New("while opening value log: checksum mismatch"), true},
+		{&fs.PathError{Op: "open", Path: dir + "/MANIFEST", Err: fs.ErrPermission}, false},
+		{errors.New("cannot open " + dir + "/000001.vlog: no space left on device"), false},
+	} {
+		if got := looksDamaged(c.err, dir); got != c.want {
+			t.Errorf("looksDamaged(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+	// Through Open: a key registry Badger cannot read.
+	d := populated(t, 10)
+	os.WriteFile(filepath.Join(d, "KEYREGISTRY"), []byte("not a key registry at all"), 0o600)
+	if _, err := Open(d, Options{}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a damaged key registry: %v, want ErrCorrupt", err)
 	}
 }
 
