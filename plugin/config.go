@@ -96,6 +96,12 @@ func (c Config) Expiry() time.Duration {
 	return time.Duration(c.Interval) * time.Second * 3 / 2
 }
 
+// UDPAnnounceURL is the UDP announce URL on the tracker's own address
+// (its .b32.i2p name).
+func (c Config) UDPAnnounceURL(b32 string) string {
+	return fmt.Sprintf("udp://%s:%d/", b32, c.TrackerPort)
+}
+
 // HTTPAnnounceURL is the HTTP announce URL clients use: the HTTP server
 // tunnel's address with the announce path, or "" while no tunnel address
 // is set. The tracker's own Destination is never it: the router gives
@@ -105,7 +111,7 @@ func (c Config) HTTPAnnounceURL() string {
 	if c.HTTPAddress == "" {
 		return ""
 	}
-	return "http://" + strings.ToLower(c.HTTPAddress) + "/a"
+	return "http://" + c.HTTPAddress + "/a"
 }
 
 // checkHTTPAddress accepts what http_address may hold: nothing, a
@@ -169,6 +175,7 @@ func LoadConfig(dir string) (Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
 	}
+	cfg.HTTPAddress = strings.ToLower(strings.TrimSpace(cfg.HTTPAddress))
 	return cfg, nil
 }
 
@@ -239,17 +246,26 @@ func boolSetting(key, label, help string, restart bool, field func(*Config) *boo
 
 // textSetting is a free-text setting; check validates the trimmed,
 // lower-cased value before it is kept.
-func textSetting(key, label, help string, restart bool, check func(string) error, field func(*Config) *string) setting {
+// textSetting is a text setting; parse checks a value and returns it as
+// it is kept.
+func textSetting(key, label, help string, restart bool, parse func(string) (string, error), field func(*Config) *string) setting {
 	return setting{key: key, label: label, help: help, kind: "text", restart: restart,
 		get: func(c *Config) string { return *field(c) },
 		set: func(c *Config, v string) error {
-			v = strings.ToLower(strings.TrimSpace(v))
-			if err := check(v); err != nil {
+			v, err := parse(strings.TrimSpace(v))
+			if err != nil {
 				return err
 			}
 			*field(c) = v
 			return nil
 		}}
+}
+
+// parseHTTPAddress checks an http_address and keeps it in lower case
+// (host names are case-blind; the URLs made of it then compare equal).
+func parseHTTPAddress(s string) (string, error) {
+	s = strings.ToLower(s)
+	return s, checkHTTPAddress(s)
 }
 
 // settings lists what the console edits; restart marks those that only
@@ -259,7 +275,7 @@ var settings = []setting{
 	intSetting("max_peers", "Peers per reply", "Most peers one announce reply lists (50 at most keeps UDP replies in two tunnel messages).", 0, 50, false, func(c *Config) *int { return &c.MaxPeers }),
 	textSetting("http_address", "HTTP server tunnel address", "The .b32.i2p address (or .i2p host name) of the router's HTTP server tunnel "+
 		"that points at the tracker's HTTP listener; it has keys of its own. The HTTP announce URL is http://<this>/a. Empty: no HTTP URL is shown.",
-		false, checkHTTPAddress, func(c *Config) *string { return &c.HTTPAddress }),
+		false, parseHTTPAddress, func(c *Config) *string { return &c.HTTPAddress }),
 	boolSetting("full_scrape", "Full scrape", "Answer /scrape without info_hash with every torrent.", false, func(c *Config) *bool { return &c.FullScrape }),
 	boolSetting("strict_destinations", "Strict destinations", "Refuse HTTP announces that did not come through the I2P server tunnel.", false, func(c *Config) *bool { return &c.StrictDests }),
 	boolSetting("udp", "UDP announces", "Serve proposal-160 UDP announces.", false, func(c *Config) *bool { return &c.UDP }),

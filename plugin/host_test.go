@@ -450,10 +450,6 @@ func TestInterruptedStop(t *testing.T) {
 	if e.plugin.Tracker() != nil || e.plugin.Session() != nil {
 		t.Fatal("Tracker or Session not nil after Stop")
 	}
-	// A second Stop with time to spare waits for the store to close.
-	if err := e.plugin.Stop(ctx5(t)); err != nil {
-		t.Fatalf("second Stop: %v", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.plugin.Start(ctx); err != nil {
@@ -467,6 +463,14 @@ func TestInterruptedStop(t *testing.T) {
 	}
 	if r, err := c.Announce(ctx, info, udptracker.EventNone, 0, -1); err != nil || r.Seeders != 1 {
 		t.Fatalf("announce after the interrupted stop: %+v %v", r, err)
+	}
+	// Interrupted again, then a second Stop with time to spare: it waits
+	// for the store to close and says how that went.
+	if err := e.plugin.Stop(ended); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Stop with an ended context: %v", err)
+	}
+	if err := e.plugin.Stop(ctx5(t)); err != nil {
+		t.Fatalf("second Stop: %v", err)
 	}
 }
 

@@ -102,7 +102,6 @@ type Plugin struct {
 	session *i2cp.Session
 	udp     *udptracker.Server
 	http    *httptracker.Handler
-	console *console.Console
 }
 
 // liveState is the running tracker as the mounted handlers see it.
@@ -276,7 +275,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	udp.SetContext(runCtx)
-	p.cfg, p.saved, p.keys, p.store, p.tracker, p.session, p.udp, p.http, p.console = cfg, cfg, keys, st, tr, session, udp, httpH, con
+	p.cfg, p.saved, p.keys, p.store, p.tracker, p.session, p.udp, p.http = cfg, cfg, keys, st, tr, session, udp, httpH
 	p.cancel, p.started = cancel, time.Now()
 
 	var wg sync.WaitGroup
@@ -433,7 +432,7 @@ func (p *Plugin) Stop(ctx context.Context) error {
 	p.cancel()
 	done, st := p.done, p.store
 	p.running, p.cancel, p.done = false, nil, nil
-	p.store, p.tracker, p.session, p.udp, p.http, p.console = nil, nil, nil, nil, nil, nil
+	p.store, p.tracker, p.session, p.udp, p.http = nil, nil, nil, nil, nil
 	c := &closing{done: make(chan struct{}), log: p.opts.Logger}
 	p.closing = c
 	go func() {
@@ -538,7 +537,7 @@ func (p *Plugin) urls() (udp, http string) {
 	if p.keys == nil {
 		return "", ""
 	}
-	return fmt.Sprintf("udp://%s:%d/", p.keys.Destination.B32(), p.cfg.TrackerPort), p.cfg.HTTPAnnounceURL()
+	return p.cfg.UDPAnnounceURL(p.keys.Destination.B32()), p.cfg.HTTPAnnounceURL()
 }
 
 // URLs returns the announce URLs: UDP on the tracker's own address, and

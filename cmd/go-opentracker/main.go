@@ -32,7 +32,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -206,7 +205,7 @@ func printIdentity(dir, httpListen string, stdout io.Writer, log *slog.Logger) i
 	}
 	d := keys.Destination
 	fmt.Fprintf(stdout, "tracker address: %s\n", d.B32())
-	printURLs(stdout, fmt.Sprintf("udp://%s:%d/", d.B32(), cfg.TrackerPort), cfg.HTTPAnnounceURL(), httpListen)
+	printURLs(stdout, cfg.UDPAnnounceURL(d.B32()), cfg.HTTPAnnounceURL(), httpListen)
 	fmt.Fprintf(stdout, "destination:     %s\n", d.Base64())
 	return exitOK
 }
@@ -229,8 +228,9 @@ type host struct {
 	dataDir  string
 	i2cpAddr string
 	dial     func(ctx context.Context) (net.Conn, error)
-	tracker  atomic.Pointer[http.Handler]
-	console  atomic.Pointer[http.Handler]
+	// The plugin mounts its handlers once, in its first Start, before
+	// the listeners serve them.
+	tracker, console http.Handler
 }
 
 func (h *host) DialI2CP(ctx context.Context) (net.Conn, error) {
@@ -244,31 +244,8 @@ func (h *host) DialI2CP(ctx context.Context) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", h.i2cpAddr)
 }
 func (h *host) DataDir() string              { return h.dataDir }
-func (h *host) MountTracker(hd http.Handler) { h.tracker.Store(&hd) }
-func (h *host) MountConsole(hd http.Handler) { h.console.Store(&hd) }
-
-// mounted serves whatever handler the plugin mounted ("starting" until
-// then), and passes the fast path through when that handler has one.
-type mounted struct{ p *atomic.Pointer[http.Handler] }
-
-func serveFrom(p *atomic.Pointer[http.Handler]) mounted { return mounted{p} }
-
-func (m mounted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if h := m.p.Load(); h != nil {
-		(*h).ServeHTTP(w, r)
-		return
-	}
-	http.Error(w, "starting", http.StatusServiceUnavailable)
-}
-
-func (m mounted) Respond(dst []byte, r *httptracker.Request) (int, []byte, bool) {
-	if h := m.p.Load(); h != nil {
-		if fast, ok := (*h).(httptracker.Responder); ok {
-			return fast.Respond(dst, r)
-		}
-	}
-	return 0, dst, false
-}
+func (h *host) MountTracker(hd http.Handler) { h.tracker = hd }
+func (h *host) MountConsole(hd http.Handler) { h.console = hd }
 
 // serve runs the tracker until ctx ends. The demo passes its own host (a
 // simulator link), sample interval, and a hook that starts its traffic
@@ -333,8 +310,8 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	if o.serving != nil {
 		o.serving()
 	}
-	trackerSrv := &httptracker.Server{Handler: serveFrom(&h.tracker), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, Logger: log}
-	consoleSrv := &http.Server{Handler: serveFrom(&h.console), ReadHeaderTimeout: 10 * time.Second}
+	trackerSrv := &httptracker.Server{Handler: h.tracker, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, Logger: log}
+	consoleSrv := &http.Server{Handler: h.console, ReadHeaderTimeout: 10 * time.Second}
 	go trackerSrv.Serve(httpLn)
 	go consoleSrv.Serve(consoleLn)
 

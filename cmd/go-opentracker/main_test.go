@@ -285,6 +285,13 @@ func TestExitCodes(t *testing.T) {
 		}
 		return dir
 	}
+	damagedStore := func(t *testing.T) string {
+		dir := newerStore(t)
+		if err := os.WriteFile(filepath.Join(dir, "store", "SCHEMA"), []byte("one\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
 	listen := []string{"--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"}
 	cases := []struct {
 		name   string
@@ -299,6 +306,9 @@ func TestExitCodes(t *testing.T) {
 		{"unparsable config", append([]string{"--data", badConfig(t, "interval: [\n")}, listen...), exitUsage, plugin.ConfigFileName},
 		{"unknown key", append([]string{"--data", badConfig(t, "intervall: 900\n")}, listen...), exitUsage, "intervall"},
 		{"store from a newer version", append([]string{"--data", newerStore(t)}, listen...), exitData, "newer version"},
+		{"damaged store", append([]string{"--data", damagedStore(t)}, listen...), exitData, "damaged"},
+		{"console beyond loopback without a password", []string{"--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "0.0.0.0:0"},
+			exitUsage, "console_password"},
 		{"bad config with --identity", []string{"--identity", "--data", badConfig(t, "http_address: http://x.i2p/\n")}, exitUsage, "http_address"},
 	}
 	for _, c := range cases {
