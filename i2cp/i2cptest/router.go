@@ -79,6 +79,7 @@ type Router struct {
 	refuse   atomic.Bool
 	mute     atomic.Bool
 	delay    atomic.Int64
+	closed   bool // Close was called: no connection is served again
 	wg       sync.WaitGroup
 
 	delivered, dropped, lookups, destroyed, delayed atomic.Uint64
@@ -87,6 +88,15 @@ type Router struct {
 // NewRouter listens on addr: "host:port" ("127.0.0.1:0" for any free
 // port) or "unix:/path" for a Unix socket.
 func NewRouter(addr string, opts Options) (*Router, error) {
+	r := newRouter(opts)
+	if err := r.listen(addr); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// newRouter is a router with its defaults filled in and no listener.
+func newRouter(opts Options) *Router {
 	if opts.LeaseSetDelay <= 0 {
 		opts.LeaseSetDelay = 20 * time.Millisecond
 	}
@@ -96,11 +106,7 @@ func NewRouter(addr string, opts Options) (*Router, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Router{opts: opts, conns: map[*conn]struct{}{}, sessions: map[i2p.Hash]*conn{}, known: map[i2p.Hash]i2p.Destination{}, names: map[string]i2p.Destination{}}
-	if err := r.listen(addr); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return &Router{opts: opts, conns: map[*conn]struct{}{}, sessions: map[i2p.Hash]*conn{}, known: map[i2p.Hash]i2p.Destination{}, names: map[string]i2p.Destination{}}
 }
 
 func (r *Router) listen(addr string) error {
@@ -138,19 +144,33 @@ func (r *Router) accept(ln net.Listener) {
 		if err != nil {
 			return
 		}
-		cc := &conn{r: r, c: c, out: make(chan []byte, r.opts.QueueLen), done: make(chan struct{})}
-		cc.sessionID.Store(-1)
-		r.mu.Lock()
-		r.conns[cc] = struct{}{}
-		r.mu.Unlock()
-		r.wg.Add(2)
-		go cc.readLoop()
-		go cc.writeLoop()
+		r.serve(c)
 	}
+}
+
+// serve starts the reader and writer of one client connection; after
+// Close it closes c instead.
+func (r *Router) serve(c net.Conn) {
+	cc := &conn{r: r, c: c, out: make(chan []byte, r.opts.QueueLen), done: make(chan struct{})}
+	cc.sessionID.Store(-1)
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		c.Close()
+		return
+	}
+	r.conns[cc] = struct{}{}
+	r.mu.Unlock()
+	r.wg.Add(2)
+	go cc.readLoop()
+	go cc.writeLoop()
 }
 
 // Close stops listening and drops every connection.
 func (r *Router) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
 	r.Stop()
 	r.wg.Wait()
 	return nil
@@ -169,8 +189,15 @@ func (r *Router) Stop() {
 	r.DropConnections()
 }
 
-// Restart listens again on the address the router had.
-func (r *Router) Restart() error { return r.listen(r.Addr()) }
+// Restart listens again on the address the router had; a router made by
+// NewInProcess has none.
+func (r *Router) Restart() error {
+	addr := r.Addr()
+	if addr == "" {
+		return errors.New("i2cptest: restart: the router never listened")
+	}
+	return r.listen(addr)
+}
 
 // DropConnections closes every client connection (the listener stays).
 func (r *Router) DropConnections() {
