@@ -1,0 +1,390 @@
+package streaming
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+)
+
+const (
+	testRequest  = "GET /a?info_hash=x HTTP/1.1\r\nHost: t.b32.i2p\r\nConnection: close\r\n\r\n"
+	testResponse = "HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\nd8:intervali1ee"
+)
+
+// serveOnce answers one request per accepted stream: read the header,
+// write the response, Close.
+func serveOnce(t *testing.T, l *Listener, remotes chan<- net.Addr) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			if remotes != nil {
+				remotes <- c.RemoteAddr()
+			}
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			r := bufio.NewReader(c)
+			for {
+				line, err := r.ReadString('\n')
+				if err != nil {
+					t.Errorf("server read: %v", err)
+					c.Close()
+					return
+				}
+				if line == "\r\n" {
+					break
+				}
+			}
+			c.Write([]byte(testResponse))
+			c.Close()
+		}()
+	}
+}
+
+// TestHTTPOneRoundTrip: an early dial puts the request in the SYN, and
+// the server's reply is one packet, SYN+CLOSE+response; the handler sees
+// the client's Destination as RemoteAddr.
+func TestHTTPOneRoundTrip(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	cfg.FlushDelay = time.Second // the test's Close comes long before
+	srv, cli := n.node(t, cfg), n.node(t, cfg)
+	var mu sync.Mutex
+	var sent []struct {
+		from i2p.Hash
+		p    Packet
+	}
+	n.setObserver(func(from i2p.Hash, p *Packet) {
+		mu.Lock()
+		sent = append(sent, struct {
+			from i2p.Hash
+			p    Packet
+		}{from, *p})
+		mu.Unlock()
+	})
+	l, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	remotes := make(chan net.Addr, 1)
+	go serveOnce(t, l, remotes)
+
+	c, err := Dialer{Manager: cli, Port: 80, Early: true}.Dial(context.Background(), srv.Destination())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := c.Write([]byte(testRequest)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != testResponse {
+		t.Fatalf("response %q, %v", got, err)
+	}
+	if a := (<-remotes).(Addr); !a.Destination.Equal(cli.Destination()) {
+		t.Fatalf("RemoteAddr %v, want %v", a, cli.Destination())
+	}
+	c.Close()
+	waitFor(t, 10*time.Second, "streams to end", func() bool { return srv.Stats().Open == 0 && cli.Stats().Open == 0 })
+
+	mu.Lock()
+	defer mu.Unlock()
+	first := map[i2p.Hash]Packet{}
+	for _, s := range sent {
+		if _, ok := first[s.from]; !ok {
+			first[s.from] = s.p
+		}
+	}
+	syn, reply := first[cli.Destination().Hash()], first[srv.Destination().Hash()]
+	if !syn.Has(FlagSYN|FlagClose|FlagSignature|FlagFrom) || string(syn.Payload) != testRequest {
+		t.Errorf("client's first packet: flags %#x payload %q", syn.Flags, syn.Payload)
+	}
+	if h, ok := syn.TargetHash(); !ok || h != srv.Destination().Hash() {
+		t.Errorf("SYN target hash missing")
+	}
+	if !reply.Has(FlagSYN|FlagClose|FlagSignature|FlagFrom) || string(reply.Payload) != testResponse {
+		t.Errorf("server's first packet: flags %#x payload %q", reply.Flags, reply.Payload)
+	}
+	if st := srv.Stats(); st.Accepted != 1 || st.Retransmits != 0 {
+		t.Errorf("server stats %+v", st)
+	}
+}
+
+// TestLossyTransfer: over links that drop, duplicate, delay and reorder
+// (seeded), every byte written arrives once and in order both ways, and
+// no stream outlives the exchange.
+func TestLossyTransfer(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			n := newMemNet(seed, 0.1, 0.05, 30*time.Millisecond)
+			cfg := fastConfig()
+			cfg.SendBuffer, cfg.RecvBuffer = 16<<10, 16<<10
+			srv, cli := n.node(t, cfg), n.node(t, cfg)
+			l, err := srv.Listen()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			// The server echoes everything, then closes.
+			go func() {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.SetDeadline(time.Now().Add(60 * time.Second))
+				io.Copy(c, c)
+				c.Close()
+			}()
+			data := make([]byte, 100<<10)
+			rand.Read(data)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c, err := Dialer{Manager: cli}.Dial(ctx, srv.Destination())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(60 * time.Second))
+			errc := make(chan error, 1)
+			go func() {
+				_, err := c.Write(data)
+				if err == nil {
+					err = c.CloseWrite()
+				}
+				errc <- err
+			}()
+			got, err := io.ReadAll(c)
+			if err != nil {
+				t.Fatalf("read after %d bytes: %v", len(got), err)
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatalf("echo differs: %d bytes, want %d", len(got), len(data))
+			}
+			c.Close()
+			waitFor(t, 20*time.Second, "streams to end", func() bool { return srv.Stats().Open == 0 && cli.Stats().Open == 0 })
+			if st := cli.Stats(); st.Retransmits == 0 {
+				t.Errorf("a lossy link caused no retransmission: %+v", st)
+			}
+		})
+	}
+}
+
+// signedSYN makes a SYN from a fresh identity to target.
+func signedSYN(t *testing.T, target i2p.Destination, id uint32) (*Packet, []byte, i2p.SigningKey) {
+	t.Helper()
+	d, k := newTestIdentity(t, i2p.SigEd25519)
+	p := testSYN(d, target)
+	p.ReceiveStreamID = id
+	raw, err := p.AppendSigned(nil, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, raw, k
+}
+
+// TestSYNChecks: unsigned SYNs, forged ones, ones for another target and
+// ones from RSA keys open no stream and are counted; a duplicate SYN maps
+// to the stream the first one opened.
+func TestSYNChecks(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	srv := n.node(t, fastConfig())
+	l, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	me := srv.Destination()
+
+	p, _, _ := signedSYN(t, me, 7)
+	p.Flags &^= FlagSignature
+	p.Signature = nil
+	unsigned, _ := p.AppendTo(nil)
+	srv.HandlePacket(0, 80, unsigned)
+
+	_, forged, _ := signedSYN(t, me, 8)
+	forged[len(forged)-1] ^= 1
+	srv.HandlePacket(0, 80, forged)
+
+	other, _ := newTestIdentity(t, i2p.SigEd25519)
+	_, elsewhere, _ := signedSYN(t, other, 9)
+	srv.HandlePacket(0, 80, elsewhere)
+
+	srv.HandlePacket(0, 80, []byte("not a packet"))
+	st := srv.Stats()
+	if st.UnsignedSYNs != 1 || st.BadSignatures != 1 || st.WrongTarget != 1 || st.Malformed != 1 || st.Open != 0 {
+		t.Fatalf("stats after bad SYNs: %+v", st)
+	}
+
+	var replies []Packet
+	var mu sync.Mutex
+	n.setObserver(func(from i2p.Hash, p *Packet) {
+		mu.Lock()
+		replies = append(replies, *p)
+		mu.Unlock()
+	})
+	_, good, _ := signedSYN(t, me, 10)
+	srv.HandlePacket(0, 80, good)
+	srv.HandlePacket(0, 80, good)
+	st = srv.Stats()
+	if st.Open != 1 || st.Accepted != 1 || st.DuplicateSYNs != 1 {
+		t.Fatalf("stats after a duplicated SYN: %+v", st)
+	}
+	waitFor(t, 5*time.Second, "two SYN replies", func() bool { mu.Lock(); defer mu.Unlock(); return len(replies) >= 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range replies {
+		if !r.Has(FlagSYN) || r.ReceiveStreamID != replies[0].ReceiveStreamID || r.SendStreamID != 10 {
+			t.Fatalf("replies differ: %+v", replies)
+		}
+	}
+}
+
+// TestLimits: SYNs over the per-peer and total limits, and with no
+// Listener, are refused with a signed RESET carrying FROM, and counted.
+func TestLimits(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	cfg.MaxStreamsPerPeer, cfg.MaxStreams = 1, 2
+	srv := n.node(t, cfg)
+	var mu sync.Mutex
+	var resets []Packet
+	n.setObserver(func(from i2p.Hash, p *Packet) {
+		if p.Has(FlagReset) {
+			mu.Lock()
+			resets = append(resets, *p)
+			mu.Unlock()
+		}
+	})
+	me := srv.Destination()
+	_, noListener, _ := signedSYN(t, me, 1)
+	srv.HandlePacket(0, 80, noListener)
+	l, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	d, k := newTestIdentity(t, i2p.SigEd25519)
+	for id := uint32(2); id <= 3; id++ {
+		p := testSYN(d, me)
+		p.ReceiveStreamID = id
+		raw, _ := p.AppendSigned(nil, k)
+		srv.HandlePacket(0, 80, raw)
+	}
+	for id := uint32(4); id <= 5; id++ {
+		_, raw, _ := signedSYN(t, me, id)
+		srv.HandlePacket(0, 80, raw)
+	}
+	st := srv.Stats()
+	if st.RefusedListener != 1 || st.RefusedPeer != 1 || st.RefusedTotal != 1 || st.Open != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(resets) != 3 {
+		t.Fatalf("%d RESETs, want 3", len(resets))
+	}
+	for _, r := range resets {
+		if !r.Has(FlagReset|FlagSignature|FlagFrom) || r.Verify(Signer{}, time.Now(), nil) != nil {
+			t.Fatalf("RESET %+v does not verify", r)
+		}
+	}
+}
+
+// TestDeadlinesAndReset: a Read past its deadline fails with
+// os.ErrDeadlineExceeded and the stream lives on; a peer that vanishes
+// makes the stream fail after the resend limit.
+func TestDeadlinesAndReset(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	cfg.MaxResends, cfg.InitialRTO, cfg.MaxRTO = 3, 50*time.Millisecond, 100*time.Millisecond
+	srv, cli := n.node(t, cfg), n.node(t, cfg)
+	l, _ := srv.Listen()
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := Dialer{Manager: cli}.Dial(context.Background(), srv.Destination())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := c.Read(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past deadline: %v", err)
+	}
+	c.SetReadDeadline(time.Time{})
+	sc := <-accepted
+	sc.Write([]byte("still here"))
+	buf := make([]byte, 10)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "still here" {
+		t.Fatalf("after a deadline: %q %v", buf, err)
+	}
+	n.mu.Lock()
+	n.block[srv.Destination().Hash()] = true
+	n.mu.Unlock()
+	c.Write([]byte("anyone?"))
+	_, err = c.Read(buf)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("read from a vanished peer: %v", err)
+	}
+	if st := cli.Stats(); st.Timeouts != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestChoke: a reader that does not read makes the writer stop at the
+// receive buffer, then resume when it reads.
+func TestChoke(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	cfg.RecvBuffer, cfg.SendBuffer = 8<<10, 64<<10
+	srv, cli := n.node(t, cfg), n.node(t, cfg)
+	l, _ := srv.Listen()
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := Dialer{Manager: cli}.Dial(context.Background(), srv.Destination())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<10)
+	go func() { c.Write(data); c.CloseWrite() }()
+	sc := <-accepted
+	waitFor(t, 10*time.Second, "the receive buffer to fill", func() bool { return srv.Stats().RecvOverflows > 0 })
+	sc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	got, err := io.ReadAll(sc)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	if !strings.HasSuffix(sc.RemoteAddr().String(), i2p.B32Suffix) {
+		t.Fatalf("RemoteAddr %q", sc.RemoteAddr())
+	}
+}
