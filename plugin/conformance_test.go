@@ -67,7 +67,7 @@ func fillSwarm(t *testing.T, p *Plugin, info [20]byte, n int, seed bool) []i2p.H
 // "url_data", "bad_options", "drop:<reason>", "error:<reason>" and
 // "refused:<reason>".
 func udpCounters(e *env) map[string]uint64 {
-	s := e.plugin.udp.Stats().Snapshot()
+	s := e.plugin.run.udp.Stats().Snapshot()
 	m := map[string]uint64{"connects": s.Connects, "announces": s.Announces, "scrapes": s.Scrapes, "lookups": s.Lookups,
 		"url_data": s.URLData, "bad_options": s.BadOptions}
 	for k, v := range s.Drops {
@@ -120,7 +120,7 @@ func announceReply(t *testing.T, p []byte) simclient.AnnounceResult {
 func TestUDPConformance(t *testing.T) {
 	e := startConformance(t)
 	tr := e.plugin.Identity().Destination
-	ids := e.plugin.udp.ConnIDs()
+	ids := e.plugin.run.udp.ConnIDs()
 	alice, _ := e.net.NewClient(6880, true)
 	if err := alice.Connect(ctx5(t)); err != nil {
 		t.Fatal(err)
@@ -369,14 +369,14 @@ func TestUDPConformance(t *testing.T) {
 	}
 	for _, c := range dropped {
 		t.Run(c.name, func(t *testing.T) {
-			before := e.plugin.udp.Stats().Snapshot()
+			before := e.plugin.run.udp.Stats().Snapshot()
 			sess := e.plugin.Session().Stats()
 			if err := injectRaw(e, c.protocol, c.fromPort, c.toPort, c.payload); err != nil {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(15 * time.Second)
 			for {
-				after := e.plugin.udp.Stats().Snapshot()
+				after := e.plugin.run.udp.Stats().Snapshot()
 				if c.reason == "" {
 					if e.plugin.Session().Stats().DroppedUnclaimed > sess.DroppedUnclaimed {
 						break // no handler on that port: counted by the session

@@ -121,7 +121,7 @@ func (e *httpEnv) do(t *testing.T, method, target string, header map[string]stri
 // model's refusals: "announces", "scrapes", "omitted", every failure
 // reason by name, and "refused:<reason>".
 func httpCounters(p *Plugin) map[string]uint64 {
-	s := p.http.Stats().Snapshot()
+	s := p.run.http.Stats().Snapshot()
 	m := map[string]uint64{"announces": s.Announces, "scrapes": s.Scrapes, "omitted": s.Omitted}
 	for k, v := range s.Failures {
 		m[k] = v

@@ -2,10 +2,8 @@ package plugin
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,21 +14,12 @@ import (
 	"time"
 
 	opentracker "github.com/go-i2p/go-opentracker"
-	"github.com/go-i2p/go-opentracker/console"
-	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/i2p"
-	"github.com/go-i2p/go-opentracker/store"
 	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/httptracker"
-	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 	"github.com/go-i2p/go-opentracker/webui"
 )
-
-// KeyFileName holds the tracker's identity in the data directory: the
-// name zzzot and i2ptunnel use, so an operator moving from zzzot keeps the
-// tracker's address by copying the file.
-const KeyFileName = "eepPriv.dat"
 
 // Host is what the plugin needs from whoever runs it.
 type Host interface {
@@ -80,28 +69,20 @@ type Plugin struct {
 	pages    *webui.Pages
 
 	// live is what the mounted handlers serve: nil while stopped.
-	live  atomic.Pointer[liveState]
-	udpOn atomic.Bool
+	live atomic.Pointer[liveState]
 
 	mu      sync.Mutex // guards what follows; Start holds it while it builds a run
-	running bool
 	mounted bool
-	cancel  context.CancelFunc
-	done    <-chan struct{} // closed when the run's goroutines have ended
-	// closing is the last run's store closing: a Stop whose context
-	// ended first leaves it to the background, and the next Start (or
-	// Stop) waits for it.
+	run     *run // nil while stopped
+	// closing is the last run's close: a Stop whose context ended first
+	// leaves it to the background, and the next Start (or Stop) waits
+	// for it.
 	closing *closing
-	started time.Time
 
-	cfg     Config // in force
-	saved   Config // in the file: differs from cfg in settings that await a restart
-	keys    *i2p.PrivateKeys
-	store   *store.Store
-	tracker *tracker.Tracker
-	session *i2cp.Session
-	udp     *udptracker.Server
-	http    *httptracker.Handler
+	// What a run was started with; kept after its Stop.
+	cfg   Config // in force
+	saved Config // in the file: differs from cfg in settings that await a restart
+	keys  *i2p.PrivateKeys
 }
 
 // liveState is the running tracker as the mounted handlers see it.
@@ -156,33 +137,56 @@ func New(host Host, opts Options) (*Plugin, error) {
 	return p, nil
 }
 
-// readCoalesce lets a trickle of datagrams gather before the session
-// reads again: replies wait at most this long, a few hundredths of a
-// tunnel's round trip, and a tracker under a steady moderate load wakes
-// once per batch of announces instead of once each (at 30,000 a second
-// it takes about 60 % off the tracker's CPU per announce).
-const readCoalesce = time.Millisecond
-
 // Start brings the tracker up: identity, config, store and restore, I2CP
 // session (kept up in the background, reconnecting), transports, pages
 // and console. It returns once the tracker serves; the router link comes
 // up on its own. The first Start mounts the plugin's handlers on the
 // host; later ones reuse them. A configuration file in error fails Start
-// with an error that wraps ErrConfig.
+// with an error that wraps ErrConfig; a damaged store or one from a newer
+// version, with one that wraps ErrData.
 func (p *Plugin) Start(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.waitClosed(ctx); err != nil {
+		return err
+	}
+	dir := p.host.DataDir()
+	cfg, keys, err := p.prepare(dir)
+	if err != nil {
+		return fmt.Errorf("plugin: %w", err)
+	}
+	r, err := p.newRun(ctx, dir, cfg, keys)
+	if err != nil {
+		return fmt.Errorf("plugin: %w", err)
+	}
+	r.start()
+	p.cfg, p.saved, p.keys, p.run = cfg, cfg, keys, r
+	p.live.Store(r.live(cfg))
+	if !p.mounted {
+		p.host.MountTracker(trackerRoutes{p})
+		p.host.MountConsole(http.HandlerFunc(p.serveConsole))
+		p.mounted = true
+	}
+	udpURL, httpURL := p.urls()
+	stats := r.store.Stats()
+	p.opts.Logger.Info("tracker serving", "address", keys.Destination.B32(), "udp", udpURL, "http", httpURL,
+		"restored_peers", stats.RestoredPeers, "restore_took", stats.RestoreDuration.Round(time.Millisecond))
+	return nil
+}
+
+// waitClosed fails if the plugin runs, and otherwise waits for the last
+// run's close, if a Stop left it to the background; p.mu is held on
+// entry and on return, and let go while it waits (the closing run's
+// goroutines may need it to end).
+func (p *Plugin) waitClosed(ctx context.Context) error {
 	for {
-		if p.running {
+		if p.run != nil {
 			return errors.New("plugin: already running")
 		}
 		c := p.closing
 		if c == nil || isClosed(c.done) {
-			break
+			return nil
 		}
-		// An earlier run is still closing its store (its Stop's context
-		// ended first). Wait without the lock: that run's goroutines may
-		// need it to end.
 		p.mu.Unlock()
 		select {
 		case <-c.done:
@@ -192,116 +196,30 @@ func (p *Plugin) Start(ctx context.Context) error {
 			return fmt.Errorf("plugin: the previous run is still closing its store: %w", ctx.Err())
 		}
 	}
-	log := p.opts.Logger
-	dir := p.host.DataDir()
+}
+
+// prepare makes the data directory and reads what a run starts from:
+// the configuration (the host's, on a first start) and the identity
+// (created on a first start).
+func (p *Plugin) prepare(dir string) (Config, *i2p.PrivateKeys, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("plugin: data directory: %w", err)
+		return Config{}, nil, fmt.Errorf("data directory: %w", err)
 	}
 	if err := p.seedConfig(dir); err != nil {
-		return fmt.Errorf("plugin: %w", err)
+		return Config{}, nil, err
 	}
 	cfg, err := LoadConfig(dir)
 	if err != nil {
-		return fmt.Errorf("plugin: %w", err)
+		return Config{}, nil, err
 	}
-	keys, created, err := LoadOrCreateIdentity(dir)
+	keys, created, err := loadOrCreateIdentity(dir)
 	if err != nil {
-		return fmt.Errorf("plugin: identity: %w", err)
+		return Config{}, nil, fmt.Errorf("identity: %w", err)
 	}
 	if created {
-		log.Info("created the tracker's identity", "file", filepath.Join(dir, KeyFileName), "address", keys.Destination.B32())
+		p.opts.Logger.Info("created the tracker's identity", "file", filepath.Join(dir, KeyFileName), "address", keys.Destination.B32())
 	}
-	st, err := store.Open(filepath.Join(dir, "store"), store.Options{
-		PeerTTL: cfg.Expiry(), FlushInterval: time.Duration(cfg.FlushSeconds) * time.Second, Logger: log,
-	})
-	if err != nil {
-		return fmt.Errorf("plugin: %w", err)
-	}
-	tr := tracker.New(tracker.Config{
-		Interval: time.Duration(cfg.Interval) * time.Second, PeerExpiry: cfg.Expiry(), DefaultWant: cfg.MaxPeers,
-		MaxSwarms: cfg.MaxSwarms, MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarmsPerPeer: cfg.MaxSwarmsPerPeer, Logger: log,
-	}, st)
-	if err := restore(ctx, tr, log); err != nil {
-		st.Close()
-		return fmt.Errorf("plugin: %w", err)
-	}
-	secret, err := st.Secret(ctx)
-	if err != nil {
-		st.Close()
-		return fmt.Errorf("plugin: %w", err)
-	}
-
-	session, err := i2cp.NewSession(keys, i2cp.Config{
-		Dial:           p.host.DialI2CP,
-		Addr:           p.opts.I2CPAddr,
-		Options:        sessionOptions(cfg),
-		LegacyLeaseSet: cfg.LegacyLeaseSet,
-		Username:       cfg.I2CPUsername,
-		Password:       cfg.I2CPPassword,
-		Coalesce:       readCoalesce,
-		Logger:         log,
-	})
-	if err != nil {
-		st.Close()
-		return fmt.Errorf("plugin: %w", err)
-	}
-	udp, err := udptracker.NewServer(udptracker.Config{Port: cfg.TrackerPort, Lifetime: cfg.Lifetime, Logger: log},
-		keys.Destination.Hash(), secret, tr, session)
-	if err != nil {
-		st.Close()
-		return fmt.Errorf("plugin: %w", err)
-	}
-	p.udpOn.Store(cfg.UDP)
-	handle := func(m *i2cp.Message) {
-		if p.udpOn.Load() {
-			udp.HandleMessage(m.Protocol, m.FromPort, m.ToPort, m.Payload)
-		}
-	}
-	session.Handle(datagram.ProtocolDatagram2, cfg.TrackerPort, handle)
-	session.Handle(datagram.ProtocolDatagram3, cfg.TrackerPort, handle)
-	// Registered only to drop them visibly: repliable-but-replayable
-	// Datagram1 is not accepted on the tracker port.
-	session.Handle(datagram.ProtocolDatagram1, cfg.TrackerPort, handle)
-	httpH := httptracker.New(httptracker.Config{FullScrape: cfg.FullScrape, Strict: cfg.StrictDests, Logger: log}, tr)
-
-	con, err := console.New(consoleSource{p}, console.Options{Title: p.manifest.ConsoleLinkName, Password: cfg.ConsolePassword,
-		SampleEvery: p.opts.ConsoleSampleEvery, Logger: log})
-	if err != nil {
-		st.Close()
-		return fmt.Errorf("plugin: %w", err)
-	}
-	con.Handle("/metrics", metricsHandler(p))
-	con.Handle("/stats", console.StatsHandler(consoleSource{p}, time.Now))
-
-	runCtx, cancel := context.WithCancel(context.Background())
-	udp.SetContext(runCtx)
-	p.cfg, p.saved, p.keys, p.store, p.tracker, p.session, p.udp, p.http = cfg, cfg, keys, st, tr, session, udp, httpH
-	p.cancel, p.started = cancel, time.Now()
-
-	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); session.Run(runCtx) }()
-	go func() { defer wg.Done(); tr.Run(runCtx) }()
-	go func() { defer wg.Done(); con.Run(runCtx) }()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	p.done = done
-
-	live := &liveState{console: con.Handler(), gate: &gate{}}
-	if cfg.HTTP {
-		live.http = httpH
-	}
-	p.live.Store(live)
-	p.running = true
-	if !p.mounted {
-		p.host.MountTracker(trackerRoutes{p})
-		p.host.MountConsole(http.HandlerFunc(p.serveConsole))
-		p.mounted = true
-	}
-	udpURL, httpURL := p.urls()
-	log.Info("tracker serving", "address", keys.Destination.B32(), "udp", udpURL, "http", httpURL,
-		"restored_peers", st.Stats().RestoredPeers, "restore_took", st.Stats().RestoreDuration.Round(time.Millisecond))
-	return nil
+	return cfg, keys, nil
 }
 
 // seedConfig writes the host's configuration (Options.Config) as the
@@ -417,7 +335,7 @@ func (p *Plugin) serveConsole(w http.ResponseWriter, r *http.Request) {
 // as soon as the run has ended, and the next Start waits for that.
 func (p *Plugin) Stop(ctx context.Context) error {
 	p.mu.Lock()
-	if !p.running {
+	if p.run == nil {
 		// Stopped already; an earlier Stop may have left the store to
 		// close in the background: wait for that too.
 		c := p.closing
@@ -427,19 +345,14 @@ func (p *Plugin) Stop(ctx context.Context) error {
 		}
 		return c.wait(ctx)
 	}
-	gate := p.live.Load().gate
+	r := p.run
 	p.live.Store(nil)
-	p.cancel()
-	done, st := p.done, p.store
-	p.running, p.cancel, p.done = false, nil, nil
-	p.store, p.tracker, p.session, p.udp, p.http = nil, nil, nil, nil, nil
+	p.run = nil
 	c := &closing{done: make(chan struct{}), log: p.opts.Logger}
 	p.closing = c
 	go func() {
 		defer close(c.done)
-		<-done       // the session, the expiry and the console have ended
-		gate.close() // and so have the HTTP announces that found the run
-		c.err = st.Close()
+		c.err = r.close()
 		if c.abandoned.Load() {
 			if c.err != nil {
 				c.log.Error("closing the store after an interrupted stop", "err", c.err)
@@ -454,7 +367,7 @@ func (p *Plugin) Stop(ctx context.Context) error {
 	return c.wait(ctx)
 }
 
-// closing is a run's store being closed after its Stop.
+// closing is a run being closed after its Stop.
 type closing struct {
 	done      chan struct{}
 	err       error // set before done is closed
@@ -497,14 +410,53 @@ func isClosed(ch <-chan struct{}) bool {
 func (p *Plugin) Tracker() *tracker.Tracker {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.tracker
+	if p.run == nil {
+		return nil
+	}
+	return p.run.tracker
 }
 
 // Session returns the I2CP session (nil when stopped).
 func (p *Plugin) Session() *i2cp.Session {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.session
+	if p.run == nil {
+		return nil
+	}
+	return p.run.session
+}
+
+// WaitRouter waits until the tracker is attached to the router (its
+// session up and its LeaseSet published), or ctx ends, or the plugin is
+// not running.
+func (p *Plugin) WaitRouter(ctx context.Context) error {
+	sess := p.Session()
+	if sess == nil {
+		return errors.New("plugin: not running")
+	}
+	return sess.WaitReady(ctx)
+}
+
+// RouterState describes the link to the router: its phase ("stopped"
+// while the plugin is) and what the phase is waiting for or failed on.
+func (p *Plugin) RouterState() (phase, detail string) {
+	sess := p.Session()
+	if sess == nil {
+		return i2cp.PhaseStopped.String(), ""
+	}
+	st := sess.State()
+	return st.Phase.String(), st.Detail
+}
+
+// Addresses returns the tracker's addresses under the configuration in
+// force; zero before the first Start.
+func (p *Plugin) Addresses() Addresses {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.keys == nil {
+		return Addresses{}
+	}
+	return addresses(p.cfg, p.keys)
 }
 
 // Identity returns the tracker's keys.
@@ -524,12 +476,12 @@ func (p *Plugin) Config() Config {
 // Flush writes everything pending to disk now.
 func (p *Plugin) Flush(ctx context.Context) error {
 	p.mu.Lock()
-	st := p.store
+	r := p.run
 	p.mu.Unlock()
-	if st == nil {
+	if r == nil {
 		return errors.New("plugin: not running")
 	}
-	return st.Flush(ctx)
+	return r.store.Flush(ctx)
 }
 
 // urls are the announce URLs in force; p.mu must be held.
@@ -557,27 +509,6 @@ func sessionOptions(cfg Config) i2p.Mapping {
 	}
 }
 
-// LoadOrCreateIdentity reads DIR/eepPriv.dat, creating a new identity
-// when there is none. An existing file is never replaced.
-func LoadOrCreateIdentity(dir string) (*i2p.PrivateKeys, bool, error) {
-	path := filepath.Join(dir, KeyFileName)
-	keys, err := i2p.ReadPrivateKeyFile(path)
-	if err == nil {
-		return keys, false, nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, err
-	}
-	keys, err = i2p.NewIdentity(rand.Reader)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := i2p.WritePrivateKeyFile(path, keys); err != nil {
-		return nil, false, err
-	}
-	return keys, true, nil
-}
-
 // applySetting changes one setting and persists the config file. A
 // setting that is safe to change live applies at once; one that needs a
 // restart is saved and reported (restart is true while the saved value
@@ -585,7 +516,7 @@ func LoadOrCreateIdentity(dir string) (*i2p.PrivateKeys, bool, error) {
 func (p *Plugin) applySetting(key, value string) (restart bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.running {
+	if p.run == nil {
 		return false, errors.New("tracker not running")
 	}
 	s, ok := findSetting(key)
@@ -609,24 +540,7 @@ func (p *Plugin) applySetting(key, value string) (restart bool, err error) {
 	if err := s.set(&p.cfg, s.get(&saved)); err != nil {
 		return false, err
 	}
-	p.applyLive()
+	p.run.applyLive(p.cfg)
+	p.live.Store(p.run.live(p.cfg))
 	return false, nil
-}
-
-// applyLive hands the live settings in p.cfg to the running parts; p.mu
-// must be held.
-func (p *Plugin) applyLive() {
-	cfg := p.cfg
-	p.tracker.SetInterval(time.Duration(cfg.Interval)*time.Second, cfg.Expiry())
-	p.store.SetPeerTTL(cfg.Expiry())
-	p.tracker.SetDefaultWant(cfg.MaxPeers)
-	p.http.SetFullScrape(cfg.FullScrape)
-	p.http.SetStrict(cfg.StrictDests)
-	p.udpOn.Store(cfg.UDP)
-	live := *p.live.Load()
-	live.http = nil
-	if cfg.HTTP {
-		live.http = p.http
-	}
-	p.live.Store(&live)
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/go-i2p/go-opentracker/console"
+	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/webui"
 )
 
@@ -14,17 +15,18 @@ type consoleSource struct{ p *Plugin }
 func (c consoleSource) Status() console.Status {
 	p := c.p
 	p.mu.Lock()
-	tr, st, sess, udp, httpH := p.tracker, p.store, p.session, p.udp, p.http
-	keys, started := p.keys, p.started
+	r, keys := p.run, p.keys
 	p.mu.Unlock()
-	out := console.Status{Version: p.manifest.Version, Started: started}
-	if tr == nil {
+	out := console.Status{Version: p.manifest.Version}
+	if r == nil {
 		out.Router.State = "stopped"
 		return out
 	}
+	tr, st, sess, udp, httpH := r.tracker, r.store, r.session, r.udp, r.http
+	out.Started = r.started
 	ss := sess.State()
 	out.Router = console.RouterStatus{Address: p.opts.I2CPAddr, State: ss.Phase.String(), Detail: ss.Detail, Since: ss.Since,
-		Healthy: ss.Phase >= 3 && ss.Phase <= 4}
+		Healthy: ss.Phase == i2cp.PhaseSessionUp || ss.Phase == i2cp.PhasePublished}
 	if out.Router.Address == "" {
 		out.Router.Address = "provided by the host"
 	}
@@ -105,13 +107,13 @@ func (c consoleSource) SetSetting(key, value string) (bool, error) {
 // publicInfo feeds the public help page.
 func (p *Plugin) publicInfo() webui.Info {
 	p.mu.Lock()
-	tr, cfg, keys := p.tracker, p.cfg, p.keys
+	r, cfg, keys := p.run, p.cfg, p.keys
 	p.mu.Unlock()
 	info := webui.Info{Name: p.manifest.Name, Version: p.manifest.Version}
-	if tr == nil {
+	if r == nil {
 		return info
 	}
-	t := tr.Totals()
+	t := r.tracker.Totals()
 	udpURL, httpURL := p.URLs()
 	info.B32, info.UDPAnnounce, info.HTTPAnnounce = keys.Destination.B32(), udpURL, httpURL // httpURL is "" until http_address is set
 	info.UDPEnabled, info.HTTPEnabled = cfg.UDP, cfg.HTTP

@@ -11,10 +11,13 @@
 // router's HTTP server tunnel points at) and the operator's console on
 // --console.
 //
-// Exit codes: 0 after a clean stop (SIGINT or SIGTERM, state flushed), 1
-// for a runtime failure (including a stop that could not flush and close
-// the store), 2 for a usage or configuration error (a bad flag, a bad
-// go-opentracker.yaml), which a service manager should not retry.
+// Exit codes: 0 after a clean stop (SIGINT or SIGTERM, state flushed); 1
+// for a runtime failure (a listener that fails, a data directory another
+// process holds, a stop that could not flush and close the store); 2 for
+// a usage or configuration error (a bad flag, a bad go-opentracker.yaml,
+// a console beyond loopback without a password); 3 for a data directory
+// whose store is damaged or was written by a newer version. A service
+// manager should not retry on 2 or 3.
 package main
 
 import (
@@ -36,10 +39,7 @@ import (
 	"time"
 
 	opentracker "github.com/go-i2p/go-opentracker"
-	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/plugin"
-	"github.com/go-i2p/go-opentracker/store"
-	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 )
 
 // Exit codes (see the package comment).
@@ -54,24 +54,21 @@ const (
 // the tracker's heap is large and long-lived (swarm tables, the
 // destination cache) and the announce path allocates almost nothing, so
 // a lower target costs little CPU and keeps resident memory near the live
-// heap: at 300,000 peers through the full path 29 % less anonymous
-// memory than Go's default of 100, the same announces per CPU-second.
+// heap (docs/performance.md has the measurements).
 const gcPercent = 25
 
 // procs is how many cores the tracker's Go code runs on once it serves,
 // unless GOMAXPROCS says otherwise: half of what the process may use, at
 // least one. The tracker runs beside a router, which needs its share;
 // and its UDP path is one goroutine, which a second scheduler thread
-// only makes dearer: on 2 cores, one gives ~300,000 instead of ~172,000
-// announces per CPU-second through the full I2CP path, and more
-// announces a second. Start-up (the restore) uses every core.
+// only makes dearer (docs/performance.md has the measurements).
+// Start-up (the restore) uses every core.
 func procs() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 func main() {
 	// Both take effect once the tracker serves: the restore before it
 	// builds the long-lived tables from nothing, which a low GC target
-	// would only collect again and again (0.6 s more for 1M peers), and
-	// it may use every core.
+	// would only collect again and again, and it may use every core.
 	var settle []func()
 	if os.Getenv("GOGC") == "" {
 		settle = append(settle, func() { debug.SetGCPercent(gcPercent) })
@@ -111,7 +108,7 @@ func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
 	fl := flag.NewFlagSet("go-opentracker", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	fl.StringVar(&o.data, "data", envOr("GO_OPENTRACKER_DATA", defaultDataDir()), "data directory (identity, store, config); env GO_OPENTRACKER_DATA")
-	fl.StringVar(&o.i2cp, "i2cp", envOr("GO_OPENTRACKER_I2CP", i2cp.DefaultAddr), "router I2CP address, host:port or unix:/path; env GO_OPENTRACKER_I2CP")
+	fl.StringVar(&o.i2cp, "i2cp", envOr("GO_OPENTRACKER_I2CP", plugin.DefaultI2CPAddr), "router I2CP address, host:port or unix:/path; env GO_OPENTRACKER_I2CP")
 	fl.StringVar(&o.http, "http", "127.0.0.1:7662", "HTTP tracker and public pages (what the router's HTTP server tunnel exposes)")
 	fl.StringVar(&o.console, "console", "127.0.0.1:7663", "operator console (keep it on loopback; a password is required elsewhere)")
 	fl.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -129,10 +126,6 @@ func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
 		return "", o, fmt.Errorf("unknown command %q (want no command, or demo)", cmd)
 	}
 	return cmd, o, nil
-}
-
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return runWith(ctx, args, stdout, stderr, nil)
 }
 
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, serving func()) int {
@@ -177,7 +170,7 @@ func exitFor(err error) int {
 	switch {
 	case errors.Is(err, plugin.ErrConfig):
 		return exitUsage
-	case errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrNewerSchema):
+	case errors.Is(err, plugin.ErrData):
 		return exitData
 	}
 	return exitError
@@ -186,27 +179,17 @@ func exitFor(err error) int {
 // printIdentity creates or loads the identity and prints the addresses;
 // httpListen is the --http address a tunnel would point at.
 func printIdentity(dir, httpListen string, stdout io.Writer, log *slog.Logger) int {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		log.Error("data directory", "err", err)
-		return exitError
-	}
-	cfg, err := plugin.LoadConfig(dir)
-	if err != nil {
-		log.Error("configuration", "err", err)
-		return exitFor(err)
-	}
-	keys, created, err := plugin.LoadOrCreateIdentity(dir)
+	a, created, err := plugin.Identify(dir)
 	if err != nil {
 		log.Error("identity", "err", err)
-		return exitError
+		return exitFor(err)
 	}
 	if created {
 		log.Info("created a new tracker identity", "file", filepath.Join(dir, plugin.KeyFileName))
 	}
-	d := keys.Destination
-	fmt.Fprintf(stdout, "tracker address: %s\n", d.B32())
-	printURLs(stdout, cfg.UDPAnnounceURL(d.B32()), cfg.HTTPAnnounceURL(), httpListen)
-	fmt.Fprintf(stdout, "destination:     %s\n", d.Base64())
+	fmt.Fprintf(stdout, "tracker address: %s\n", a.B32)
+	printURLs(stdout, a.UDPAnnounce, a.HTTPAnnounce, httpListen)
+	fmt.Fprintf(stdout, "destination:     %s\n", a.Destination)
 	return exitOK
 }
 
@@ -310,25 +293,39 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	if o.serving != nil {
 		o.serving()
 	}
-	trackerSrv := &httptracker.Server{Handler: h.tracker, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, Logger: log}
+	trackerSrv := plugin.NewTrackerServer(h.tracker, log)
 	consoleSrv := &http.Server{Handler: h.console, ReadHeaderTimeout: 10 * time.Second}
-	go trackerSrv.Serve(httpLn)
-	go consoleSrv.Serve(consoleLn)
+	// A listener that fails ends the tracker (exit 1): a supervisor
+	// restarts it, where serving on without it would go unnoticed.
+	failed := make(chan error, 2)
+	serveOn := func(name string, srv plugin.Server, ln net.Listener) {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			failed <- fmt.Errorf("%s listener: %w", name, err)
+		}
+	}
+	go serveOn("HTTP tracker", trackerSrv, httpLn)
+	go serveOn("console", consoleSrv, consoleLn)
 
-	udpURL, httpURL := p.URLs()
+	a := p.Addresses()
 	m, _ := opentracker.LoadManifest()
 	fmt.Fprintf(stdout, "go-opentracker %s\n", m.Version)
-	fmt.Fprintf(stdout, "tracker address: %s\n", p.Identity().Destination.B32())
-	printURLs(stdout, udpURL, httpURL, httpLn.Addr().String())
+	fmt.Fprintf(stdout, "tracker address: %s\n", a.B32)
+	printURLs(stdout, a.UDPAnnounce, a.HTTPAnnounce, httpLn.Addr().String())
 	fmt.Fprintf(stdout, "HTTP tracker:    http://%s/ (the router's HTTP server tunnel points here)\n", httpLn.Addr())
 	fmt.Fprintf(stdout, "console:         http://%s/\n", consoleLn.Addr())
 	if started != nil {
 		started(p, httpLn.Addr().String(), consoleLn.Addr().String())
 	} else {
-		go explainRouter(ctx, p.Session(), o.i2cp, log)
+		go explainRouter(ctx, p, o.i2cp, log)
 	}
-	<-ctx.Done()
-	log.Info("shutting down")
+	code := exitOK
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-failed:
+		log.Error("shutting down", "err", err)
+		code = exitError
+	}
 	trackerSrv.Close()
 	consoleSrv.Close()
 	timeout := o.stopTimeout
@@ -341,26 +338,25 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		log.Error("stop: the state may not be fully flushed", "err", err)
 		return exitError
 	}
-	return exitOK
+	return code
 }
 
 // explainRouter tells the operator what to do while no router answers.
-func explainRouter(ctx context.Context, sess *i2cp.Session, addr string, log *slog.Logger) {
-	t := time.NewTimer(5 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-sess.Ready():
+func explainRouter(ctx context.Context, p *plugin.Plugin, addr string, log *slog.Logger) {
+	for wait := 5 * time.Second; ; wait = time.Minute {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		err := p.WaitRouter(wctx)
+		cancel()
+		switch {
+		case err == nil:
 			log.Info("attached to the router; the tracker is reachable on I2P", "i2cp", addr)
 			return
-		case <-t.C:
-			st := sess.State()
-			log.Warn("no I2P router session yet: start a router with I2CP enabled (i2pd: [i2cp] enabled = true; Java I2P: I2CP is on by default), "+
-				"or point --i2cp at it; retrying in the background", "i2cp", addr, "state", st.Phase.String(), "detail", st.Detail)
-			t.Reset(time.Minute)
+		case ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded):
+			return
 		}
+		phase, detail := p.RouterState()
+		log.Warn("no I2P router session yet: start a router with I2CP enabled (i2pd: [i2cp] enabled = true; Java I2P: I2CP is on by default), "+
+			"or point --i2cp at it; retrying in the background", "i2cp", addr, "state", phase, "detail", detail)
 	}
 }
 

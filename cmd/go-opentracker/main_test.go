@@ -344,3 +344,8 @@ func TestExitCodes(t *testing.T) {
 		}
 	})
 }
+
+// run is runWith without the hook main passes.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, nil)
+}

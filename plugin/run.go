@@ -1,0 +1,173 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/console"
+	"github.com/go-i2p/go-opentracker/datagram"
+	"github.com/go-i2p/go-opentracker/i2cp"
+	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/store"
+	"github.com/go-i2p/go-opentracker/tracker"
+	"github.com/go-i2p/go-opentracker/tracker/httptracker"
+	"github.com/go-i2p/go-opentracker/tracker/udptracker"
+)
+
+// run is what one Start owns until its Stop: the store, the swarm model,
+// the router session, the transports and the console, and the
+// goroutines that drive them.
+type run struct {
+	store   *store.Store
+	tracker *tracker.Tracker
+	session *i2cp.Session
+	udp     *udptracker.Server
+	http    *httptracker.Handler
+	console *console.Console
+	udpOn   atomic.Bool // the udp setting in force
+	gate    *gate       // shared by every liveState of this run
+	started time.Time
+
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the run's goroutines have ended
+}
+
+// ErrData marks a data directory the tracker must not use as it is: its
+// store is damaged or was written by a newer version. A host tells it
+// apart from a runtime failure with errors.Is (the standalone binary
+// exits 3 on it).
+var ErrData = errors.New("data directory unusable")
+
+// readCoalesce lets a trickle of datagrams gather before the session
+// reads again: replies wait at most this long, a few hundredths of a
+// tunnel's round trip, and a tracker under a steady moderate load wakes
+// once per batch of announces instead of once each.
+const readCoalesce = time.Millisecond
+
+// newRun opens the store under dir, restores the swarms into a new
+// tracker and builds the session, transports and console on them; what
+// it opened it closes again if a later step fails. The run's goroutines
+// start with start.
+func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.PrivateKeys) (_ *run, err error) {
+	log := p.opts.Logger
+	st, err := openStore(dir, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	r := &run{store: st, gate: &gate{}}
+	r.tracker = tracker.New(tracker.Config{
+		Interval: time.Duration(cfg.Interval) * time.Second, PeerExpiry: cfg.Expiry(), DefaultWant: cfg.MaxPeers,
+		MaxSwarms: cfg.MaxSwarms, MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarmsPerPeer: cfg.MaxSwarmsPerPeer, Logger: log,
+	}, st)
+	if err := restore(ctx, r.tracker, log); err != nil {
+		return nil, err
+	}
+	secret, err := st.Secret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.session, err = i2cp.NewSession(keys, i2cp.Config{
+		Dial:           p.host.DialI2CP,
+		Addr:           p.opts.I2CPAddr,
+		Options:        sessionOptions(cfg),
+		LegacyLeaseSet: cfg.LegacyLeaseSet,
+		Username:       cfg.I2CPUsername,
+		Password:       cfg.I2CPPassword,
+		Coalesce:       readCoalesce,
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.udp, err = udptracker.NewServer(udptracker.Config{Port: cfg.TrackerPort, Lifetime: cfg.Lifetime, Logger: log},
+		keys.Destination.Hash(), secret, r.tracker, r.session)
+	if err != nil {
+		return nil, err
+	}
+	r.udpOn.Store(cfg.UDP)
+	handle := func(m *i2cp.Message) {
+		if r.udpOn.Load() {
+			r.udp.HandleMessage(m.Protocol, m.FromPort, m.ToPort, m.Payload)
+		}
+	}
+	r.session.Handle(datagram.ProtocolDatagram2, cfg.TrackerPort, handle)
+	r.session.Handle(datagram.ProtocolDatagram3, cfg.TrackerPort, handle)
+	// Registered only to drop them visibly: repliable-but-replayable
+	// Datagram1 is not accepted on the tracker port.
+	r.session.Handle(datagram.ProtocolDatagram1, cfg.TrackerPort, handle)
+	r.http = httptracker.New(httptracker.Config{FullScrape: cfg.FullScrape, Strict: cfg.StrictDests, Logger: log}, r.tracker)
+
+	src := consoleSource{p}
+	r.console, err = console.New(src, console.Options{Title: p.manifest.ConsoleLinkName, Password: cfg.ConsolePassword,
+		SampleEvery: p.opts.ConsoleSampleEvery, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	r.console.Handle("/metrics", metricsHandler(p))
+	r.console.Handle("/stats", console.StatsHandler(src, time.Now))
+	return r, nil
+}
+
+// openStore opens the store in dir; a store that is damaged or from a
+// newer version is an error that wraps ErrData.
+func openStore(dir string, cfg Config, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(filepath.Join(dir, "store"), store.Options{
+		PeerTTL: cfg.Expiry(), FlushInterval: time.Duration(cfg.FlushSeconds) * time.Second, Logger: log,
+	})
+	if errors.Is(err, store.ErrCorrupt) || errors.Is(err, store.ErrNewerSchema) {
+		return nil, fmt.Errorf("%w: %w", ErrData, err)
+	}
+	return st, err
+}
+
+// start runs the session, the expiry and the console until close.
+func (r *run) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.udp.SetContext(ctx)
+	r.cancel, r.done, r.started = cancel, make(chan struct{}), time.Now()
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); r.session.Run(ctx) }()
+	go func() { defer wg.Done(); r.tracker.Run(ctx) }()
+	go func() { defer wg.Done(); r.console.Run(ctx) }()
+	go func() { wg.Wait(); close(r.done) }()
+}
+
+// live is what the mounted handlers serve of this run under cfg.
+func (r *run) live(cfg Config) *liveState {
+	l := &liveState{console: r.console.Handler(), gate: r.gate}
+	if cfg.HTTP {
+		l.http = r.http
+	}
+	return l
+}
+
+// close ends the run's goroutines, waits for the HTTP announces that
+// found the run, and closes the store (which flushes it).
+func (r *run) close() error {
+	r.cancel()
+	<-r.done       // the session, the expiry and the console have ended
+	r.gate.close() // and so have the HTTP announces that found the run
+	return r.store.Close()
+}
+
+// applyLive hands the live settings in cfg to the run's parts.
+func (r *run) applyLive(cfg Config) {
+	r.tracker.SetInterval(time.Duration(cfg.Interval)*time.Second, cfg.Expiry())
+	r.store.SetPeerTTL(cfg.Expiry())
+	r.tracker.SetDefaultWant(cfg.MaxPeers)
+	r.http.SetFullScrape(cfg.FullScrape)
+	r.http.SetStrict(cfg.StrictDests)
+	r.udpOn.Store(cfg.UDP)
+}
