@@ -489,7 +489,9 @@ func (s *Store) Close() error {
 
 // --- the secret ---
 
-// Secret returns the connection-ID secret, creating it on first use.
+// Secret returns the UDP tracker's connection-ID secret (32 bytes),
+// creating and persisting a random one on first use, so connection IDs
+// stay valid across restarts.
 func (s *Store) Secret(ctx context.Context) ([]byte, error) {
 	var out []byte
 	err := s.db.Update(func(txn *badger.Txn) error {

@@ -2,7 +2,6 @@ package tracker
 
 import (
 	"context"
-	"crypto/rand"
 	"maps"
 	"sync"
 
@@ -16,7 +15,6 @@ type MemoryPersister struct {
 	peers     map[peerKey]PeerRecord
 	completed map[InfoHash]uint64
 	dests     map[i2p.Hash]i2p.Destination
-	secret    []byte
 }
 
 type peerKey struct {
@@ -98,19 +96,6 @@ func (m *MemoryPersister) RestoreDestinations(ctx context.Context, fn func(i2p.D
 		}
 	}
 	return nil
-}
-
-// Secret returns the secret, made on first use.
-func (m *MemoryPersister) Secret(context.Context) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.secret == nil {
-		m.secret = make([]byte, 32)
-		if _, err := rand.Read(m.secret); err != nil {
-			return nil, err
-		}
-	}
-	return append([]byte(nil), m.secret...), nil
 }
 
 // Peers returns how many peer records are held.

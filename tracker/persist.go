@@ -46,11 +46,6 @@ type Persister interface {
 	// reply to its peer costs a router lookup, never a wrong answer.
 	// Ending through ctx is not an error.
 	RestoreDestinations(ctx context.Context, fn func(i2p.Destination) bool) error
-
-	// Secret returns the connection-ID secret (32 bytes), creating and
-	// persisting a random one on first use, so connection IDs stay valid
-	// across restarts.
-	Secret(ctx context.Context) ([]byte, error)
 }
 
 // Restorer receives persisted state during Persister.Restore. A
