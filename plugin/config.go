@@ -244,10 +244,8 @@ func boolSetting(key, label, help string, restart bool, field func(*Config) *boo
 		}}
 }
 
-// textSetting is a free-text setting; check validates the trimmed,
-// lower-cased value before it is kept.
-// textSetting is a text setting; parse checks a value and returns it as
-// it is kept.
+// textSetting is a text setting; parse checks the trimmed value and
+// returns it as it is kept.
 func textSetting(key, label, help string, restart bool, parse func(string) (string, error), field func(*Config) *string) setting {
 	return setting{key: key, label: label, help: help, kind: "text", restart: restart,
 		get: func(c *Config) string { return *field(c) },

@@ -28,7 +28,7 @@ import (
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
-// testHost is the example Host, in the shape doc.go gives for go-i2p:
+// testHost is a router's Host, in the shape of Example_router:
 // the router is the i2cptest simulator, reached over loopback TCP (the
 // simulator accepts TCP connections as a router's I2CP port does); the
 // console is mounted on the router console's http.ServeMux under the
