@@ -99,6 +99,9 @@ type options struct {
 	demoClients int
 	// stopTimeout overrides stopTimeout (tests); negative: already expired.
 	stopTimeout time.Duration
+	// wrapListener, if set, wraps the listeners before they serve
+	// (tests).
+	wrapListener func(net.Listener) net.Listener
 }
 
 func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
@@ -302,6 +305,9 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			failed <- fmt.Errorf("%s listener: %w", name, err)
 		}
+	}
+	if o.wrapListener != nil {
+		httpLn, consoleLn = o.wrapListener(httpLn), o.wrapListener(consoleLn)
 	}
 	go serveOn("HTTP tracker", trackerSrv, httpLn)
 	go serveOn("console", consoleSrv, consoleLn)

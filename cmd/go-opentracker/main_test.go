@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -348,4 +349,31 @@ func TestExitCodes(t *testing.T) {
 // run is runWith without the hook main passes.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return runWith(ctx, args, stdout, stderr, nil)
+}
+
+// failingListener's Accept fails for good, as a listener whose
+// descriptor broke does.
+type failingListener struct{ net.Listener }
+
+func (failingListener) Accept() (net.Conn, error) { return nil, errors.New("accept: broken listener") }
+
+// TestListenerFailureEndsTheTracker: a listener that stops serving ends
+// the tracker with exit 1 and says why, the state flushed, instead of
+// serving on without it.
+func TestListenerFailureEndsTheTracker(t *testing.T) {
+	_, o, err := parse([]string{"--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.wrapListener = func(ln net.Listener) net.Listener { return failingListener{ln} }
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out, errs syncBuffer
+	log := slog.New(slog.NewTextHandler(&errs, nil))
+	if code := serve(ctx, o, &out, log, nil); code != exitError || ctx.Err() != nil {
+		t.Fatalf("exit %d (context: %v), want %d:\n%s", code, ctx.Err(), exitError, errs.String())
+	}
+	if !strings.Contains(errs.String(), "broken listener") || !strings.Contains(errs.String(), "tracker stopped; state flushed") {
+		t.Fatalf("the log does not say which listener failed, or that the state was flushed:\n%s", errs.String())
+	}
 }
