@@ -22,8 +22,9 @@ type PeerRecord struct {
 }
 
 // Persister is where the tracker journals its state so it survives
-// restarts; package store implements it on Badger, MemoryPersister in
-// memory for tests.
+// restarts; package store implements it on Badger, and the tests'
+// MemoryPersister in memory. Package persisttest checks an
+// implementation against what follows.
 //
 // The journal methods are called on the announce path, in the order the
 // changes happened. They must not block on I/O: an implementation queues

@@ -8,8 +8,8 @@ import (
 	"github.com/go-i2p/go-opentracker/i2p"
 )
 
-// MemoryPersister keeps the journal in memory: for tests, and for running
-// without a data directory. It restores exactly what it recorded.
+// MemoryPersister keeps the journal in memory, for tests: it restores
+// exactly what it recorded.
 type MemoryPersister struct {
 	mu        sync.Mutex
 	peers     map[peerKey]PeerRecord
