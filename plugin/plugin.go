@@ -92,34 +92,6 @@ type liveState struct {
 	gate    *gate // the run's, shared by every liveState of one run
 }
 
-// gate keeps a run's store open while HTTP announces that found the run
-// are answered (an announce journals to the store): each holds it shared,
-// and the store is closed only once the close has taken it alone, after
-// which announces that arrive late get 503.
-type gate struct {
-	mu   sync.RWMutex
-	shut bool
-}
-
-// enter reports whether the run still answers; if so, leave must follow.
-func (g *gate) enter() bool {
-	g.mu.RLock()
-	if g.shut {
-		g.mu.RUnlock()
-		return false
-	}
-	return true
-}
-
-func (g *gate) leave() { g.mu.RUnlock() }
-
-// close waits for the announces inside and turns later ones away.
-func (g *gate) close() {
-	g.mu.Lock()
-	g.shut = true
-	g.mu.Unlock()
-}
-
 // New makes a plugin for host.
 func New(host Host, opts Options) (*Plugin, error) {
 	if opts.Logger == nil {
@@ -237,32 +209,6 @@ func (p *Plugin) seedConfig(dir string) error {
 	return SaveConfig(dir, *p.opts.Config)
 }
 
-// restore replays the store into the tracker before it serves: the
-// swarms and, at the same time, the destination cache (without it a
-// reply to a peer that announced before the restart would cost a router
-// lookup). A cache that cannot be read is logged, not fatal: the router
-// can look every Destination up again.
-func restore(ctx context.Context, tr *tracker.Tracker, log *slog.Logger) error {
-	type cached struct {
-		n    int
-		err  error
-		took time.Duration
-	}
-	dests := make(chan cached, 1)
-	go func() {
-		start := time.Now()
-		n, err := tr.RestoreDestinations(ctx)
-		dests <- cached{n, err, time.Since(start)}
-	}()
-	err := tr.Restore(ctx)
-	d := <-dests
-	if d.err != nil {
-		log.Warn("restoring cached destinations", "err", d.err)
-	}
-	log.Info("destination cache restored", "read", d.n, "cached", tr.Destinations().Len(), "took", d.took.Round(time.Millisecond))
-	return err
-}
-
 // trackerRoutes is the handler the host mounts for the HTTP tracker: it
 // routes the tracker paths to the running HTTP transport (when enabled)
 // and everything else to the public pages. It is also an
@@ -345,22 +291,9 @@ func (p *Plugin) Stop(ctx context.Context) error {
 		}
 		return c.wait(ctx)
 	}
-	r := p.run
 	p.live.Store(nil)
-	p.run = nil
-	c := &closing{done: make(chan struct{}), log: p.opts.Logger}
-	p.closing = c
-	go func() {
-		defer close(c.done)
-		c.err = r.close()
-		if c.abandoned.Load() {
-			if c.err != nil {
-				c.log.Error("closing the store after an interrupted stop", "err", c.err)
-			} else {
-				c.log.Info("tracker stopped; state flushed (after an interrupted stop)")
-			}
-		}
-	}()
+	c := closeRun(p.run, p.opts.Logger)
+	p.run, p.closing = nil, c
 	// The run's goroutines may need the lock (the console samples the
 	// status) to end.
 	p.mu.Unlock()
@@ -373,6 +306,24 @@ type closing struct {
 	err       error // set before done is closed
 	abandoned atomic.Bool
 	log       *slog.Logger
+}
+
+// closeRun closes r in the background; a close whose Stop gave up
+// waiting logs how it ended.
+func closeRun(r *run, log *slog.Logger) *closing {
+	c := &closing{done: make(chan struct{}), log: log}
+	go func() {
+		defer close(c.done)
+		c.err = r.close()
+		if c.abandoned.Load() {
+			if c.err != nil {
+				c.log.Error("closing the store after an interrupted stop", "err", c.err)
+			} else {
+				c.log.Info("tracker stopped; state flushed (after an interrupted stop)")
+			}
+		}
+	}()
+	return c
 }
 
 // wait waits for the store to close, or for ctx to end (the close goes
@@ -499,14 +450,6 @@ func (p *Plugin) URLs() (udp, http string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.urls()
-}
-
-func sessionOptions(cfg Config) i2p.Mapping {
-	q, l := fmt.Sprint(cfg.TunnelQuantity), fmt.Sprint(cfg.TunnelLength)
-	return i2p.Mapping{
-		{Key: "inbound.quantity", Value: q}, {Key: "outbound.quantity", Value: q},
-		{Key: "inbound.length", Value: l}, {Key: "outbound.length", Value: l},
-	}
 }
 
 // applySetting changes one setting and persists the config file. A

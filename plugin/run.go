@@ -171,3 +171,66 @@ func (r *run) applyLive(cfg Config) {
 	r.http.SetStrict(cfg.StrictDests)
 	r.udpOn.Store(cfg.UDP)
 }
+
+// restore replays the store into the tracker before it serves: the
+// swarms and, at the same time, the destination cache (without it a
+// reply to a peer that announced before the restart would cost a router
+// lookup). A cache that cannot be read is logged, not fatal: the router
+// can look every Destination up again.
+func restore(ctx context.Context, tr *tracker.Tracker, log *slog.Logger) error {
+	type cached struct {
+		n    int
+		err  error
+		took time.Duration
+	}
+	dests := make(chan cached, 1)
+	go func() {
+		start := time.Now()
+		n, err := tr.RestoreDestinations(ctx)
+		dests <- cached{n, err, time.Since(start)}
+	}()
+	err := tr.Restore(ctx)
+	d := <-dests
+	if d.err != nil {
+		log.Warn("restoring cached destinations", "err", d.err)
+	}
+	log.Info("destination cache restored", "read", d.n, "cached", tr.Destinations().Len(), "took", d.took.Round(time.Millisecond))
+	return err
+}
+
+// sessionOptions are the I2CP session options cfg sets.
+func sessionOptions(cfg Config) i2p.Mapping {
+	q, l := fmt.Sprint(cfg.TunnelQuantity), fmt.Sprint(cfg.TunnelLength)
+	return i2p.Mapping{
+		{Key: "inbound.quantity", Value: q}, {Key: "outbound.quantity", Value: q},
+		{Key: "inbound.length", Value: l}, {Key: "outbound.length", Value: l},
+	}
+}
+
+// gate keeps a run's store open while HTTP announces that found the run
+// are answered (an announce journals to the store): each holds it shared,
+// and the store is closed only once the close has taken it alone, after
+// which announces that arrive late get 503.
+type gate struct {
+	mu   sync.RWMutex
+	shut bool
+}
+
+// enter reports whether the run still answers; if so, leave must follow.
+func (g *gate) enter() bool {
+	g.mu.RLock()
+	if g.shut {
+		g.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (g *gate) leave() { g.mu.RUnlock() }
+
+// close waits for the announces inside and turns later ones away.
+func (g *gate) close() {
+	g.mu.Lock()
+	g.shut = true
+	g.mu.Unlock()
+}
