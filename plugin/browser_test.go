@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-i2p/go-opentracker/internal/simclient"
 	"github.com/go-i2p/go-opentracker/tracker"
-	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
 // chromium finds the Debian browser; CI requires it.
@@ -195,7 +194,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if err := c.Connect(ctx5(t)); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := c.Announce(ctx5(t), [20]byte{0xbe}, udptracker.EventStarted, 1, -1); err != nil || r.Interval != 900 {
+	if r, err := c.Announce(ctx5(t), [20]byte{0xbe}, tracker.EventStarted, 1, -1); err != nil || r.Interval != 900 {
 		t.Fatalf("announce after the change: %+v %v", r, err)
 	}
 

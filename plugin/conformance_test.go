@@ -199,15 +199,15 @@ func TestUDPConformance(t *testing.T) {
 		{name: "scrape as Datagram3", protocol: datagram.ProtocolDatagram3,
 			payload: udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), [20]byte{1}), action: udptracker.ActionScrape, moves: []string{"scrapes"}},
 		{name: "scrape of 74 hashes", protocol: datagram.ProtocolDatagram3,
-			payload: udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), hashes(udptracker.MaxScrapeHashes)...),
+			payload: udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), hashes(tracker.MaxScrapeHashes)...),
 			action:  udptracker.ActionScrape, moves: []string{"scrapes"},
 			check: func(t *testing.T, p []byte) {
-				if len(p) != 8+12*udptracker.MaxScrapeHashes {
+				if len(p) != 8+12*tracker.MaxScrapeHashes {
 					t.Fatalf("scrape reply of %d bytes", len(p))
 				}
 			}},
 		{name: "scrape of 75 hashes", protocol: datagram.ProtocolDatagram3,
-			payload: udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), hashes(udptracker.MaxScrapeHashes+1)...),
+			payload: udptracker.AppendScrapeRequest(nil, alice.ConnID, alice.Tx(), hashes(tracker.MaxScrapeHashes+1)...),
 			action:  udptracker.ActionError, message: "too many scrape hashes", moves: []string{"error:malformed_request"}},
 		{name: "connect as Datagram3", protocol: datagram.ProtocolDatagram3, payload: udptracker.AppendConnectRequest(nil, alice.Tx()),
 			action: udptracker.ActionError, message: "Datagram2", moves: []string{"error:wrong_datagram_type"}},
@@ -229,7 +229,7 @@ func TestUDPConformance(t *testing.T) {
 		{name: "bad event", protocol: datagram.ProtocolDatagram3, payload: ann(alice, func(a *udptracker.Announce) { a.Event = 4 }),
 			action: udptracker.ActionError, message: "bad event", moves: []string{"error:malformed_request"}},
 		{name: "swarm at its peer limit", protocol: datagram.ProtocolDatagram3,
-			payload: ann(alice, func(a *udptracker.Announce) { a.InfoHash = infoFull; a.Event = udptracker.EventStarted; a.Left = 1 }),
+			payload: ann(alice, func(a *udptracker.Announce) { a.InfoHash = infoFull; a.Event = tracker.EventStarted; a.Left = 1 }),
 			action:  udptracker.ActionError, message: tracker.ErrSwarmFull.Error(), moves: []string{"error:refused", "refused:swarm_full"}},
 		{name: "BEP 41 URL data", protocol: datagram.ProtocolDatagram3,
 			payload: append(ann(alice, nil), "\x02\x0c/announce?k=\x02\x02v1\x01\x00"...),

@@ -24,8 +24,8 @@ import (
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/internal/simclient"
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
+	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/httptracker"
-	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
 // testHost is a router's Host, in the shape of Example_router:
@@ -139,10 +139,10 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	info := [20]byte{0xab}
-	if r, err := alice.Announce(ctx, info, udptracker.EventStarted, 100, -1); err != nil || len(r.Peers) != 0 || r.Leechers != 1 || r.Interval != 1620 {
+	if r, err := alice.Announce(ctx, info, tracker.EventStarted, 100, -1); err != nil || len(r.Peers) != 0 || r.Leechers != 1 || r.Interval != 1620 {
 		t.Fatalf("alice: %+v %v", r, err)
 	}
-	r, err := bob.Announce(ctx, info, udptracker.EventStarted, 0, 50)
+	r, err := bob.Announce(ctx, info, tracker.EventStarted, 0, 50)
 	if err != nil || len(r.Peers) != 1 || r.Peers[0] != alice.Hash() || r.Seeders != 1 {
 		t.Fatalf("bob: %+v %v", r, err)
 	}
@@ -166,10 +166,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// Alice stops: bob no longer sees her.
-	if _, err := alice.Announce(ctx, info, udptracker.EventStopped, 100, -1); err != nil {
+	if _, err := alice.Announce(ctx, info, tracker.EventStopped, 100, -1); err != nil {
 		t.Fatal(err)
 	}
-	r, _ = bob.Announce(ctx, info, udptracker.EventNone, 0, 50)
+	r, _ = bob.Announce(ctx, info, tracker.EventNone, 0, 50)
 	for _, p := range r.Peers {
 		if p == alice.Hash() {
 			t.Fatal("stopped peer still listed")
@@ -232,7 +232,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := [20]byte{7}
-	if _, err := c.Announce(ctx, info, udptracker.EventCompleted, 0, 0); err != nil {
+	if _, err := c.Announce(ctx, info, tracker.EventCompleted, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	id := e.plugin.Identity().Destination.Hash()
@@ -253,7 +253,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 		t.Fatalf("swarm after restart %+v", s)
 	}
 	// The connection id from before the restart still works.
-	r, err := c.Announce(ctx, info, udptracker.EventNone, 0, -1)
+	r, err := c.Announce(ctx, info, tracker.EventNone, 0, -1)
 	if err != nil || r.Seeders != 1 {
 		t.Fatalf("announce with the old connection id: %+v %v", r, err)
 	}
@@ -382,7 +382,7 @@ func TestStopStartWithMux(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := [20]byte{0x5a}
-	if _, err := c.Announce(ctx, info, udptracker.EventStarted, 0, -1); err != nil {
+	if _, err := c.Announce(ctx, info, tracker.EventStarted, 0, -1); err != nil {
 		t.Fatal(err)
 	}
 	id := e.plugin.Identity().Destination.Hash()
@@ -421,7 +421,7 @@ func TestStopStartWithMux(t *testing.T) {
 		if code, page := get(t, e.http.URL+"/"); code != 200 || !strings.Contains(page, `id="peers">1<`) {
 			t.Fatalf("cycle %d: help page %d:\n%s", cycle, code, page)
 		}
-		if r, err := c.Announce(ctx5(t), info, udptracker.EventNone, 0, -1); err != nil || r.Seeders != 1 {
+		if r, err := c.Announce(ctx5(t), info, tracker.EventNone, 0, -1); err != nil || r.Seeders != 1 {
 			t.Fatalf("cycle %d: announce %+v %v", cycle, r, err)
 		}
 	}
@@ -439,7 +439,7 @@ func TestInterruptedStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	info := [20]byte{0x17}
-	if _, err := c.Announce(ctx5(t), info, udptracker.EventCompleted, 0, -1); err != nil {
+	if _, err := c.Announce(ctx5(t), info, tracker.EventCompleted, 0, -1); err != nil {
 		t.Fatal(err)
 	}
 	ended, cancel := context.WithCancel(context.Background())
@@ -461,7 +461,7 @@ func TestInterruptedStop(t *testing.T) {
 	if err := router.WaitPublished(ctx, e.plugin.Identity().Destination.Hash()); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := c.Announce(ctx, info, udptracker.EventNone, 0, -1); err != nil || r.Seeders != 1 {
+	if r, err := c.Announce(ctx, info, tracker.EventNone, 0, -1); err != nil || r.Seeders != 1 {
 		t.Fatalf("announce after the interrupted stop: %+v %v", r, err)
 	}
 	// Interrupted again, then a second Stop with time to spare: it waits

@@ -15,16 +15,10 @@ import (
 // UDP, two tunnel messages, always far below 4 KB.
 const MaxPeersPerReply = 50
 
-// Event is an announce event, numbered as BEP 15 numbers them.
-type Event uint32
-
-// The announce events.
-const (
-	EventNone      Event = 0
-	EventCompleted Event = 1
-	EventStarted   Event = 2
-	EventStopped   Event = 3
-)
+// MaxScrapeHashes is the most info hashes one scrape may ask about: the
+// UDP reply (8 + 74 × 12 bytes) stays within one small datagram, and an
+// HTTP scrape is held to the same.
+const MaxScrapeHashes = 74
 
 // Config sets the tracker's behaviour; the zero value means defaults.
 type Config struct {

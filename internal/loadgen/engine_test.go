@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
@@ -226,7 +227,7 @@ func (f *fakeSync) Do(ctx context.Context, r *Request) (Outcome, error) {
 	if f.failAt > 0 && n%f.failAt == 0 {
 		return Outcome{}, errors.New("connection reset")
 	}
-	if r.Event == EventStopped {
+	if r.Event == tracker.EventStopped {
 		return Outcome{Refused: true}, nil
 	}
 	return Outcome{Peers: 7}, nil

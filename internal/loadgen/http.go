@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
+
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // HTTPAnnounce holds the parameters of one HTTP announce.
@@ -16,15 +18,13 @@ type HTTPAnnounce struct {
 	PeerID   [20]byte
 	Port     uint16
 	Left     uint64
-	Event    uint32 // BEP 15 numbering: EventStarted, EventCompleted, EventStopped, EventNone
-	NumWant  int32  // negative: not sent
+	Event    tracker.Event
+	NumWant  int32 // negative: not sent
 	Compact  bool
 	// IP is sent as the ip parameter when set: on I2P, the client's
 	// Base64 Destination.
 	IP string
 }
-
-var eventNames = [...]string{EventCompleted: "completed", EventStarted: "started", EventStopped: "stopped"}
 
 // AppendHTTPAnnounce appends a whole HTTP/1.1 GET request for a: the
 // request line with the query, Host, and Connection: keep-alive or close.
@@ -39,9 +39,9 @@ func AppendHTTPAnnounce(dst []byte, host string, a *HTTPAnnounce, keepAlive bool
 	dst = strconv.AppendUint(dst, uint64(a.Port), 10)
 	dst = append(dst, "&uploaded=0&downloaded=0&left="...)
 	dst = strconv.AppendUint(dst, a.Left, 10)
-	if a.Event != EventNone && int(a.Event) < len(eventNames) {
+	if a.Event != tracker.EventNone && a.Event.Valid() {
 		dst = append(dst, "&event="...)
-		dst = append(dst, eventNames[a.Event]...)
+		dst = append(dst, a.Event.String()...)
 	}
 	if a.NumWant >= 0 {
 		dst = append(dst, "&numwant="...)

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 func TestAppendHTTPAnnounce(t *testing.T) {
-	a := HTTPAnnounce{Path: "/announce", Port: 6881, Left: 1 << 30, Event: EventStarted, NumWant: 50, Compact: true,
+	a := HTTPAnnounce{Path: "/announce", Port: 6881, Left: 1 << 30, Event: tracker.EventStarted, NumWant: 50, Compact: true,
 		IP: "AAAA-~bcd=="}
 	for i := range a.InfoHash {
 		a.InfoHash[i] = byte(i * 13)
@@ -34,7 +36,7 @@ func TestAppendHTTPAnnounce(t *testing.T) {
 	if r.Header.Get("Connection") != "close" || r.Host != "127.0.0.1:1" {
 		t.Errorf("headers %v host %q", r.Header, r.Host)
 	}
-	a.Event, a.IP, a.NumWant = EventNone, "", -1
+	a.Event, a.IP, a.NumWant = tracker.EventNone, "", -1
 	r, err = readRequest(string(AppendHTTPAnnounce(nil, "h", &a, true)))
 	if err != nil {
 		t.Fatal(err)

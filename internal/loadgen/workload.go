@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // Kind is the kind of a request.
@@ -30,15 +32,6 @@ func (k Kind) String() string {
 	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
-
-// BEP 15 announce events (the same numbers HTTP names started, completed,
-// stopped and the empty event).
-const (
-	EventNone      uint32 = 0
-	EventCompleted uint32 = 1
-	EventStarted   uint32 = 2
-	EventStopped   uint32 = 3
-)
 
 // Config describes a workload. Zero fields take the defaults named.
 type Config struct {
@@ -222,7 +215,7 @@ type Request struct {
 	Kind    Kind
 	Client  int32
 	Torrent int32 // announce: the swarm; scrape: the torrent asked about
-	Event   uint32
+	Event   tracker.Event
 	Left    uint64
 	NumWant int32
 }
@@ -307,7 +300,7 @@ func (s *Stream) Next(r *Request) bool {
 			return false
 		}
 		c := int32(s.first + (s.next/k)*s.step)
-		s.announce(r, c, s.next%k, EventStarted)
+		s.announce(r, c, s.next%k, tracker.EventStarted)
 		s.next++
 		return true
 	}
@@ -325,28 +318,28 @@ func (s *Stream) Next(r *Request) bool {
 		slot = s.rng.IntN(k)
 	}
 	st := s.w.state[int(c)*k+slot]
-	ev := EventNone
+	ev := tracker.EventNone
 	if st&stActive == 0 {
-		ev = EventStarted
+		ev = tracker.EventStarted
 	} else if x := s.rng.Uint64() >> 1; x < s.complete && st&stSeed == 0 {
-		ev = EventCompleted
+		ev = tracker.EventCompleted
 	} else if x >= s.complete && x < s.stop {
-		ev = EventStopped
+		ev = tracker.EventStopped
 	}
 	s.announce(r, c, slot, ev)
 	return true
 }
 
 // announce fills r and moves the pair's state as the tracker will see it.
-func (s *Stream) announce(r *Request, c int32, slot int, ev uint32) {
+func (s *Stream) announce(r *Request, c int32, slot int, ev tracker.Event) {
 	i := int(c)*s.w.cfg.SwarmsPerClient + slot
 	st := s.w.state[i]
 	switch ev {
-	case EventStarted, EventNone:
+	case tracker.EventStarted, tracker.EventNone:
 		st |= stActive
-	case EventCompleted:
+	case tracker.EventCompleted:
 		st |= stActive | stSeed
-	case EventStopped:
+	case tracker.EventStopped:
 		st &^= stActive
 	}
 	s.w.state[i] = st

@@ -3,6 +3,8 @@ package loadgen
 import (
 	"math"
 	"testing"
+
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 func TestZipfPopularity(t *testing.T) {
@@ -112,7 +114,7 @@ func TestStreamsPartitionTheWork(t *testing.T) {
 		}
 		s = w.Stream(PhasePopulate, i, workers, 0)
 		for s.Next(&r) {
-			if r.Kind != KindAnnounce || r.Event != EventStarted || int(r.Client)%workers != i {
+			if r.Kind != KindAnnounce || r.Event != tracker.EventStarted || int(r.Client)%workers != i {
 				t.Fatalf("worker %d populate got %+v", i, r)
 			}
 			pairs[[2]int32{r.Client, r.Torrent}]++
@@ -150,7 +152,7 @@ func TestSteadyMix(t *testing.T) {
 			continue
 		}
 		events[r.Event]++
-		if r.Event == EventCompleted && r.Left != 0 {
+		if r.Event == tracker.EventCompleted && r.Left != 0 {
 			t.Fatalf("completed with %d left", r.Left)
 		}
 		if r.NumWant != 50 {
@@ -161,10 +163,10 @@ func TestSteadyMix(t *testing.T) {
 		t.Errorf("scrape share %.3f, want about 0.1", f)
 	}
 	// Every client starts before anything else; stops make restarts.
-	if events[EventStarted] < 2000 {
-		t.Errorf("%d started, want at least one per client", events[EventStarted])
+	if events[tracker.EventStarted] < 2000 {
+		t.Errorf("%d started, want at least one per client", events[tracker.EventStarted])
 	}
-	if events[EventNone] < events[EventStarted] || events[EventCompleted] == 0 || events[EventStopped] == 0 {
+	if events[tracker.EventNone] < events[tracker.EventStarted] || events[tracker.EventCompleted] == 0 || events[tracker.EventStopped] == 0 {
 		t.Errorf("mix none/completed/started/stopped = %v", events)
 	}
 }

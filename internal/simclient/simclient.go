@@ -18,6 +18,7 @@ import (
 	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
@@ -186,7 +187,7 @@ type AnnounceResult struct {
 var ErrTracker = errors.New("simclient: tracker error")
 
 // Announce sends a Datagram3 announce.
-func (c *Client) Announce(ctx context.Context, info [20]byte, event uint32, left uint64, numWant int32) (AnnounceResult, error) {
+func (c *Client) Announce(ctx context.Context, info [20]byte, event tracker.Event, left uint64, numWant int32) (AnnounceResult, error) {
 	a := udptracker.Announce{Header: udptracker.Header{ConnectionID: c.ConnID, TransactionID: c.Tx()},
 		InfoHash: info, Event: event, Left: left, NumWant: numWant, Port: 6881}
 	copy(a.PeerID[:], "-SC0001-")

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
-	"github.com/go-i2p/go-opentracker/tracker/udptracker"
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // Traffic describes a stream of simulated clients announcing to the
@@ -95,12 +95,12 @@ func (n *Network) RunTraffic(ctx context.Context, t Traffic) error {
 		} else {
 			s = peers[step%len(peers)]
 		}
-		event := udptracker.EventNone
+		event := tracker.EventNone
 		if !s.joined {
-			event = udptracker.EventStarted
+			event = tracker.EventStarted
 		}
 		if s.left > 0 && rng.IntN(10) == 0 {
-			s.left, event = 0, udptracker.EventCompleted
+			s.left, event = 0, tracker.EventCompleted
 		}
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		var err error
@@ -125,15 +125,12 @@ func (n *Network) RunTraffic(ctx context.Context, t Traffic) error {
 
 // httpAnnounce sends one HTTP announce the way an I2P client does: its
 // Base64 Destination in ip, compact replies.
-func httpAnnounce(ctx context.Context, c *http.Client, addr string, d i2p.Destination, info [20]byte, left uint64, event uint32) error {
+func httpAnnounce(ctx context.Context, c *http.Client, addr string, d i2p.Destination, info [20]byte, left uint64, event tracker.Event) error {
 	h := d.Hash()
 	q := url.Values{"info_hash": {string(info[:])}, "peer_id": {string(h[:20])}, "port": {"6881"},
 		"left": {strconv.FormatUint(left, 10)}, "compact": {"1"}, "ip": {d.Base64() + ".i2p"}}
-	switch event {
-	case udptracker.EventStarted:
-		q.Set("event", "started")
-	case udptracker.EventCompleted:
-		q.Set("event", "completed")
+	if event != tracker.EventNone {
+		q.Set("event", event.String())
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/a?"+q.Encode(), nil)
 	if err != nil {

@@ -263,7 +263,7 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 		return appendFailure(dst, failure)
 	}
 	want := min(q.numWant, MaxPeers) // negative: the swarm model's default
-	if mismatch && (want == 0 || q.event == eventStopped) {
+	if mismatch && (want == 0 || q.event == tracker.EventStopped) {
 		h.stats.count(FailMismatch)
 		return appendFailure(dst, failMismatch)
 	}
@@ -275,14 +275,14 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	}
 	left := q.left
 	switch {
-	case q.event == eventCompleted:
+	case q.event == tracker.EventCompleted:
 		left = 0 // a client that just completed is a seed, whatever it says
 	case !q.hasLeft:
 		left = 1 // left is required; without it, count the peer as a leecher
 	}
 	sc := h.scratch.Get().(*announceScratch)
 	defer h.scratch.Put(sc)
-	sc.req = tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: tracker.Event(q.event), Left: left, NumWant: want, ReadOnly: mismatch}
+	sc.req = tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: q.event, Left: left, NumWant: want, ReadOnly: mismatch}
 	peers := &sc.peers
 	res, err := h.swarms.Announce(&sc.req, peers[:])
 	if err != nil {

@@ -127,7 +127,7 @@ func TestAnnounceFailures(t *testing.T) {
 		{"bad base64", announceReq{ip: "!!!!"}, 200, failBadDest},
 		{"short destination", announceReq{ip: i2p.EncodeBase64(make([]byte, 100))}, 200, failBadDest},
 		{"bad info_hash", announceReq{ip: alice.Base64(), info: "short"}, 200, errBadInfoHash.Error()},
-		{"bad event", announceReq{ip: alice.Base64(), event: "paused"}, 200, errBadEvent.Error()},
+		{"bad event", announceReq{ip: alice.Base64(), event: "paused"}, 200, tracker.ErrBadEvent.Error()},
 		{"inproxy", announceReq{ip: alice.Base64(), headers: map[string]string{"X-Forwarded-For": "1.2.3.4"}}, 403, "inproxy"},
 		{"inproxy server", announceReq{ip: alice.Base64(), headers: map[string]string{"X-Forwarded-Server": "x"}}, 403, "inproxy"},
 		{"mismatch wanting no peers", announceReq{ip: mallory.Base64(), numwant: "0",

@@ -5,21 +5,19 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // Reasons a query is refused; each becomes a bencoded failure reason.
 var (
 	errBadInfoHash = errors.New("info_hash must be 20 bytes")
 	errBadPeerID   = errors.New("peer_id must be 20 bytes")
-	errBadEvent    = errors.New("unknown event")
 	errBadNumber   = errors.New("malformed number")
 	errBadEscape   = errors.New("malformed percent escape")
 	errTooMany     = errors.New("too many info_hash parameters")
 	errIPTooLong   = errors.New("ip is too long to be an I2P Destination")
 )
-
-// maxScrapeHashes bounds one scrape request, as for UDP.
-const maxScrapeHashes = 74
 
 // announceQuery holds the announce parameters the tracker uses; the rest
 // (port, key, uploaded, downloaded, corrupt, ...) are tolerated and ignored.
@@ -31,23 +29,14 @@ type announceQuery struct {
 	ip          string // raw value: a Base64 Destination, maybe with ".i2p"
 	left        uint64
 	hasLeft     bool
-	event       event
+	event       tracker.Event
 	numWant     int // -1: the default
 	compact     bool
 }
 
-type event uint8
-
-const (
-	eventNone event = iota
-	eventCompleted
-	eventStarted
-	eventStopped
-)
-
 // scrapeQuery holds the info hashes of a scrape.
 type scrapeQuery struct {
-	hashes [maxScrapeHashes][20]byte
+	hashes [tracker.MaxScrapeHashes][20]byte
 	n      int
 }
 
@@ -165,18 +154,11 @@ func parseAnnounceQuery(raw string, q *announceQuery) error {
 		case "compact":
 			q.compact = value == "1"
 		case "event":
-			switch value {
-			case "", "empty", "none":
-				q.event = eventNone
-			case "started":
-				q.event = eventStarted
-			case "completed":
-				q.event = eventCompleted
-			case "stopped":
-				q.event = eventStopped
-			default:
-				return errBadEvent
+			ev, err := tracker.ParseEvent(value)
+			if err != nil {
+				return err
 			}
+			q.event = ev
 		}
 		return nil
 	})
@@ -189,7 +171,7 @@ func parseScrapeQuery(raw string, q *scrapeQuery) error {
 		if key != "info_hash" {
 			return nil
 		}
-		if q.n == maxScrapeHashes {
+		if q.n == tracker.MaxScrapeHashes {
 			return errTooMany
 		}
 		if err := decode20(&q.hashes[q.n], value, errBadInfoHash); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 func TestParseAnnounceQuery(t *testing.T) {
@@ -20,7 +21,7 @@ func TestParseAnnounceQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(q.infoHash[:]) != ih || string(q.peerID[:]) != pid || q.ip != "abc~-=.i2p" ||
-		!q.hasLeft || q.left != 0 || q.event != eventCompleted || q.numWant != 10 || !q.compact {
+		!q.hasLeft || q.left != 0 || q.event != tracker.EventCompleted || q.numWant != 10 || !q.compact {
 		t.Fatalf("parsed %+v", q)
 	}
 	if err := parseAnnounceQuery("info_hash=short", &q); !errors.Is(err, errBadInfoHash) {
@@ -35,7 +36,7 @@ func TestParseAnnounceQuery(t *testing.T) {
 	if err := parseAnnounceQuery("peer_id=abc%4", &q); !errors.Is(err, errBadPeerID) {
 		t.Fatalf("truncated escape: %v", err)
 	}
-	if err := parseAnnounceQuery("event=paused", &q); !errors.Is(err, errBadEvent) {
+	if err := parseAnnounceQuery("event=paused", &q); !errors.Is(err, tracker.ErrBadEvent) {
 		t.Fatalf("unknown event: %v", err)
 	}
 	if err := parseAnnounceQuery("left=-1", &q); !errors.Is(err, errBadNumber) {
@@ -52,7 +53,7 @@ func TestParseScrapeQuery(t *testing.T) {
 	if err := parseScrapeQuery(raw, &q); err != nil || q.n != 2 || q.hashes[1][0] != 'b' {
 		t.Fatalf("scrape: %v %d", err, q.n)
 	}
-	many := strings.Repeat("info_hash="+strings.Repeat("c", 20)+"&", maxScrapeHashes+1)
+	many := strings.Repeat("info_hash="+strings.Repeat("c", 20)+"&", tracker.MaxScrapeHashes+1)
 	if err := parseScrapeQuery(many, &q); !errors.Is(err, errTooMany) {
 		t.Fatalf("75 hashes: %v", err)
 	}
@@ -86,7 +87,7 @@ func FuzzParseQuery(f *testing.F) {
 			}
 		}
 		var s scrapeQuery
-		if parseScrapeQuery(raw, &s) == nil && s.n > maxScrapeHashes {
+		if parseScrapeQuery(raw, &s) == nil && s.n > tracker.MaxScrapeHashes {
 			t.Fatal("too many hashes")
 		}
 	})

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // ProtocolID is the magic constant that opens every BEP 15 connect request.
@@ -17,22 +19,11 @@ const (
 	ActionError    uint32 = 3
 )
 
-// Announce events.
-const (
-	EventNone      uint32 = 0
-	EventCompleted uint32 = 1
-	EventStarted   uint32 = 2
-	EventStopped   uint32 = 3
-)
-
 // Request sizes and limits.
 const (
 	headerLen          = 16 // connection id, action, transaction id
 	ConnectRequestLen  = 16
 	AnnounceRequestLen = 98
-	// MaxScrapeHashes is the most info hashes one scrape may ask about:
-	// the reply (8 + 74 × 12 bytes) stays within one small datagram.
-	MaxScrapeHashes = 74
 )
 
 // Reasons a request is malformed; wrapped by every parse error.
@@ -81,7 +72,7 @@ type Announce struct {
 	Downloaded uint64
 	Left       uint64
 	Uploaded   uint64
-	Event      uint32
+	Event      tracker.Event
 	IP         uint32
 	Key        uint32
 	NumWant    int32 // negative means the tracker's default
@@ -115,12 +106,12 @@ func ParseAnnounce(b []byte, a *Announce) error {
 	a.Downloaded = binary.BigEndian.Uint64(b[56:])
 	a.Left = binary.BigEndian.Uint64(b[64:])
 	a.Uploaded = binary.BigEndian.Uint64(b[72:])
-	a.Event = binary.BigEndian.Uint32(b[80:])
+	a.Event = tracker.Event(binary.BigEndian.Uint32(b[80:]))
 	a.IP = binary.BigEndian.Uint32(b[84:])
 	a.Key = binary.BigEndian.Uint32(b[88:])
 	a.NumWant = int32(binary.BigEndian.Uint32(b[92:]))
 	a.Port = binary.BigEndian.Uint16(b[96:])
-	if a.Event > EventStopped {
+	if !a.Event.Valid() {
 		return fmt.Errorf("%w: %d", ErrBadEvent, a.Event)
 	}
 	url, ok := parseOptions(b[AnnounceRequestLen:], a.urlBuf[:0])
@@ -205,7 +196,7 @@ func (s *Scrape) Hash(i int) (h [20]byte) {
 }
 
 // ParseScrape parses a scrape request. Trailing bytes that do not make a
-// whole hash are ignored; more than MaxScrapeHashes is an error.
+// whole hash are ignored; more than tracker.MaxScrapeHashes is an error.
 func ParseScrape(b []byte, s *Scrape) error {
 	h, err := ParseHeader(b)
 	if err != nil {
@@ -215,8 +206,8 @@ func ParseScrape(b []byte, s *Scrape) error {
 	if n == 0 {
 		return ErrNoHashes
 	}
-	if n > MaxScrapeHashes {
-		return fmt.Errorf("%w: %d, max %d", ErrTooManyHashes, n, MaxScrapeHashes)
+	if n > tracker.MaxScrapeHashes {
+		return fmt.Errorf("%w: %d, max %d", ErrTooManyHashes, n, tracker.MaxScrapeHashes)
 	}
 	s.Header = h
 	s.Hashes = b[headerLen : headerLen+n*20]
@@ -241,7 +232,7 @@ func AppendAnnounceRequest(dst []byte, a *Announce) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, a.Downloaded)
 	dst = binary.BigEndian.AppendUint64(dst, a.Left)
 	dst = binary.BigEndian.AppendUint64(dst, a.Uploaded)
-	dst = binary.BigEndian.AppendUint32(dst, a.Event)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(a.Event))
 	dst = binary.BigEndian.AppendUint32(dst, a.IP)
 	dst = binary.BigEndian.AppendUint32(dst, a.Key)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(a.NumWant))

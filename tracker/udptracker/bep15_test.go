@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 func TestReferencePayloads(t *testing.T) {
@@ -32,7 +33,7 @@ func TestReferencePayloads(t *testing.T) {
 	if a.ConnectionID != 0x1122334455667788 || a.Action != ActionAnnounce || a.TransactionID != 0x0a0b0c0d ||
 		hex.EncodeToString(a.InfoHash[:]) != "77f0c5da0e3abe2cf0b11f7c866e30211bedade4" ||
 		string(a.PeerID[:]) != "-JV0001-abcdefghijkl" || a.Downloaded != 0 || a.Left != 1048576 ||
-		a.Uploaded != 0 || a.Event != EventStarted || a.IP != 0 || a.Key != 0xdeadbeef || a.NumWant != 50 || a.Port != 6881 {
+		a.Uploaded != 0 || a.Event != tracker.EventStarted || a.IP != 0 || a.Key != 0xdeadbeef || a.NumWant != 50 || a.Port != 6881 {
 		t.Fatalf("announce fields: %+v", a)
 	}
 	if got := AppendAnnounceRequest(nil, &a); !bytes.Equal(got, raw) {
@@ -111,11 +112,11 @@ func TestParseErrors(t *testing.T) {
 	if err := ParseScrape(AppendScrapeRequest(nil, 1, 2), &s); !errors.Is(err, ErrNoHashes) {
 		t.Fatalf("empty scrape: %v", err)
 	}
-	many := make([][20]byte, MaxScrapeHashes+1)
+	many := make([][20]byte, tracker.MaxScrapeHashes+1)
 	if err := ParseScrape(AppendScrapeRequest(nil, 1, 2, many...), &s); !errors.Is(err, ErrTooManyHashes) {
 		t.Fatalf("75 hashes: %v", err)
 	}
-	if err := ParseScrape(AppendScrapeRequest(nil, 1, 2, many[:MaxScrapeHashes]...), &s); err != nil || s.Len() != MaxScrapeHashes {
+	if err := ParseScrape(AppendScrapeRequest(nil, 1, 2, many[:tracker.MaxScrapeHashes]...), &s); err != nil || s.Len() != tracker.MaxScrapeHashes {
 		t.Fatalf("74 hashes: %v", err)
 	}
 	one := append(AppendScrapeRequest(nil, 1, 2, [20]byte{1, 2, 3}), 0xff) // a partial hash is ignored
@@ -166,7 +167,7 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		var s Scrape
 		if ParseScrape(b, &s) == nil {
-			if s.Len() < 1 || s.Len() > MaxScrapeHashes {
+			if s.Len() < 1 || s.Len() > tracker.MaxScrapeHashes {
 				t.Fatalf("scrape of %d hashes", s.Len())
 			}
 			_ = s.Hash(s.Len() - 1)

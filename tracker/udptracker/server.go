@@ -314,12 +314,12 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 		s.stats.badOptions.Add(1)
 	}
 	left := a.Left
-	if a.Event == EventCompleted {
+	if a.Event == tracker.EventCompleted {
 		left = 0 // a client that just completed is a seed, whatever it says
 	}
 	// A negative num_want passes through: the swarm model applies its
 	// (live) default.
-	sc.req = tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: tracker.Event(a.Event), Left: left, NumWant: int(a.NumWant), URLData: a.URLData}
+	sc.req = tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: a.Event, Left: left, NumWant: int(a.NumWant), URLData: a.URLData}
 	res, err := s.swarms.Announce(&sc.req, sc.peers[:])
 	if err != nil {
 		s.stats.errorReply(ErrorRefused)

@@ -160,7 +160,7 @@ func (h *harness) connect(c *client) sent {
 	return r
 }
 
-func (h *harness) announce(c *client, info [20]byte, event uint32, left uint64, want int32) sent {
+func (h *harness) announce(c *client, info [20]byte, event tracker.Event, left uint64, want int32) sent {
 	a := Announce{Header: Header{ConnectionID: c.cid, TransactionID: 5}, InfoHash: info, Event: event, Left: left, NumWant: want, Port: 6881}
 	h.srv.HandleMessage(datagram.ProtocolDatagram3, c.port, DefaultPort, h.dg3(c, AppendAnnounceRequest(nil, &a)))
 	return h.session.take(h.t)
@@ -181,18 +181,18 @@ func TestConnectAnnounceFlow(t *testing.T) {
 	}
 	h.connect(bob)
 	info := [20]byte{1}
-	r = h.announce(alice, info, EventStarted, 100, -1)
+	r = h.announce(alice, info, tracker.EventStarted, 100, -1)
 	if action(r.payload) != ActionAnnounce || len(r.payload) != 20 || r.toPort != 6880 {
 		t.Fatalf("first announce reply %x", r.payload)
 	}
-	r = h.announce(bob, info, EventStarted, 0, 50)
+	r = h.announce(bob, info, tracker.EventStarted, 0, 50)
 	if len(r.payload) != 20+32 || [32]byte(r.payload[20:]) != alice.keys.Destination.Hash() {
 		t.Fatalf("bob should see alice: %x", r.payload)
 	}
 	if binary.BigEndian.Uint32(r.payload[12:]) != 1 || binary.BigEndian.Uint32(r.payload[16:]) != 1 {
 		t.Fatalf("leechers/seeders %x", r.payload[12:20])
 	}
-	r = h.announce(alice, info, EventStopped, 100, -1)
+	r = h.announce(alice, info, tracker.EventStopped, 100, -1)
 	if len(r.payload) != 20 {
 		t.Fatalf("stopped announce returned peers: %x", r.payload)
 	}
