@@ -225,7 +225,7 @@ func (b *bench) phases(ctx context.Context) error {
 		if b.e.Config().Tracker == nil {
 			return errors.New("-mem needs the tracker's pid: start it with -opentracker or -spawn, or give -pid")
 		}
-		if !sleepCtx(ctx, time.Second) {
+		if !loadgen.Sleep(ctx, time.Second) {
 			return ctx.Err()
 		}
 		idle, _ = b.e.Config().Tracker.Sample()
@@ -241,7 +241,7 @@ func (b *bench) phases(ctx context.Context) error {
 		}
 	}
 	if o.mem {
-		if !sleepCtx(ctx, o.settle) {
+		if !loadgen.Sleep(ctx, o.settle) {
 			return ctx.Err()
 		}
 		loaded, err := b.e.Config().Tracker.Sample()
@@ -301,7 +301,7 @@ func (b *bench) restartTracker(ctx context.Context) error {
 	}
 	restored := peerCount(ctx, b.statsURL)
 	for before > 0 && restored < before && time.Since(t0) < 60*time.Second {
-		if !sleepCtx(ctx, 5*time.Millisecond) {
+		if !loadgen.Sleep(ctx, 5*time.Millisecond) {
 			return ctx.Err()
 		}
 		restored = peerCount(ctx, b.statsURL)
@@ -323,15 +323,4 @@ func or(a, b string) string {
 		return a
 	}
 	return b
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -294,7 +294,7 @@ func (e *Engine) sendLoop(ctx context.Context, wk *worker, st *Stream, conn Asyn
 			continue
 		}
 		if d := lim.Take(time.Now()); d > 0 {
-			if !sleepCtx(ctx, d) {
+			if !Sleep(ctx, d) {
 				break
 			}
 			lim.Take(time.Now())
@@ -380,7 +380,8 @@ func (e *Engine) wait(ctx context.Context, wk *worker, d time.Duration) {
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+// Sleep waits d; it returns false if ctx ends first.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -512,7 +513,7 @@ func (e *Engine) doLoop(ctx context.Context, conn SyncConn, st *Stream, quota in
 			return
 		}
 		if d := lim.Take(time.Now()); d > 0 {
-			if !sleepCtx(ctx, d) {
+			if !Sleep(ctx, d) {
 				return
 			}
 			lim.Take(time.Now())

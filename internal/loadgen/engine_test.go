@@ -363,3 +363,16 @@ func (r *recordingSync) Do(_ context.Context, q *Request) (Outcome, error) {
 	r.reqs = append(r.reqs, *q)
 	return Outcome{}, nil
 }
+
+// TestSleep: Sleep reports a wait that ran its course, and one that the
+// context ended.
+func TestSleep(t *testing.T) {
+	if !Sleep(context.Background(), time.Millisecond) {
+		t.Fatal("a finished sleep reported as cancelled")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if Sleep(ctx, time.Hour) {
+		t.Fatal("a cancelled sleep reported as finished")
+	}
+}
