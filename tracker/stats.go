@@ -5,10 +5,12 @@ import (
 	"container/heap"
 	"slices"
 	"sync/atomic"
+
+	"github.com/go-i2p/go-opentracker/internal/counters"
 )
 
 // RefusedReason names why an announce was refused.
-type RefusedReason int
+type RefusedReason uint8
 
 // The reasons the swarm model refuses an announce.
 const (
@@ -28,21 +30,19 @@ var refusedNames = [numRefusedReasons]string{
 	RefusedPeerTableFull: "peer_table_full",
 }
 
-func (r RefusedReason) String() string {
-	if r >= 0 && r < numRefusedReasons {
-		return refusedNames[r]
-	}
-	return "unknown"
-}
+// Names returns the reasons' names, indexed by reason.
+func (RefusedReason) Names() []string { return refusedNames[:] }
+
+func (r RefusedReason) String() string { return counters.Name(r) }
 
 // Stats are the swarm model's counters; lock-free.
 type Stats struct {
 	announces, scrapes, expired atomic.Uint64
 	forgotten                   atomic.Uint64
-	refused                     [numRefusedReasons]atomic.Uint64
+	refused                     counters.Set[RefusedReason]
 }
 
-func (s *Stats) refuse(r RefusedReason) { s.refused[r].Add(1) }
+func (s *Stats) refuse(r RefusedReason) { s.refused.Add(r) }
 
 // Snapshot is a copy of the counters.
 type Snapshot struct {
@@ -56,10 +56,7 @@ type Snapshot struct {
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
 	out := Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Expired: s.expired.Load(),
-		Forgotten: s.forgotten.Load(), Refused: map[string]uint64{}}
-	for i := range s.refused {
-		out.Refused[RefusedReason(i).String()] = s.refused[i].Load()
-	}
+		Forgotten: s.forgotten.Load(), Refused: s.refused.Snapshot()}
 	return out
 }
 

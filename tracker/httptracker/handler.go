@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/counters"
 	"github.com/go-i2p/go-opentracker/tracker"
 )
 
@@ -394,11 +395,11 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 type Stats struct {
 	announces, scrapes atomic.Uint64
 	omitted            atomic.Uint64
-	failures           [numFailReasons]atomic.Uint64
+	failures           counters.Set[FailReason]
 }
 
 // FailReason names why a request got a failure (or a 403 or 405).
-type FailReason int
+type FailReason uint8
 
 // The failure reasons.
 const (
@@ -422,14 +423,12 @@ var failNames = [numFailReasons]string{
 	FailRefused: "refused", FailIPTooLong: "ip_too_long", FailMethod: "method_not_allowed",
 }
 
-func (r FailReason) String() string {
-	if r >= 0 && r < numFailReasons {
-		return failNames[r]
-	}
-	return "unknown"
-}
+// Names returns the reasons' names, indexed by reason.
+func (FailReason) Names() []string { return failNames[:] }
 
-func (s *Stats) count(r FailReason) { s.failures[r].Add(1) }
+func (r FailReason) String() string { return counters.Name(r) }
+
+func (s *Stats) count(r FailReason) { s.failures.Add(r) }
 
 func reasonFor(failure string) FailReason {
 	switch failure {
@@ -456,9 +455,5 @@ type Snapshot struct {
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
-	out := Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Omitted: s.omitted.Load(), Failures: map[string]uint64{}}
-	for i := range s.failures {
-		out.Failures[FailReason(i).String()] = s.failures[i].Load()
-	}
-	return out
+	return Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Omitted: s.omitted.Load(), Failures: s.failures.Snapshot()}
 }

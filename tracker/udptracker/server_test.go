@@ -247,7 +247,7 @@ func TestErrorsAndDrops(t *testing.T) {
 	if r := h.session.take(t); string(r.payload[8:]) != msgUnknownAction || r.to != alice.keys.Destination.Hash() {
 		t.Fatalf("unknown action as Datagram2: %q", r.payload)
 	}
-	if n := h.srv.Stats().errors[ErrorUnknownAction].Load(); n != 2 {
+	if n := h.srv.Stats().errors.Load(ErrorUnknownAction); n != 2 {
 		t.Fatalf("%d unknown actions counted, want 2", n)
 	}
 
@@ -281,9 +281,9 @@ func TestErrorsAndDrops(t *testing.T) {
 		}()), DropMalformed},
 	}
 	for _, d := range drops {
-		before := h.srv.Stats().drops[d.reason].Load()
+		before := h.srv.Stats().drops.Load(d.reason)
 		h.srv.HandleMessage(d.protocol, d.fromPort, d.toPort, d.payload)
-		if h.srv.Stats().drops[d.reason].Load() != before+1 {
+		if h.srv.Stats().drops.Load(d.reason) != before+1 {
 			t.Errorf("%s: not counted as %v", d.name, d.reason)
 		}
 		h.session.none(t)
@@ -327,10 +327,10 @@ func TestLookupForUnknownSender(t *testing.T) {
 	ghost.cid = h.srv.ConnIDs().Issue(&gh, h.now)
 	h.srv.HandleMessage(datagram.ProtocolDatagram3, 6881, DefaultPort, h.dg3(ghost, AppendAnnounceRequest(nil, &a)))
 	deadline := time.Now().Add(5 * time.Second)
-	for h.srv.Stats().drops[DropLookupFailed].Load() == 0 && time.Now().Before(deadline) {
+	for h.srv.Stats().drops.Load(DropLookupFailed) == 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if h.srv.Stats().drops[DropLookupFailed].Load() != 1 {
+	if h.srv.Stats().drops.Load(DropLookupFailed) != 1 {
 		t.Fatal("failed lookup not counted")
 	}
 	h.session.none(t)
@@ -349,7 +349,7 @@ func TestPendingRepliesBounded(t *testing.T) {
 		a := Announce{Header: Header{ConnectionID: c.cid}, NumWant: -1}
 		h.srv.HandleMessage(datagram.ProtocolDatagram3, c.port, DefaultPort, h.dg3(c, AppendAnnounceRequest(nil, &a)))
 	}
-	if busy := h.srv.Stats().drops[DropLookupsBusy].Load(); busy != 3 {
+	if busy := h.srv.Stats().drops.Load(DropLookupsBusy); busy != 3 {
 		t.Fatalf("%d dropped for busy lookups, want 3", busy)
 	}
 }
@@ -369,7 +369,7 @@ func TestPendingRepliesFull(t *testing.T) {
 	for range 5 { // one lookup; three replies wait, two do not fit
 		h.srv.HandleMessage(datagram.ProtocolDatagram3, c.port, DefaultPort, msg)
 	}
-	if full := h.srv.Stats().drops[DropPendingFull].Load(); full != 2 {
+	if full := h.srv.Stats().drops.Load(DropPendingFull); full != 2 {
 		t.Fatalf("%d dropped for full pending replies, want 2", full)
 	}
 	close(h.session.gate)

@@ -1,9 +1,13 @@
 package udptracker
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/go-i2p/go-opentracker/internal/counters"
+)
 
 // DropReason names why a request got no answer.
-type DropReason int
+type DropReason uint8
 
 // The reasons a request is dropped without a reply.
 const (
@@ -37,15 +41,13 @@ var dropNames = [numDropReasons]string{
 	DropOverload:          "overload",
 }
 
-func (r DropReason) String() string {
-	if r >= 0 && r < numDropReasons {
-		return dropNames[r]
-	}
-	return "unknown"
-}
+// Names returns the reasons' names, indexed by reason.
+func (DropReason) Names() []string { return dropNames[:] }
+
+func (r DropReason) String() string { return counters.Name(r) }
 
 // ErrorReason names why a request was answered with an error.
-type ErrorReason int
+type ErrorReason uint8
 
 // The reasons a request is answered with an error response.
 const (
@@ -65,12 +67,10 @@ var errorNames = [numErrorReasons]string{
 	ErrorRefused:       "refused",
 }
 
-func (r ErrorReason) String() string {
-	if r >= 0 && r < numErrorReasons {
-		return errorNames[r]
-	}
-	return "unknown"
-}
+// Names returns the reasons' names, indexed by reason.
+func (ErrorReason) Names() []string { return errorNames[:] }
+
+func (r ErrorReason) String() string { return counters.Name(r) }
 
 // Stats counts what the transport did; safe for concurrent use.
 type Stats struct {
@@ -78,12 +78,12 @@ type Stats struct {
 	replies, sendFailures        atomic.Uint64
 	lookups, lookupFailures      atomic.Uint64
 	urlData, badOptions          atomic.Uint64
-	drops                        [numDropReasons]atomic.Uint64
-	errors                       [numErrorReasons]atomic.Uint64
+	drops                        counters.Set[DropReason]
+	errors                       counters.Set[ErrorReason]
 }
 
-func (s *Stats) drop(r DropReason)        { s.drops[r].Add(1) }
-func (s *Stats) errorReply(r ErrorReason) { s.errors[r].Add(1) }
+func (s *Stats) drop(r DropReason)        { s.drops.Add(r) }
+func (s *Stats) errorReply(r ErrorReason) { s.errors.Add(r) }
 
 // Snapshot is a copy of the counters.
 type Snapshot struct {
@@ -104,14 +104,7 @@ func (s *Stats) Snapshot() Snapshot {
 		Replies: s.replies.Load(), SendFailures: s.sendFailures.Load(),
 		Lookups: s.lookups.Load(), LookupFailures: s.lookupFailures.Load(),
 		URLData: s.urlData.Load(), BadOptions: s.badOptions.Load(),
-		Drops:  make(map[string]uint64, numDropReasons),
-		Errors: make(map[string]uint64, numErrorReasons),
-	}
-	for i := range s.drops {
-		out.Drops[DropReason(i).String()] = s.drops[i].Load()
-	}
-	for i := range s.errors {
-		out.Errors[ErrorReason(i).String()] = s.errors[i].Load()
+		Drops: s.drops.Snapshot(), Errors: s.errors.Snapshot(),
 	}
 	return out
 }
