@@ -100,8 +100,8 @@ func (t *peerTable) find(hv uint64, h *i2p.Hash) uint32 {
 
 // acquire returns the index of h (hash hv), interning it if new, and
 // takes one reference (one swarm membership) unless the peer is
-// already in limit swarms.
-func (t *peerTable) acquire(hv uint64, h *i2p.Hash, limit int) (uint32, error) {
+// already in limit swarms. The refusal is nil when it does.
+func (t *peerTable) acquire(hv uint64, h *i2p.Hash, limit int) (uint32, *ClientError[RefusedReason]) {
 	s := t.shard(hv)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,7 +1,6 @@
 package tracker
 
 import (
-	"errors"
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
@@ -77,13 +76,13 @@ func (c *Config) fill() {
 // sweep keeps at least a quarter of that span behind the present.
 const MaxExpiry = maxSeen / 4 * time.Second
 
-// Errors an announce can be refused with; transports send their text.
+// The refusals of an announce; each is counted under its reason.
 var (
-	ErrTooManySwarms = errors.New("tracker is tracking too many torrents")
-	ErrSwarmFull     = errors.New("torrent has too many peers")
-	ErrPeerInTooMany = errors.New("peer is in too many torrents")
-	ErrPeerTableFull = errors.New("tracker has too many peers")
-	ErrZeroPeer      = errors.New("zero peer hash")
+	ErrTooManySwarms = &ClientError[RefusedReason]{RefusedTooManySwarms, "tracker is tracking too many torrents"}
+	ErrSwarmFull     = &ClientError[RefusedReason]{RefusedSwarmFull, "torrent has too many peers"}
+	ErrPeerInTooMany = &ClientError[RefusedReason]{RefusedPeerInTooMany, "peer is in too many torrents"}
+	ErrPeerTableFull = &ClientError[RefusedReason]{RefusedPeerTableFull, "tracker has too many peers"}
+	ErrZeroPeer      = &ClientError[RefusedReason]{RefusedZeroPeer, "zero peer hash"}
 )
 
 // Tracker is the swarm model. It is safe for concurrent use: swarms are
@@ -187,7 +186,8 @@ type AnnounceResult struct {
 // min(len(peers), NumWant, 50) other peers' hashes into peers: for a
 // seed leechers first, then other seeds; for a leecher anyone; never the
 // requester itself. A stopped peer is removed and gets no peers. Refused
-// announces (limits) change nothing and return one of the Err values.
+// announces (limits) change nothing and return one of the Err values, a
+// *ClientError[RefusedReason].
 //
 // A download is counted once per peer and swarm membership: for a
 // completed event, not for a peer that simply announces left = 0; a
@@ -197,8 +197,7 @@ type AnnounceResult struct {
 func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResult, error) {
 	res := AnnounceResult{Interval: uint32(t.interval.Load())}
 	if req.Peer.IsZero() {
-		t.stats.refuse(RefusedZeroPeer)
-		return res, ErrZeroPeer
+		return res, t.refuse(ErrZeroPeer)
 	}
 	want := req.NumWant
 	if want < 0 {
@@ -294,6 +293,12 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	return res, nil
 }
 
+// refuse counts a refusal under its reason and returns it.
+func (t *Tracker) refuse(err *ClientError[RefusedReason]) error {
+	t.stats.refuse(err.Reason)
+	return err
+}
+
 // journalRefresh (seconds) bounds how stale a journaled time seen may
 // be: a peer that announces again and again without a change is
 // journaled once per window, not on every announce, so a restart may
@@ -319,29 +324,23 @@ func (t *Tracker) journal(req *AnnounceRequest, now int64, seed, done, counted b
 func (t *Tracker) join(sh *swarmShard, sw *swarm, id uint32, hv, pv uint64, req *AnnounceRequest, now int64, seed bool) (*swarm, uint32, int, error) {
 	if sw == nil {
 		if t.swarms.Load() >= int64(t.cfg.MaxSwarms) {
-			t.stats.refuse(RefusedTooManySwarms)
-			return nil, 0, -1, ErrTooManySwarms
+			return nil, 0, -1, t.refuse(ErrTooManySwarms)
 		}
 		sw, id = sh.create(hv, &req.InfoHash, t.infoHash)
 		t.swarms.Add(1)
 	}
-	fail := func(r RefusedReason, err error) (*swarm, uint32, int, error) {
-		t.stats.refuse(r)
+	fail := func(err *ClientError[RefusedReason]) (*swarm, uint32, int, error) {
 		if sh.dropIfEmpty(id, t.infoHash) {
 			t.swarms.Add(-1)
 		}
-		return nil, 0, -1, err
+		return nil, 0, -1, t.refuse(err)
 	}
 	if len(sw.entries) >= t.cfg.MaxPeersPerSwarm {
-		return fail(RefusedSwarmFull, ErrSwarmFull)
+		return fail(ErrSwarmFull)
 	}
-	idx, err := t.peers.acquire(pv, &req.Peer, t.cfg.MaxSwarmsPerPeer)
-	switch err {
-	case nil:
-	case ErrPeerInTooMany:
-		return fail(RefusedPeerInTooMany, err)
-	default:
-		return fail(RefusedPeerTableFull, err)
+	idx, refusal := t.peers.acquire(pv, &req.Peer, t.cfg.MaxSwarmsPerPeer)
+	if refusal != nil {
+		return fail(refusal)
 	}
 	leechers, seeds, completed := int(sw.leechers), sw.seeders(), sw.completed
 	if req.Event == EventCompleted {

@@ -51,21 +51,21 @@ func keyCertLen(sig i2p.SigType, crypto i2p.CryptoType) int {
 }
 
 // parseIPDestination parses the ip parameter, a Base64 Destination with
-// or without ".i2p", and checks that it is one a client can have. failure
-// is the reason to send when it is not.
-func parseIPDestination(ip string) (d i2p.Destination, failure string) {
+// or without ".i2p", and checks that it is one a client can have; the
+// error is a *failure when it is not.
+func parseIPDestination(ip string) (i2p.Destination, error) {
 	// The caller refused anything longer than maxIPLen (ip_too_long).
 	d, err := i2p.ParseDestinationBase64(strings.TrimSuffix(ip, ".i2p"))
 	if err != nil {
-		return i2p.Destination{}, failBadDest
+		return i2p.Destination{}, errBadDest
 	}
 	if !destinationSigType(d.SigType()) {
-		return i2p.Destination{}, failDestSigType
+		return i2p.Destination{}, errDestSigType
 	}
 	// A null certificate (387 bytes) is DSA-SHA1 and ElGamal, as the
 	// parser checked; a key certificate must be exact.
 	if n := d.Len(); n != i2p.MinDestinationLen && n != keyCertLen(d.SigType(), d.CryptoType()) {
-		return i2p.Destination{}, failDestLength
+		return i2p.Destination{}, errDestLength
 	}
-	return d, ""
+	return d, nil
 }

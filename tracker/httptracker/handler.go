@@ -166,25 +166,11 @@ var (
 	allowGet  = []string{"GET, HEAD"}
 )
 
-// Failure reasons sent to clients.
-const (
-	failNoInfoHash   = "missing info_hash"
-	failNoPeerID     = "missing peer_id"
-	failNoIP         = "missing ip: announce your Base64 Destination in the ip parameter"
-	failClearnetIP   = "ip is a clearnet address; this tracker only serves I2P Destinations"
-	failBadDest      = "ip is not a valid Base64 I2P Destination"
-	failDestLength   = "ip is not a client's I2P Destination: a Destination has 387 to 395 bytes, its key certificate exactly as long as its key types need"
-	failDestSigType  = "ip is not a client's I2P Destination: its signature type is not one a Destination uses"
-	failMismatch     = "ip does not match the destination this request came from"
-	failNotTunneled  = "announces must come through the tracker's I2P server tunnel"
-	failFullScrape   = "full scrape is disabled: give info_hash"
-	failTooManyPeers = "tracker full"
-)
-
 // identity resolves the announcing peer: the X-I2P-Dest* headers an I2P
 // server tunnel adds (clients cannot forge them) win over the ip
-// parameter. mismatch reports an ip that names someone else.
-func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Destination, mismatch bool, failure string) {
+// parameter. mismatch reports an ip that names someone else; err is a
+// *failure.
+func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Destination, mismatch bool, err error) {
 	var fromHeader i2p.Hash
 	tunneled := false
 	if b64 := r.DestB64; b64 != "" {
@@ -208,28 +194,28 @@ func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Desti
 		}
 	}
 	if !tunneled && h.strict.Load() {
-		return peer, dest, false, failNotTunneled
+		return peer, dest, false, errNotTunneled
 	}
 	if ip == "" {
 		if tunneled {
-			return fromHeader, dest, false, ""
+			return fromHeader, dest, false, nil
 		}
-		return peer, dest, false, failNoIP
+		return peer, dest, false, errNoIP
 	}
 	if looksLikeIP(ip) {
-		return peer, dest, false, failClearnetIP
+		return peer, dest, false, errClearnetIP
 	}
 	if !dest.IsZero() && strings.TrimSuffix(ip, ".i2p") == r.DestB64 {
-		return fromHeader, dest, false, "" // what the tunnel vouches for, parsed once
+		return fromHeader, dest, false, nil // what the tunnel vouches for, parsed once
 	}
-	d, failure := parseIPDestination(ip)
-	if failure != "" {
-		return peer, dest, false, failure
+	d, err := parseIPDestination(ip)
+	if err != nil {
+		return peer, dest, false, err
 	}
 	if tunneled && d.Hash() != fromHeader {
-		return fromHeader, dest, true, ""
+		return fromHeader, dest, true, nil
 	}
-	return d.Hash(), d, false, ""
+	return d.Hash(), d, false, nil
 }
 
 // looksLikeIP reports whether s is an IPv4 or IPv6 literal rather than
@@ -243,30 +229,21 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	h.stats.announces.Add(1)
 	var q announceQuery
 	if err := parseAnnounceQuery(r.RawQuery, &q); err != nil {
-		if err == errIPTooLong {
-			h.stats.count(FailIPTooLong)
-		} else {
-			h.stats.count(FailMalformed)
-		}
-		return appendFailure(dst, err.Error())
+		return h.fail(dst, err)
 	}
 	switch {
 	case !q.hasInfoHash:
-		h.stats.count(FailMalformed)
-		return appendFailure(dst, failNoInfoHash)
+		return h.fail(dst, errNoInfoHash)
 	case !q.hasPeerID:
-		h.stats.count(FailMalformed)
-		return appendFailure(dst, failNoPeerID)
+		return h.fail(dst, errNoPeerID)
 	}
-	peer, dest, mismatch, failure := h.identity(r, q.ip)
-	if failure != "" {
-		h.stats.count(reasonFor(failure))
-		return appendFailure(dst, failure)
+	peer, dest, mismatch, err := h.identity(r, q.ip)
+	if err != nil {
+		return h.fail(dst, err)
 	}
 	want := min(q.numWant, MaxPeers) // negative: the swarm model's default
 	if mismatch && (want == 0 || q.event == tracker.EventStopped) {
-		h.stats.count(FailMismatch)
-		return appendFailure(dst, failMismatch)
+		return h.fail(dst, errMismatch)
 	}
 	if mismatch {
 		h.stats.count(FailMismatch)
@@ -287,8 +264,7 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	peers := &sc.peers
 	res, err := h.swarms.Announce(&sc.req, peers[:])
 	if err != nil {
-		h.stats.count(FailRefused)
-		return appendFailure(dst, failTooManyPeers+": "+err.Error())
+		return h.refused(dst, err)
 	}
 	n := min(res.NumPeers, MaxPeers)
 	// Keys in sorted order: complete, incomplete, interval, peers.
@@ -341,8 +317,7 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	h.stats.scrapes.Add(1)
 	var q scrapeQuery
 	if err := parseScrapeQuery(r.RawQuery, &q); err != nil {
-		h.stats.count(FailMalformed)
-		return appendFailure(dst, err.Error())
+		return h.fail(dst, err)
 	}
 	dst = append(dst, "d5:filesd"...)
 	entry := func(info [20]byte, r tracker.ScrapeResult) {
@@ -358,8 +333,7 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	}
 	if q.n == 0 {
 		if !h.fullScrape.Load() {
-			h.stats.count(FailFullScrape)
-			return appendFailure(dst[:0], failFullScrape)
+			return h.fail(dst[:0], errFullScrape)
 		}
 		// The swarm model walks its shards in no useful order; bencode
 		// wants the keys sorted. 32 bytes a swarm, for a request the
@@ -429,20 +403,6 @@ func (FailReason) Names() []string { return failNames[:] }
 func (r FailReason) String() string { return counters.Name(r) }
 
 func (s *Stats) count(r FailReason) { s.failures.Add(r) }
-
-func reasonFor(failure string) FailReason {
-	switch failure {
-	case failNoIP:
-		return FailNoIP
-	case failClearnetIP:
-		return FailClearnetIP
-	case failBadDest, failDestLength, failDestSigType:
-		return FailBadDest
-	case failNotTunneled:
-		return FailNotTunneled
-	}
-	return FailMalformed
-}
 
 // Snapshot is a copy of the counters.
 type Snapshot struct {

@@ -2,6 +2,8 @@ package httptracker
 
 import (
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -121,17 +123,17 @@ func TestAnnounceFailures(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no ip", announceReq{}, 200, failNoIP},
-		{"ipv4", announceReq{ip: "10.1.2.3"}, 200, failClearnetIP},
-		{"ipv6", announceReq{ip: "2001:db8::1"}, 200, failClearnetIP},
-		{"bad base64", announceReq{ip: "!!!!"}, 200, failBadDest},
-		{"short destination", announceReq{ip: i2p.EncodeBase64(make([]byte, 100))}, 200, failBadDest},
+		{"no ip", announceReq{}, 200, errNoIP.Msg},
+		{"ipv4", announceReq{ip: "10.1.2.3"}, 200, errClearnetIP.Msg},
+		{"ipv6", announceReq{ip: "2001:db8::1"}, 200, errClearnetIP.Msg},
+		{"bad base64", announceReq{ip: "!!!!"}, 200, errBadDest.Msg},
+		{"short destination", announceReq{ip: i2p.EncodeBase64(make([]byte, 100))}, 200, errBadDest.Msg},
 		{"bad info_hash", announceReq{ip: alice.Base64(), info: "short"}, 200, errBadInfoHash.Error()},
 		{"bad event", announceReq{ip: alice.Base64(), event: "paused"}, 200, tracker.ErrBadEvent.Error()},
 		{"inproxy", announceReq{ip: alice.Base64(), headers: map[string]string{"X-Forwarded-For": "1.2.3.4"}}, 403, "inproxy"},
 		{"inproxy server", announceReq{ip: alice.Base64(), headers: map[string]string{"X-Forwarded-Server": "x"}}, 403, "inproxy"},
 		{"mismatch wanting no peers", announceReq{ip: mallory.Base64(), numwant: "0",
-			headers: map[string]string{"X-I2P-DestB64": alice.Base64()}}, 200, failMismatch},
+			headers: map[string]string{"X-I2P-DestB64": alice.Base64()}}, 200, errMismatch.Msg},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -182,7 +184,7 @@ func TestDestinationEnforcement(t *testing.T) {
 	}
 	// Strict mode refuses requests that did not come through a tunnel.
 	h.SetStrict(true)
-	if _, body := (announceReq{ip: alice.Base64()}).do(t, h); !strings.Contains(body, failNotTunneled) {
+	if _, body := (announceReq{ip: alice.Base64()}).do(t, h); !strings.Contains(body, errNotTunneled.Msg) {
 		t.Fatalf("strict without headers: %q", body)
 	}
 	if _, body := (announceReq{headers: map[string]string{"X-I2P-DestB64": alice.Base64()}, compact: true}).do(t, h); strings.Contains(body, "failure") {
@@ -209,7 +211,7 @@ func TestScrape(t *testing.T) {
 			t.Fatalf("%s: %d\n%q\nwant\n%q", p, code, body, want)
 		}
 	}
-	if _, body := get("/scrape"); !strings.Contains(body, failFullScrape) {
+	if _, body := get("/scrape"); !strings.Contains(body, errFullScrape.Msg) {
 		t.Fatalf("full scrape while disabled: %q", body)
 	}
 	full := New(Config{FullScrape: true}, sw)
@@ -301,13 +303,13 @@ func TestIPDestinationBounds(t *testing.T) {
 		{"ECDSA-P521, the longest", p521.Base64() + ".i2p", "", ""},
 		{"DSA with a null certificate", dsa.Base64(), "", ""},
 		{"X25519 crypto type", keyDest(t, i2p.SigEd25519, i2p.CryptoX25519).Base64(), "", ""},
-		{"Ed25519 padded to 395", padDest(t, ed, 395), failDestLength, "bad_destination"},
+		{"Ed25519 padded to 395", padDest(t, ed, 395), errDestLength.Msg, "bad_destination"},
 		{"Ed25519 padded to 491", padDest(t, ed, 491), errIPTooLong.Error(), "ip_too_long"},
 		{"Ed25519 padded to 521", padDest(t, ed, 521) + ".i2p", errIPTooLong.Error(), "ip_too_long"},
 		{"RSA-2048, an offline type", keyDest(t, i2p.SigRSASHA2562048, i2p.CryptoElGamal).Base64(), errIPTooLong.Error(), "ip_too_long"},
-		{"GOST, reserved", keyDest(t, i2p.SigGOST256, i2p.CryptoElGamal).Base64(), failDestSigType, "bad_destination"},
-		{"Ed25519ph, offline only", keyDest(t, i2p.SigEd25519ph, i2p.CryptoElGamal).Base64(), failDestSigType, "bad_destination"},
-		{"trailing garbage within the bound", ed.Base64() + "AAAA", failBadDest, "bad_destination"},
+		{"GOST, reserved", keyDest(t, i2p.SigGOST256, i2p.CryptoElGamal).Base64(), errDestSigType.Msg, "bad_destination"},
+		{"Ed25519ph, offline only", keyDest(t, i2p.SigEd25519ph, i2p.CryptoElGamal).Base64(), errDestSigType.Msg, "bad_destination"},
+		{"trailing garbage within the bound", ed.Base64() + "AAAA", errBadDest.Msg, "bad_destination"},
 		{"trailing garbage past the bound", ed.Base64() + strings.Repeat("A", 400), errIPTooLong.Error(), "ip_too_long"},
 		{"one character past the bound", p521.Base64() + ".i2pA", errIPTooLong.Error(), "ip_too_long"},
 		{"megabyte", strings.Repeat("A", 1<<20), errIPTooLong.Error(), "ip_too_long"},
@@ -412,6 +414,38 @@ func TestFullScrapeSorted(t *testing.T) {
 	for i := 1; i < len(keys); i++ {
 		if keys[i-1] >= keys[i] {
 			t.Fatalf("key %d (%x) not after %x", i, keys[i], keys[i-1])
+		}
+	}
+}
+
+// failingSwarms is a swarm model whose announces fail with err.
+type failingSwarms struct {
+	*tracker.Tracker
+	err error
+}
+
+func (f failingSwarms) Announce(*tracker.AnnounceRequest, []i2p.Hash) (tracker.AnnounceResult, error) {
+	return tracker.AnnounceResult{}, f.err
+}
+
+// TestRefusalText: a refusal the swarm model means for the client is
+// sent with its text; an error of its own is not (its text may say
+// anything about the tracker), and both are counted as refused.
+func TestRefusalText(t *testing.T) {
+	alice := newDest(t)
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("policy: %w", tracker.ErrPeerTableFull), "d14:failure reason40:tracker full: tracker has too many peerse"},
+		{errors.New("open /data/badger: disk on fire"), "d14:failure reason14:internal errore"},
+	} {
+		h := New(Config{}, failingSwarms{tracker.New(tracker.Config{}, nil), c.err})
+		if code, body := (announceReq{ip: alice.Base64()}).do(t, h); code != 200 || body != c.want {
+			t.Fatalf("%v: %d %q, want %q", c.err, code, body, c.want)
+		}
+		if n := h.Stats().failures.Load(FailRefused); n != 1 {
+			t.Fatalf("%v: %d counted refused, want 1", c.err, n)
 		}
 	}
 }

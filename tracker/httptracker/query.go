@@ -1,22 +1,11 @@
 package httptracker
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/go-i2p/go-opentracker/tracker"
-)
-
-// Reasons a query is refused; each becomes a bencoded failure reason.
-var (
-	errBadInfoHash = errors.New("info_hash must be 20 bytes")
-	errBadPeerID   = errors.New("peer_id must be 20 bytes")
-	errBadNumber   = errors.New("malformed number")
-	errBadEscape   = errors.New("malformed percent escape")
-	errTooMany     = errors.New("too many info_hash parameters")
-	errIPTooLong   = errors.New("ip is too long to be an I2P Destination")
 )
 
 // announceQuery holds the announce parameters the tracker uses; the rest

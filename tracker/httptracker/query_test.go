@@ -82,7 +82,7 @@ func FuzzParseQuery(f *testing.F) {
 			if len(a.ip) > maxIPLen {
 				t.Fatal("ip longer than its buffer")
 			}
-			if d, failure := parseIPDestination(a.ip); failure == "" && (d.Len() < i2p.MinDestinationLen || d.Len() > MaxDestinationLen) {
+			if d, err := parseIPDestination(a.ip); err == nil && (d.Len() < i2p.MinDestinationLen || d.Len() > MaxDestinationLen) {
 				t.Fatalf("accepted a Destination of %d bytes", d.Len())
 			}
 		}
@@ -106,8 +106,8 @@ func FuzzParseIPDestination(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, ip string) {
-		d, failure := parseIPDestination(ip)
-		if failure != "" {
+		d, err := parseIPDestination(ip)
+		if err != nil {
 			return
 		}
 		if n := d.Len(); n < i2p.MinDestinationLen || n > MaxDestinationLen {

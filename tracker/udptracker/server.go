@@ -257,6 +257,7 @@ const (
 	msgUnknownAction = "unknown action"
 	msgMalformed     = "malformed request: "
 	msgRefused       = "tracker refused the announce: "
+	msgInternal      = "internal error"
 )
 
 func (s *Server) handleDatagram3(fromPort uint16, payload []byte) {
@@ -322,8 +323,7 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	sc.req = tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: a.Event, Left: left, NumWant: int(a.NumWant), URLData: a.URLData}
 	res, err := s.swarms.Announce(&sc.req, sc.peers[:])
 	if err != nil {
-		s.stats.errorReply(ErrorRefused)
-		return AppendErrorResponse(buf[:0], tx, msgRefused+err.Error())
+		return s.refused(buf, tx, err)
 	}
 	s.stats.announces.Add(1)
 	out := AppendAnnounceResponseHeader(buf[:0], tx, res.Interval, res.Leechers, res.Seeders)
@@ -331,6 +331,20 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 		out = append(out, sc.peers[i][:]...)
 	}
 	return out
+}
+
+// refused answers an announce the swarm model refused: with the text of
+// a tracker.ClientError, else (an error of the tracker's own, logged)
+// with msgInternal.
+func (s *Server) refused(buf *[replyBufLen]byte, tx uint32, err error) []byte {
+	s.stats.errorReply(ErrorRefused)
+	msg := msgInternal
+	if ce, ok := errors.AsType[*tracker.ClientError[tracker.RefusedReason]](err); ok {
+		msg = ce.Msg
+	} else {
+		s.cfg.Logger.Error("announce failed", "err", err)
+	}
+	return AppendErrorResponse(buf[:0], tx, msgRefused+msg)
 }
 
 func (s *Server) scrape(buf *[replyBufLen]byte, payload []byte, tx uint32) []byte {
@@ -352,7 +366,7 @@ func (s *Server) errorPayload(tx uint32, msg string) []byte {
 	return AppendErrorResponse(make([]byte, 0, 8+len(msg)), tx, msg)
 }
 
-// replyTo sends a raw reply to a known Destination.
+// send sends a raw reply to a known Destination.
 func (s *Server) send(to []byte, toPort uint16, payload []byte) {
 	if err := s.session.SendSerialized(to, datagram.ProtocolRaw, s.cfg.Port, toPort, payload); err != nil {
 		s.stats.sendFailures.Add(1)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -528,5 +529,44 @@ func BenchmarkAnnounceTransport(b *testing.B) {
 		h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, msg)
 		<-h.session.got
 		h.session.sent = h.session.sent[:0]
+	}
+}
+
+// failingSwarms is a swarm model whose announces fail with err.
+type failingSwarms struct {
+	*tracker.Tracker
+	err error
+}
+
+func (f failingSwarms) Announce(*tracker.AnnounceRequest, []i2p.Hash) (tracker.AnnounceResult, error) {
+	return tracker.AnnounceResult{}, f.err
+}
+
+// TestRefusalText: a refusal the swarm model means for the client is
+// sent with its text; an error of its own is not (its text may say
+// anything about the tracker), and both are counted as refused.
+func TestRefusalText(t *testing.T) {
+	for i, c := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("policy: %w", tracker.ErrSwarmFull), msgRefused + tracker.ErrSwarmFull.Msg},
+		{errors.New("open /data/badger: disk on fire"), msgRefused + msgInternal},
+	} {
+		h := newHarness(t)
+		srv, err := NewServer(h.srv.cfg, h.tracker.Destination.Hash(), []byte("0123456789abcdef0123456789abcdef"), failingSwarms{h.swarms, c.err}, h.session)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.srv = srv
+		alice := h.newClient(6880)
+		h.connect(alice)
+		r := h.announce(alice, [20]byte{byte(i)}, tracker.EventStarted, 1, -1)
+		if action(r.payload) != ActionError || string(r.payload[8:]) != c.want {
+			t.Fatalf("%v: reply %q, want %q", c.err, r.payload, c.want)
+		}
+		if n := h.srv.Stats().errors.Load(ErrorRefused); n != 1 {
+			t.Fatalf("%v: %d counted refused, want 1", c.err, n)
+		}
 	}
 }
