@@ -1,8 +1,10 @@
-// Package simclient drives virtual BitTorrent clients against a tracker
-// attached to an i2cptest router: each client has its own I2P identity,
-// sends proposal-160 requests (a Datagram2 connect, Datagram3 announces
-// and scrapes) through the router, and matches raw replies by transaction
-// id. The plugin's end-to-end tests, the demo and the load tool use it.
+// Package simclient drives virtual BitTorrent clients through an i2cptest router.
+//
+// The tracker is attached to the router; each client has its own I2P
+// identity, sends proposal-160 requests (a Datagram2 connect, Datagram3
+// announces and scrapes) through the router, and matches raw replies by
+// transaction id. The plugin's end-to-end tests, the demo and the load
+// tool use it.
 package simclient
 
 import (
