@@ -16,7 +16,7 @@ import (
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/internal/simclient"
 	"github.com/go-i2p/go-opentracker/plugin"
-	"github.com/go-i2p/go-opentracker/tracker/udptracker"
+	"github.com/go-i2p/go-opentracker/tracker"
 )
 
 // router is what a go-i2p build supplies: an I2CP server in the same
@@ -91,7 +91,7 @@ func (r *router) announce(t testing.TB, h *Host, port uint16) int {
 		t.Fatal(err)
 	}
 	info := [20]byte{0x18}
-	res, err := c.Announce(ctx, info, udptracker.EventStarted, 1, 50)
+	res, err := c.Announce(ctx, info, tracker.EventStarted, 1, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
