@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,9 +38,22 @@ type Options struct {
 	RefreshSeconds int
 	// PageSize is the number of swarms a table page lists; default 25.
 	PageSize int
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Hosts are names (or addresses) besides loopback and the address a
+	// connection arrives on that the console answers to in the Host
+	// header: the names the operator reaches it by.
+	Hosts  []string
+	Logger *slog.Logger
+	Now    func() time.Time
 }
+
+// Password guessing: after authMaxFails wrong passwords from an address
+// within authWindow it must wait out the window; authMaxClients bounds
+// the table of addresses.
+const (
+	authMaxFails   = 5
+	authWindow     = time.Minute
+	authMaxClients = 1024
+)
 
 // Console serves the operator page. Create it with New; mount it with
 // Handler; run its sampler with Run.
@@ -50,6 +65,10 @@ type Console struct {
 	page  *template.Template
 	mux   *http.ServeMux
 	extra *http.ServeMux
+	hosts map[string]bool
+	auth  *authLimiter
+	// badHost counts requests refused for their Host or Origin.
+	badHost atomic.Uint64
 }
 
 // New makes a console over src.
@@ -84,6 +103,12 @@ func New(src Source, opt Options) (*Console, error) {
 		src: src, opt: opt, csrf: hex.EncodeToString(tok[:]), page: page,
 		hist: newHistory(int((24 * time.Hour) / opt.SampleEvery)),
 		mux:  http.NewServeMux(), extra: http.NewServeMux(),
+		hosts: map[string]bool{}, auth: newAuthLimiter(authMaxClients, authMaxFails, authWindow),
+	}
+	for _, h := range opt.Hosts {
+		if name := hostName(h); name != "" {
+			c.hosts[name] = true
+		}
 	}
 	c.mux.HandleFunc("GET /{$}", c.serveIndex)
 	c.mux.HandleFunc("GET /api/status", c.serveStatusJSON)
@@ -102,13 +127,19 @@ func (c *Console) Handle(pattern string, h http.Handler) { c.extra.Handle(patter
 func (c *Console) Handler() http.Handler { return http.HandlerFunc(c.serve) }
 
 func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
-	if c.opt.Password != "" {
-		_, pass, ok := r.BasicAuth()
-		if !ok || subtle.ConstantTimeCompare([]byte(pass), []byte(c.opt.Password)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="go-opentracker console"`)
-			http.Error(w, "password required", http.StatusUnauthorized)
-			return
-		}
+	if !c.hostAllowed(r, r.Host) {
+		c.badHost.Add(1)
+		http.Error(w, "this console answers only to its own address (a loopback name or address, or the address it listens on); "+
+			"host "+strconv.Quote(r.Host)+" is not one", http.StatusMisdirectedRequest)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !c.originAllowed(r) {
+		c.badHost.Add(1)
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+		return
+	}
+	if c.opt.Password != "" && !c.authorized(w, r) {
+		return
 	}
 	h := w.Header()
 	h.Set("X-Frame-Options", "DENY")
@@ -116,6 +147,37 @@ func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin") // "no-referrer" would make browsers send Origin: null on the form
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
 	c.mux.ServeHTTP(w, r)
+}
+
+// authorized checks the password, throttling an address that keeps
+// getting it wrong; if it fails it has answered the request.
+func (c *Console) authorized(w http.ResponseWriter, r *http.Request) bool {
+	now := c.opt.Now()
+	if c.auth.blocked(r.RemoteAddr, now) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(authWindow/time.Second)))
+		http.Error(w, "too many wrong passwords: try again in a minute", http.StatusTooManyRequests)
+		return false
+	}
+	_, pass, ok := r.BasicAuth()
+	if ok && subtle.ConstantTimeCompare([]byte(pass), []byte(c.opt.Password)) == 1 {
+		c.auth.succeed(r.RemoteAddr)
+		return true
+	}
+	if ok {
+		c.auth.fail(r.RemoteAddr, now)
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="go-opentracker console"`)
+	http.Error(w, "password required", http.StatusUnauthorized)
+	return false
+}
+
+// problems are the console's own refusals, shown with the source's.
+func (c *Console) problems() []Problem {
+	out := c.auth.problems()
+	if n := c.badHost.Load(); n > 0 {
+		out = append(out, Problem{Where: "console", Reason: "foreign_host_or_origin", Count: n})
+	}
+	return out
 }
 
 // Run samples the source for the charts until ctx ends.
@@ -175,6 +237,7 @@ type chartView struct {
 func (c *Console) buildView(r *http.Request) view {
 	now := c.opt.Now()
 	st := c.src.Status()
+	st.Problems = slices.Concat(st.Problems, c.problems())
 	v := view{Status: st, Title: c.opt.Title, Now: now, CSRF: c.csrf, Refresh: c.opt.RefreshSeconds, Settings: c.src.Settings()}
 	for _, s := range v.Settings {
 		if s.AwaitsRestart {
@@ -250,14 +313,14 @@ func (c *Console) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
 const boolsField = "bools"
 
 // serveSettings applies the settings form. It requires the CSRF token
-// the page carries and, when the browser sends one, a same-host Origin.
+// the page carries (serve has checked Host and Origin).
 // A field the form did not send leaves its setting alone.
 func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(c.csrf)) != 1 || !sameOrigin(r) {
+	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(c.csrf)) != 1 {
 		http.Error(w, "stale or forged form: reload the console and try again", http.StatusForbidden)
 		return
 	}
@@ -307,15 +370,6 @@ func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 func seeOther(w http.ResponseWriter, key, msg string) {
 	w.Header().Set("Location", "./?"+key+"="+url.QueryEscape(msg)+"#settings")
 	w.WriteHeader(http.StatusSeeOther)
-}
-
-func sameOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" || origin == "null" {
-		return origin == "" // no Origin: an old browser or a non-browser client
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == r.Host
 }
 
 func joinComma(s []string) string {

@@ -89,7 +89,7 @@ func TestPageShowsStatus(t *testing.T) {
 	}
 	c.Sample()
 	rec := httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
 	body := rec.Body.String()
 	for _, want := range []string{`id="total-peers">42<`, `id="total-swarms">3<`, "udp://abc.b32.i2p:6969/", "bad_connection_id",
 		"LeaseSet published", "page 1 of 3", "<svg", `name="csrf"`} {
@@ -101,19 +101,19 @@ func TestPageShowsStatus(t *testing.T) {
 		t.Error("security headers missing")
 	}
 	rec = httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/?page=3", nil))
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/?page=3", nil))
 	if b := rec.Body.String(); !strings.Contains(b, "page 3 of 3") || strings.Contains(b, "next →") || !strings.Contains(b, `href="?page=2#swarms" rel="prev">← previous<`) {
 		t.Error("last page wrong")
 	}
 	rec = httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/status", nil))
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/api/status", nil))
 	var got struct{ Totals Totals }
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got.Totals.Peers != 42 {
 		t.Fatalf("json status: %v %+v", err, got)
 	}
 	for _, asset := range []string{"/assets/console.css", "/assets/console.js"} {
 		rec = httptest.NewRecorder()
-		c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, asset, nil))
+		c.Handler().ServeHTTP(rec, newReq(http.MethodGet, asset, nil))
 		if rec.Code != 200 || rec.Body.Len() == 0 {
 			t.Errorf("%s: %d", asset, rec.Code)
 		}
@@ -128,7 +128,7 @@ func TestHTTPAnnounceHint(t *testing.T) {
 	c, _ := New(f, Options{})
 	get := func() string {
 		rec := httptest.NewRecorder()
-		c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
 		return rec.Body.String()
 	}
 	if page := get(); !strings.Contains(page, `<code class="copyable" id="http-url">http://abc.b32.i2p/a</code>`) || strings.Contains(page, "http-hint") {
@@ -149,7 +149,7 @@ func TestHTTPAnnounceHint(t *testing.T) {
 }
 
 func postSettings(c *Console, form url.Values, origin string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(http.MethodPost, "/settings", strings.NewReader(form.Encode()))
+	req := newReq(http.MethodPost, "/settings", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if origin != "" {
 		req.Header.Set("Origin", origin)
@@ -172,7 +172,7 @@ func TestSettingsForm(t *testing.T) {
 	if f.settings[0].Value != "1620" {
 		t.Fatal("forged form changed a setting")
 	}
-	rec := postSettings(c, url.Values{"interval": {"900"}, "full_scrape": {"on"}, "tracker_port": {"7000"}, "csrf": {c.csrf}}, "http://example.com")
+	rec := postSettings(c, url.Values{"interval": {"900"}, "full_scrape": {"on"}, "tracker_port": {"7000"}, "csrf": {c.csrf}}, "http://127.0.0.1:17663")
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("valid form: %d", rec.Code)
 	}
@@ -208,7 +208,7 @@ func TestSettingsCheckboxes(t *testing.T) {
 	}
 	// The page's form lists its checkboxes; unticked and listed is off.
 	rec := httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
 	for _, key := range []string{"full_scrape", "udp"} {
 		if !strings.Contains(rec.Body.String(), `<input type="hidden" name="bools" value="`+key+`">`) {
 			t.Fatalf("form does not list checkbox %s", key)
@@ -229,13 +229,13 @@ func TestRestartNotice(t *testing.T) {
 	c, _ := New(f, Options{})
 	for range 2 {
 		rec := httptest.NewRecorder()
-		c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
 		if !strings.Contains(rec.Body.String(), "Tracker port: saved 7000, running 6969 — takes effect after a restart") {
 			t.Fatal("page does not show the pending restart")
 		}
 	}
 	rec := httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/status", nil))
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/api/status", nil))
 	var got struct{ Restart []PendingRestart }
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got.Restart) != 1 ||
 		got.Restart[0] != (PendingRestart{Key: "tracker_port", Label: "Tracker port", Saved: "7000", Running: "6969"}) {
@@ -243,7 +243,7 @@ func TestRestartNotice(t *testing.T) {
 	}
 	f.settings[2].Running, f.settings[2].AwaitsRestart = "", false // restarted
 	rec = httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
 	if strings.Contains(rec.Body.String(), "restart-notice") {
 		t.Fatal("notice shown after the restart")
 	}
@@ -296,11 +296,11 @@ func TestUnderPrefix(t *testing.T) {
 func TestPassword(t *testing.T) {
 	c, _ := New(newFake(), Options{Password: "s3cret"})
 	rec := httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
 	if rec.Code != http.StatusUnauthorized {
 		t.Fatalf("no password: %d", rec.Code)
 	}
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req := newReq(http.MethodGet, "/", nil)
 	req.SetBasicAuth("admin", "s3cret")
 	rec = httptest.NewRecorder()
 	c.Handler().ServeHTTP(rec, req)
@@ -347,7 +347,7 @@ func TestStatsModes(t *testing.T) {
 	h := StatsHandler(f, func() time.Time { return start.Add(2 * time.Hour) })
 	get := func(mode string) (int, string) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/stats?mode="+mode, nil))
+		h.ServeHTTP(rec, newReq(http.MethodGet, "/stats?mode="+mode, nil))
 		return rec.Code, rec.Body.String()
 	}
 	cases := map[string]string{

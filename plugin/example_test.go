@@ -94,8 +94,12 @@ func Example_router() {
 		mux  *http.ServeMux
 		path string
 	}{{"console", h.console, m.ConsoleLinkURL}, {"public page", h.tunnel, "/"}} {
+		// As a browser on the router's machine asks for them (the console
+		// answers only requests that name it: loopback, its listener).
+		req := httptest.NewRequest(http.MethodGet, page.path, nil)
+		req.Host = "127.0.0.1:7657"
 		rec := httptest.NewRecorder()
-		page.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, page.path, nil))
+		page.mux.ServeHTTP(rec, req)
 		fmt.Println(page.name, rec.Code)
 	}
 	a := p.Addresses()

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	opentracker "github.com/go-i2p/go-opentracker"
+	"github.com/go-i2p/go-opentracker/console"
 	"github.com/go-i2p/go-opentracker/plugin"
 )
 
@@ -297,7 +298,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		o.serving()
 	}
 	trackerSrv := plugin.NewTrackerServer(h.tracker, log)
-	consoleSrv := &http.Server{Handler: h.console, ReadHeaderTimeout: 10 * time.Second}
+	consoleSrv := console.NewServer(h.console, log)
 	// A listener that fails ends the tracker (exit 1): a supervisor
 	// restarts it, where serving on without it would go unnoticed.
 	failed := make(chan error, 2)
