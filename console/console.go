@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -275,18 +276,12 @@ func (c *Console) buildView(r *http.Request) view {
 	if v.NextPage > v.Pages {
 		v.NextPage = 0
 	}
-	q := r.URL.Query()
-	if msg := q.Get("saved"); msg != "" {
-		v.Flash = msg
-	}
-	if msg := q.Get("error"); msg != "" {
-		v.Flash, v.FlashError = msg, true
-	}
 	return v
 }
 
 func (c *Console) serveIndex(w http.ResponseWriter, r *http.Request) {
 	v := c.buildView(r)
+	v.Flash, v.FlashError = takeFlash(w, r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := c.page.Execute(w, v); err != nil {
@@ -355,32 +350,46 @@ func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := "No changes."
 	if len(changed) > 0 {
-		msg = fmt.Sprintf("Saved: %s.", joinComma(changed))
+		msg = fmt.Sprintf("Saved: %s.", strings.Join(changed, ", "))
 		if len(restart) > 0 {
-			msg += fmt.Sprintf(" Takes effect after a restart: %s.", joinComma(restart))
+			msg += fmt.Sprintf(" Takes effect after a restart: %s.", strings.Join(restart, ", "))
 		}
 	}
 	seeOther(w, "saved", msg)
 }
 
-// seeOther sends the browser back to the page with a message. The
-// Location is relative ("./?…", resolved against the form's URL), so the
-// console works under a path prefix; http.Redirect would make it
-// absolute from the stripped path.
-func seeOther(w http.ResponseWriter, key, msg string) {
-	w.Header().Set("Location", "./?"+key+"="+url.QueryEscape(msg)+"#settings")
+// flashCookie carries the form's answer to the one page view that
+// follows it: the page reads it and deletes it, so a reload or the
+// page's own refresh does not show it again, and no link can show a
+// message the console did not send.
+const flashCookie = "console_flash"
+
+// seeOther sends the browser back to the page with a message (kind
+// "saved" or "error"). The Location is relative ("./", resolved against
+// the form's URL) and the cookie has no Path (the browser scopes it to
+// the form's directory), so the console works under a path prefix;
+// http.Redirect would make the Location absolute from the stripped path.
+func seeOther(w http.ResponseWriter, kind, msg string) {
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(kind + ":" + msg), MaxAge: 60,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	w.Header().Set("Location", "./#settings")
 	w.WriteHeader(http.StatusSeeOther)
 }
 
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
+// takeFlash returns the message a form left for this page view, and
+// deletes it.
+func takeFlash(w http.ResponseWriter, r *http.Request) (msg string, isErr bool) {
+	ck, err := r.Cookie(flashCookie)
+	if err != nil {
+		return "", false
 	}
-	return out
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	v, err := url.QueryUnescape(ck.Value)
+	if err != nil {
+		return "", false
+	}
+	kind, msg, _ := strings.Cut(v, ":")
+	return msg, kind == "error"
 }
 
 var funcs = template.FuncMap{

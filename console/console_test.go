@@ -176,20 +176,51 @@ func TestSettingsForm(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("valid form: %d", rec.Code)
 	}
-	loc := rec.Header().Get("Location")
 	if f.settings[0].Value != "900" || f.settings[1].Value != "true" || f.settings[2].Value != "7000" {
 		t.Fatalf("settings not applied: %+v", f.settings)
 	}
-	if !strings.Contains(loc, "restart") || !strings.HasPrefix(loc, "./?saved=") {
-		t.Fatalf("restart not reported, or not a relative redirect: %s", loc)
+	if loc := rec.Header().Get("Location"); loc != "./#settings" {
+		t.Fatalf("not a relative redirect without a message in the URL: %s", loc)
+	}
+	if page := followFlash(t, c, rec); !strings.Contains(page, `<p class="flash " role="status">Saved: Announce interval, Full scrape, Tracker port. Takes effect after a restart: Tracker port.</p>`) {
+		t.Fatalf("the page after the form lacks the notice:\n%s", page)
 	}
 	if f.settings[3].Value != "true" {
 		t.Fatal("a checkbox the form did not list was turned off")
 	}
 	rec = postSettings(c, url.Values{"interval": {"5"}, "csrf": {c.csrf}}, "")
-	if !strings.Contains(rec.Header().Get("Location"), "error=") || f.settings[0].Value != "900" {
+	if page := followFlash(t, c, rec); !strings.Contains(page, `<p class="flash error" role="status">Announce interval: must be a number`) || f.settings[0].Value != "900" {
 		t.Fatal("out-of-range value accepted")
 	}
+}
+
+// followFlash loads the page as a browser does after the form's answer
+// rec, with the cookie it set, and returns it. The page deletes the
+// cookie, and a page loaded without it shows no notice.
+func followFlash(t *testing.T, c *Console, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	req := newReq(http.MethodGet, "/", nil)
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Path != "" || !ck.HttpOnly {
+			t.Errorf("cookie %s: path %q (must be the form's directory), HttpOnly %v", ck.Name, ck.Path, ck.HttpOnly)
+		}
+		req.AddCookie(ck)
+	}
+	page := httptest.NewRecorder()
+	c.Handler().ServeHTTP(page, req)
+	cleared := false
+	for _, ck := range page.Result().Cookies() {
+		cleared = cleared || (ck.Name == flashCookie && ck.MaxAge < 0)
+	}
+	if !cleared {
+		t.Error("the page does not delete the notice's cookie")
+	}
+	again := httptest.NewRecorder()
+	c.Handler().ServeHTTP(again, newReq(http.MethodGet, "/?saved=forged", nil))
+	if strings.Contains(again.Body.String(), `class="flash`) {
+		t.Error("a page loaded without the cookie shows a notice")
+	}
+	return page.Body.String()
 }
 
 // TestSettingsCheckboxes: a POST without a checkbox turns its setting off
