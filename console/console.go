@@ -289,17 +289,47 @@ func (c *Console) serveIndex(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// statusJSON is /api/status. Durations are Go duration strings ("76ms",
+// "1h2m3s", what time.ParseDuration reads), times RFC 3339, and lists
+// are [] when empty, never null.
+type statusJSON struct {
+	Status
+	Uptime   string
+	Store    storeJSON
+	Problems []Problem
+	// Rate is announces per second since the last chart sample.
+	Rate   float64
+	Swarms []SwarmRow
+	// Restart lists the saved settings a restart will apply.
+	Restart []PendingRestart
+}
+
+type storeJSON struct {
+	StoreStatus
+	RestoreDuration string
+}
+
 func (c *Console) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
 	v := c.buildView(r)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(struct {
-		Status
-		Rate   float64
-		Swarms []SwarmRow
-		// Restart lists the saved settings a restart will apply.
-		Restart []PendingRestart
-	}{v.Status, v.Rate, v.Swarms, v.Restart})
+	_ = json.NewEncoder(w).Encode(statusJSON{
+		Status:   v.Status,
+		Uptime:   v.Uptime.String(),
+		Store:    storeJSON{StoreStatus: v.Store, RestoreDuration: v.Store.RestoreDuration.Round(time.Microsecond).String()},
+		Problems: nonNil(v.Problems),
+		Rate:     v.Rate,
+		Swarms:   nonNil(v.Swarms),
+		Restart:  nonNil(v.Restart),
+	})
+}
+
+// nonNil is s, or an empty slice (JSON []) for nil.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // boolsField is the hidden form field that lists each checkbox the form

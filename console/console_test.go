@@ -399,3 +399,47 @@ func TestStatsModes(t *testing.T) {
 		t.Errorf("bogus mode: %d", code)
 	}
 }
+
+// TestStatusJSONShape: /api/status gives durations as duration strings
+// and empty lists as [], and has no null anywhere.
+func TestStatusJSONShape(t *testing.T) {
+	f := newFake()
+	now := time.Unix(1_800_000_000, 0)
+	f.status.Started = now.Add(-76 * time.Minute)
+	f.status.Problems, f.swarms = nil, nil
+	f.status.Store.RestoreDuration = 76*time.Millisecond + 123
+	c, _ := New(f, Options{Now: func() time.Time { return now }})
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/api/status", nil))
+	var doc map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case nil:
+			t.Errorf("%s is null", path)
+		case map[string]any:
+			for k, x := range v {
+				walk(path+"."+k, x)
+			}
+		case []any:
+			for i, x := range v {
+				walk(fmt.Sprintf("%s[%d]", path, i), x)
+			}
+		}
+	}
+	walk("status", doc)
+	for _, key := range []string{"Problems", "Swarms", "Restart"} {
+		if l, ok := doc[key].([]any); !ok || len(l) != 0 {
+			t.Errorf("%s = %#v, want []", key, doc[key])
+		}
+	}
+	if doc["Uptime"] != "1h16m0s" {
+		t.Errorf("Uptime = %#v", doc["Uptime"])
+	}
+	if got := doc["Store"].(map[string]any)["RestoreDuration"]; got != "76ms" {
+		t.Errorf("Store.RestoreDuration = %#v, want \"76ms\"", got)
+	}
+}

@@ -23,7 +23,7 @@ var (
 	descPeers     = prometheus.NewDesc("opentracker_peers", "Distinct peers.", nil, nil)
 	descSeeds     = prometheus.NewDesc("opentracker_seeds", "Seeding (peer, torrent) entries.", nil, nil)
 	descLeechers  = prometheus.NewDesc("opentracker_leechers", "Leeching (peer, torrent) entries.", nil, nil)
-	descCompleted = prometheus.NewDesc("opentracker_downloads_completed_total", "Downloads completed.", nil, nil)
+	descCompleted = prometheus.NewDesc("opentracker_downloads_completed", "Downloads completed in the swarms tracked (falls when a swarm expires).", nil, nil)
 	descRequests  = prometheus.NewDesc("opentracker_requests_total", "Requests answered, by transport and kind.", []string{"transport", "kind"}, nil)
 	descProblems  = prometheus.NewDesc("opentracker_problems_total", "Requests dropped or refused, by where and reason.", []string{"where", "reason"}, nil)
 	descRouter    = prometheus.NewDesc("opentracker_router_up", "1 while the I2CP session is up and published.", nil, nil)
