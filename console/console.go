@@ -31,8 +31,8 @@ type Options struct {
 	// name). The plugin requires one when the console listens beyond
 	// loopback.
 	Password string
-	// SampleEvery is the chart resolution; a day of samples is kept.
-	// Default one minute.
+	// SampleEvery is how often the charts are sampled (the finest
+	// resolution; longer windows keep fewer samples). Default one minute.
 	SampleEvery time.Duration
 	// RefreshSeconds is how often the page refreshes itself with
 	// JavaScript; default 10.
@@ -102,7 +102,7 @@ func New(src Source, opt Options) (*Console, error) {
 	}
 	c := &Console{
 		src: src, opt: opt, csrf: hex.EncodeToString(tok[:]), page: page,
-		hist: newHistory(int((24 * time.Hour) / opt.SampleEvery)),
+		hist: newHistory(opt.SampleEvery),
 		mux:  http.NewServeMux(), extra: http.NewServeMux(),
 		hosts: map[string]bool{}, auth: newAuthLimiter(authMaxClients, authMaxFails, authWindow),
 	}
@@ -216,6 +216,9 @@ type view struct {
 	Uptime      time.Duration
 	Rate        float64 // announces per second since the last sample
 	Charts      []chartView
+	Window      string // the chart window shown
+	WindowAsked string // the window the URL names, "" for the default
+	Windows     []windowLink
 	Swarms      []SwarmRow
 	SwarmTotal  int
 	Page, Pages int
@@ -227,6 +230,12 @@ type view struct {
 	Refresh     int
 	Flash       string
 	FlashError  bool
+}
+
+// windowLink is one of the chart windows the page offers.
+type windowLink struct {
+	Name    string
+	Current bool
 }
 
 type chartView struct {
@@ -248,25 +257,8 @@ func (c *Console) buildView(r *http.Request) view {
 	if !st.Started.IsZero() {
 		v.Uptime = now.Sub(st.Started).Truncate(time.Second)
 	}
-	samples := c.hist.ordered()
-	if n := len(samples); n > 0 {
-		last := samples[n-1]
-		if secs := now.Sub(last.at).Seconds(); secs >= 1 && st.Counters.Announces() >= last.announces {
-			v.Rate = float64(st.Counters.Announces()-last.announces) / secs
-		} else if n > 1 {
-			prev := samples[n-2]
-			if secs := last.at.Sub(prev.at).Seconds(); secs > 0 && last.announces >= prev.announces {
-				v.Rate = float64(last.announces-prev.announces) / secs
-			}
-		}
-	}
-	for _, s := range charts(samples) {
-		latest := "–"
-		if n := len(s.values); n > 0 {
-			latest = humanNumber(s.values[n-1])
-		}
-		v.Charts = append(v.Charts, chartView{Title: s.title, Unit: s.unit, SVG: s.svg(now, 24*time.Hour), Latest: latest})
-	}
+	v.Rate = c.rate(now, st.Counters.Announces())
+	c.chartsView(&v, r.URL.Query().Get("window"))
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	page = max(page, 1)
 	v.Swarms, v.SwarmTotal = c.src.Swarms((page-1)*c.opt.PageSize, c.opt.PageSize)
@@ -277,6 +269,61 @@ func (c *Console) buildView(r *http.Request) view {
 		v.NextPage = 0
 	}
 	return v
+}
+
+// rate is announces per second since the last sample (or between the
+// last two, within a second of one).
+func (c *Console) rate(now time.Time, announces uint64) float64 {
+	samples := c.hist.ordered(0)
+	n := len(samples)
+	if n == 0 {
+		return 0
+	}
+	last := samples[n-1]
+	if secs := now.Sub(last.at).Seconds(); secs >= 1 && announces >= last.announces {
+		return float64(announces-last.announces) / secs
+	}
+	if n > 1 {
+		prev := samples[n-2]
+		if secs := last.at.Sub(prev.at).Seconds(); secs > 0 && last.announces >= prev.announces {
+			return float64(last.announces-prev.announces) / secs
+		}
+	}
+	return 0
+}
+
+// chartsView fills in the charts for the window the page asked for or,
+// by default, the shortest that spans the samples so far (so the first
+// minutes are not a dot at the right edge of a day), up to 24 hours.
+func (c *Console) chartsView(v *view, asked string) {
+	windows := c.hist.windows()
+	pick := -1
+	for i, w := range windows {
+		if w.name == asked {
+			pick = i
+		}
+	}
+	if pick >= 0 {
+		v.WindowAsked = asked
+	} else {
+		age := c.hist.age(v.Now)
+		pick = 0
+		for pick < len(windows)-1 && windows[pick].span < age && windows[pick].span < 24*time.Hour {
+			pick++
+		}
+	}
+	w := windows[pick]
+	v.Window = w.name
+	for _, x := range windows {
+		v.Windows = append(v.Windows, windowLink{Name: x.name, Current: x.name == w.name})
+	}
+	for _, s := range charts(c.hist.ordered(pick)) {
+		latest := "–"
+		if n := len(s.values); n > 0 {
+			latest = humanNumber(s.values[n-1])
+		}
+		v.Charts = append(v.Charts, chartView{Title: s.title, Unit: s.unit, SVG: s.svg(v.Now, w.span, w.name), Latest: latest})
+	}
 }
 
 func (c *Console) serveIndex(w http.ResponseWriter, r *http.Request) {

@@ -350,8 +350,8 @@ func TestCharts(t *testing.T) {
 	if len(cs[0].values) != 9 || cs[0].values[0] != 120 {
 		t.Fatalf("announces per minute %v", cs[0].values)
 	}
-	svg := string(cs[1].svg(now, 24*time.Hour))
-	if !strings.Contains(svg, "<polyline") || !strings.Contains(svg, ">10<") {
+	svg := string(cs[1].svg(now, time.Hour, "1h"))
+	if !strings.Contains(svg, "<polyline") || !strings.Contains(svg, ">10<") || !strings.Contains(svg, ">-30m<") {
 		t.Fatalf("svg %s", svg)
 	}
 	for in, want := range map[float64]float64{0: 1, 0.3: 0.5, 7: 10, 120: 200, 1000: 1000} {
@@ -362,12 +362,82 @@ func TestCharts(t *testing.T) {
 			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
 		}
 	}
-	h := newHistory(3)
-	for i := range 5 {
-		h.add(sample{peers: uint64(i)})
+}
+
+// TestChartWindows: each window keeps its span at its own resolution in
+// a bounded ring; the page shows the shortest window that spans the data
+// until one is chosen, and the chosen one after.
+func TestChartWindows(t *testing.T) {
+	start := time.Unix(1_800_000_000, 0)
+	h := newHistory(time.Minute)
+	want := map[string]struct {
+		step time.Duration
+		size int
+	}{"1h": {time.Minute, 61}, "6h": {time.Minute, 361}, "24h": {4 * time.Minute, 361}, "7d": {28 * time.Minute, 361}}
+	for i, w := range h.windows() {
+		if got, size := want[w.name], len(h.tiers[i].ring); got.step != w.step || got.size != size {
+			t.Errorf("window %s: step %v, %d samples; want %v, %d", w.name, w.step, size, got.step, got.size)
+		}
 	}
-	if o := h.ordered(); len(o) != 3 || o[0].peers != 2 || o[2].peers != 4 {
-		t.Fatalf("ring order %v", o)
+	// Eight days of samples a minute apart, each a few ms late or early
+	// as a ticker's are: every window holds its full span at its step.
+	const days = 8
+	for i := range days * 24 * 60 {
+		jitter := time.Duration(i%7-3) * time.Millisecond
+		h.add(sample{at: start.Add(time.Duration(i)*time.Minute + jitter), announces: uint64(i) * 60, peers: uint64(i)})
+	}
+	for i, w := range h.windows() {
+		got := h.ordered(i)
+		if len(got) != len(h.tiers[i].ring) {
+			t.Errorf("window %s holds %d samples, want %d", w.name, len(got), len(h.tiers[i].ring))
+		}
+		for j := 1; j < len(got); j++ {
+			if d := got[j].at.Sub(got[j-1].at).Round(time.Second); d != w.step {
+				t.Fatalf("window %s: samples %v apart, want %v", w.name, d, w.step)
+			}
+		}
+		if span := got[len(got)-1].at.Sub(got[0].at).Round(time.Second); span != w.span {
+			t.Errorf("window %s spans %v", w.name, span)
+		}
+		// A steady 60 announces a minute reads as 60 per minute at every
+		// resolution.
+		for _, v := range charts(got)[0].values {
+			if v < 59.9 || v > 60.1 {
+				t.Fatalf("window %s: %v announces per minute, want 60", w.name, v)
+			}
+		}
+	}
+
+	now := start
+	f := newFake()
+	c, _ := New(f, Options{Now: func() time.Time { return now }})
+	page := func(query string) string {
+		rec := httptest.NewRecorder()
+		c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/"+query, nil))
+		return rec.Body.String()
+	}
+	for _, step := range []struct {
+		after time.Duration
+		want  string
+	}{{0, "1h"}, {50 * time.Minute, "1h"}, {2 * time.Hour, "6h"}, {7 * time.Hour, "24h"}, {3 * 24 * time.Hour, "24h"}} {
+		for now.Sub(start) < step.after {
+			c.Sample()
+			now = now.Add(time.Minute)
+		}
+		c.Sample()
+		if p := page(""); !strings.Contains(p, "<h2>Last "+step.want+"</h2>") || !strings.Contains(p, `<strong aria-current="true">`+step.want+`</strong>`) {
+			t.Errorf("after %v: default window is not %s", step.after, step.want)
+		}
+	}
+	p := page("?window=7d&page=2")
+	for _, want := range []string{"<h2>Last 7d</h2>", `aria-label="Peers over the last 7d"`, ">-7d<", ">-84h<", `href="?window=1h&amp;page=2#charts"`,
+		`href="?page=1&amp;window=7d#swarms" rel="prev"`} {
+		if !strings.Contains(p, want) {
+			t.Errorf("7d page lacks %q", want)
+		}
+	}
+	if p := page("?window=bogus"); !strings.Contains(p, "<h2>Last 24h</h2>") {
+		t.Error("an unknown window is not the default")
 	}
 }
 

@@ -8,12 +8,39 @@ import (
 	"time"
 )
 
-// history keeps one sample per interval for a day, in a ring.
+// chartWindow is one span the charts can show and the resolution the
+// history keeps for it.
+type chartWindow struct {
+	name       string // as the page's ?window= names it: "1h", "6h", "24h", "7d"
+	span, step time.Duration
+}
+
+// windowSpans are the selectable chart windows, shortest first.
+var windowSpans = []struct {
+	name string
+	span time.Duration
+}{{"1h", time.Hour}, {"6h", 6 * time.Hour}, {"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}}
+
+// pointsPerWindow bounds the samples kept for each window: its span is
+// sampled at span/pointsPerWindow, or the sample interval if that is
+// longer.
+const pointsPerWindow = 360
+
+// history keeps, for each chart window, the samples of its span at its
+// resolution, each in a ring: a few hundred samples a window whatever
+// the span.
 type history struct {
-	mu      sync.Mutex
-	samples []sample
-	next    int
-	full    bool
+	mu    sync.Mutex
+	every time.Duration // the sampler's interval
+	tiers []tier
+	first time.Time
+}
+
+type tier struct {
+	chartWindow
+	ring []sample
+	next int
+	full bool
 }
 
 type sample struct {
@@ -23,28 +50,67 @@ type sample struct {
 	swarms    uint64
 }
 
-func newHistory(n int) *history { return &history{samples: make([]sample, n)} }
+func newHistory(every time.Duration) *history {
+	h := &history{every: every}
+	for _, w := range windowSpans {
+		step := max(every, w.span/pointsPerWindow)
+		h.tiers = append(h.tiers, tier{chartWindow: chartWindow{name: w.name, span: w.span, step: step},
+			ring: make([]sample, int(w.span/step)+1)})
+	}
+	return h
+}
 
+// windows lists the chart windows, shortest first.
+func (h *history) windows() []chartWindow {
+	out := make([]chartWindow, len(h.tiers))
+	for i, t := range h.tiers {
+		out[i] = t.chartWindow
+	}
+	return out
+}
+
+// add records s in every window whose step has passed since the last
+// sample it kept (less half a sampler interval, for the ticker's jitter).
 func (h *history) add(s sample) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.samples[h.next] = s
-	h.next = (h.next + 1) % len(h.samples)
-	if h.next == 0 {
-		h.full = true
+	if h.first.IsZero() {
+		h.first = s.at
+	}
+	for i := range h.tiers {
+		t := &h.tiers[i]
+		if last := (t.next + len(t.ring) - 1) % len(t.ring); (t.full || t.next > 0) && s.at.Sub(t.ring[last].at) < t.step-h.every/2 {
+			continue
+		}
+		t.ring[t.next] = s
+		t.next = (t.next + 1) % len(t.ring)
+		if t.next == 0 {
+			t.full = true
+		}
 	}
 }
 
-// ordered returns the samples oldest first.
-func (h *history) ordered() []sample {
+// age is how long samples have been recorded at now.
+func (h *history) age(now time.Time) time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.full {
-		return append([]sample(nil), h.samples[:h.next]...)
+	if h.first.IsZero() {
+		return 0
 	}
-	out := make([]sample, 0, len(h.samples))
-	out = append(out, h.samples[h.next:]...)
-	return append(out, h.samples[:h.next]...)
+	return now.Sub(h.first)
+}
+
+// ordered returns window i's samples, oldest first.
+func (h *history) ordered(i int) []sample {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t := h.tiers[i]
+	if !t.full {
+		return append([]sample(nil), t.ring[:t.next]...)
+	}
+	out := make([]sample, 0, len(t.ring))
+	out = append(out, t.ring[t.next:]...)
+	return append(out, t.ring[:t.next]...)
 }
 
 // series is one chart's data: values at times.
@@ -75,17 +141,20 @@ func charts(samples []sample) []series {
 	return []series{ann, peers, swarms}
 }
 
-// Chart geometry.
+// Chart geometry, in the SVG's units. The width is about what a chart
+// gets on a phone or in a third of a desktop window, so its 11-unit
+// labels show near 11 px.
 const (
-	chartW, chartH = 640, 140
-	padL, padR     = 56, 8
+	chartW, chartH = 400, 150
+	padL, padR     = 40, 8
 	padT, padB     = 10, 22
 )
 
-// svg renders a series as an inline SVG line chart over the last day.
-func (s series) svg(now time.Time, span time.Duration) template.HTML {
+// svg renders a series as an inline SVG line chart over the span up to
+// now, named by window ("24h").
+func (s series) svg(now time.Time, span time.Duration, window string) template.HTML {
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s over the last 24 hours">`, chartW, chartH, template.HTMLEscapeString(s.title))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s over the last %s">`, chartW, chartH, template.HTMLEscapeString(s.title), window)
 	maxV := 0.0
 	for _, v := range s.values {
 		maxV = max(maxV, v)
@@ -99,7 +168,7 @@ func (s series) svg(now time.Time, span time.Duration) template.HTML {
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" y1="%.1f" x2="%d" y2="%.1f"/>`, padL, y, chartW-padR, y)
 		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%.1f" text-anchor="end">%s</text>`, padL-6, y+4, humanNumber(v))
 	}
-	for i, label := range []string{"-24h", "-12h", "now"} {
+	for i, label := range []string{"-" + shortDuration(span), "-" + shortDuration(span/2), "now"} {
 		x := float64(padL) + plotW*float64(i)/2
 		anchor := [...]string{"start", "middle", "end"}[i]
 		fmt.Fprintf(&b, `<text class="axis" x="%.1f" y="%d" text-anchor="%s">%s</text>`, x, chartH-6, anchor, label)
@@ -111,12 +180,15 @@ func (s series) svg(now time.Time, span time.Duration) template.HTML {
 		b.WriteString(`<polyline class="line" points="`)
 		start := now.Add(-span)
 		for i, v := range s.values {
+			if s.at[i].Before(start) {
+				continue
+			}
 			x := float64(padL) + plotW*float64(s.at[i].Sub(start))/float64(span)
 			y := float64(padT) + plotH
 			if top > 0 {
 				y -= plotH * v / top
 			}
-			fmt.Fprintf(&b, "%.1f,%.1f ", max(float64(padL), x), y)
+			fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
 		}
 		b.WriteString(`"/>`)
 	}
@@ -151,4 +223,17 @@ func humanNumber(v float64) string {
 		return fmt.Sprintf("%.3gk", v/1e3)
 	}
 	return fmt.Sprintf("%.3g", v)
+}
+
+// shortDuration names a chart span briefly: "30m", "3h", "7d", "84h".
+func shortDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%.1fh", d.Hours())
+	}
+	return fmt.Sprintf("%dm", d/time.Minute)
 }

@@ -228,6 +228,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the notice %q survives a reload", text(".flash"))
 	}
 
+	// The charts start on the shortest window; a link shows another.
+	if got := text("#charts h2"); got != "Last 1h" {
+		t.Fatalf("charts of a new tracker show %q", got)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`.windows a[href^="?window=7d"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`svg[aria-label="Announces over the last 7d"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text("#charts h2"); got != "Last 7d" {
+		t.Fatalf("after choosing 7d the charts show %q", got)
+	}
+
 	// Every card, table and URL fits a phone's width and a desktop's.
 	shots := screenshotDir(t)
 	checkLayout(t, bctx, shots, "console", e.consoleURL, "#total-peers")
