@@ -53,6 +53,10 @@ type Options struct {
 	HTTPListener string
 	// ConsoleSampleEvery is the chart resolution; default one minute.
 	ConsoleSampleEvery time.Duration
+	// ConsoleHosts are names the console answers to in the Host header
+	// besides loopback and the address a connection arrives on (the
+	// name a host's console listener was given).
+	ConsoleHosts []string
 	// Config, if set, is the configuration a host starts the tracker
 	// with where its data directory has none yet (a router's own
 	// defaults, say): the first Start validates it and writes it as the

@@ -285,7 +285,11 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	}
 	defer consoleLn.Close()
 
-	p, err := plugin.New(h, plugin.Options{Logger: log, I2CPAddr: o.i2cp, HTTPListener: httpLn.Addr().String(), ConsoleSampleEvery: sample})
+	// The console answers to the name it was given to listen on, as well
+	// as to loopback and the address a connection arrives on.
+	consoleHost, _, _ := net.SplitHostPort(o.console)
+	p, err := plugin.New(h, plugin.Options{Logger: log, I2CPAddr: o.i2cp, HTTPListener: httpLn.Addr().String(), ConsoleSampleEvery: sample,
+		ConsoleHosts: []string{consoleHost}})
 	if err != nil {
 		log.Error("plugin", "err", err)
 		return exitError

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -375,5 +376,30 @@ func TestListenerFailureEndsTheTracker(t *testing.T) {
 	}
 	if !strings.Contains(errs.String(), "broken listener") || !strings.Contains(errs.String(), "tracker stopped; state flushed") {
 		t.Fatalf("the log does not say which listener failed, or that the state was flushed:\n%s", errs.String())
+	}
+}
+
+// TestConsoleRefusesRebinding: the binary's console answers requests
+// addressed to its listener, by address or by the name it was given,
+// and refuses one that names another host (a web page whose name was
+// made to resolve to loopback).
+func TestConsoleRefusesRebinding(t *testing.T) {
+	consoleURL, _, stop := startRun(t, "--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "localhost:0")
+	defer stop()
+	u, err := url.Parse(consoleURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]int{u.Host: http.StatusOK, "localhost:" + u.Port(): http.StatusOK, "evil.example:" + u.Port(): http.StatusMisdirectedRequest} {
+		req, _ := http.NewRequest(http.MethodGet, consoleURL, nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %s: %s, want %d", host, resp.Status, want)
+		}
 	}
 }
