@@ -292,17 +292,18 @@ func (c *Console) rate(now time.Time, announces uint64) float64 {
 	return 0
 }
 
+// firstSpans are the spans the default charts show while the samples
+// cover less than the shortest window: the first minutes fill the chart
+// instead of sitting at the right edge of an hour.
+var firstSpans = []time.Duration{5 * time.Minute, 15 * time.Minute, 30 * time.Minute}
+
 // chartsView fills in the charts for the window the page asked for or,
-// by default, the shortest that spans the samples so far (so the first
-// minutes are not a dot at the right edge of a day), up to 24 hours.
+// by default, the shortest that spans the samples so far (within the
+// first half hour, the first of firstSpans that does), up to 24 hours.
 func (c *Console) chartsView(v *view, asked string) {
 	windows := c.hist.windows()
-	pick := -1
-	for i, w := range windows {
-		if w.name == asked {
-			pick = i
-		}
-	}
+	pick := slices.IndexFunc(windows, func(w chartWindow) bool { return w.name == asked })
+	span := time.Duration(0)
 	if pick >= 0 {
 		v.WindowAsked = asked
 	} else {
@@ -311,18 +312,24 @@ func (c *Console) chartsView(v *view, asked string) {
 		for pick < len(windows)-1 && windows[pick].span < age && windows[pick].span < 24*time.Hour {
 			pick++
 		}
+		if i := slices.IndexFunc(firstSpans, func(d time.Duration) bool { return d >= age }); pick == 0 && i >= 0 {
+			span = firstSpans[i]
+		}
 	}
 	w := windows[pick]
-	v.Window = w.name
+	if span == 0 {
+		span = w.span
+	}
+	v.Window = shortDuration(span)
 	for _, x := range windows {
-		v.Windows = append(v.Windows, windowLink{Name: x.name, Current: x.name == w.name})
+		v.Windows = append(v.Windows, windowLink{Name: x.name, Current: x.name == v.Window})
 	}
 	for _, s := range charts(c.hist.ordered(pick)) {
 		latest := "–"
 		if n := len(s.values); n > 0 {
 			latest = humanNumber(s.values[n-1])
 		}
-		v.Charts = append(v.Charts, chartView{Title: s.title, Unit: s.unit, SVG: s.svg(v.Now, w.span, w.name), Latest: latest})
+		v.Charts = append(v.Charts, chartView{Title: s.title, Unit: s.unit, SVG: s.svg(v.Now, span, v.Window), Latest: latest})
 	}
 }
 

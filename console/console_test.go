@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -419,14 +420,21 @@ func TestChartWindows(t *testing.T) {
 	for _, step := range []struct {
 		after time.Duration
 		want  string
-	}{{0, "1h"}, {50 * time.Minute, "1h"}, {2 * time.Hour, "6h"}, {7 * time.Hour, "24h"}, {3 * 24 * time.Hour, "24h"}} {
+	}{{0, "5m"}, {10 * time.Minute, "15m"}, {20 * time.Minute, "30m"}, {50 * time.Minute, "1h"}, {2 * time.Hour, "6h"},
+		{7 * time.Hour, "24h"}, {3 * 24 * time.Hour, "24h"}} {
 		for now.Sub(start) < step.after {
 			c.Sample()
 			now = now.Add(time.Minute)
 		}
 		c.Sample()
-		if p := page(""); !strings.Contains(p, "<h2>Last "+step.want+"</h2>") || !strings.Contains(p, `<strong aria-current="true">`+step.want+`</strong>`) {
+		p := page("")
+		if !strings.Contains(p, "<h2>Last "+step.want+"</h2>") || !strings.Contains(p, ">-"+step.want+"<") {
 			t.Errorf("after %v: default window is not %s", step.after, step.want)
+		}
+		// The nav marks a window it offers as current, and only then.
+		if offered := slices.Contains([]string{"1h", "6h", "24h", "7d"}, step.want); offered != strings.Contains(p, `<strong aria-current="true">`+step.want+`</strong>`) ||
+			!offered && strings.Contains(p, "aria-current") {
+			t.Errorf("after %v: nav wrong for %s", step.after, step.want)
 		}
 	}
 	p := page("?window=7d&page=2")

@@ -225,7 +225,7 @@ func humanNumber(v float64) string {
 	return fmt.Sprintf("%.3g", v)
 }
 
-// shortDuration names a chart span briefly: "30m", "3h", "7d", "84h".
+// shortDuration names a chart span briefly: "2.5m", "30m", "3h", "7d", "84h".
 func shortDuration(d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
@@ -234,6 +234,8 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	case d >= time.Hour:
 		return fmt.Sprintf("%.1fh", d.Hours())
+	case d%time.Minute != 0:
+		return fmt.Sprintf("%.1fm", d.Minutes())
 	}
 	return fmt.Sprintf("%dm", d/time.Minute)
 }

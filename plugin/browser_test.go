@@ -228,8 +228,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the notice %q survives a reload", text(".flash"))
 	}
 
-	// The charts start on the shortest window; a link shows another.
-	if got := text("#charts h2"); got != "Last 1h" {
+	// A new tracker's charts show its first minutes; a link shows a
+	// window.
+	if got := text("#charts h2"); got != "Last 5m" {
 		t.Fatalf("charts of a new tracker show %q", got)
 	}
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`.windows a[href^="?window=7d"]`)),
