@@ -448,12 +448,19 @@ func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 // message the console did not send.
 const flashCookie = "console_flash"
 
+// maxFlash bounds the message in bytes, so that its cookie stays within
+// what browsers keep (4096 bytes with name and attributes, escaped).
+const maxFlash = 1000
+
 // seeOther sends the browser back to the page with a message (kind
 // "saved" or "error"). The Location is relative ("./", resolved against
 // the form's URL) and the cookie has no Path (the browser scopes it to
 // the form's directory), so the console works under a path prefix;
 // http.Redirect would make the Location absolute from the stripped path.
 func seeOther(w http.ResponseWriter, kind, msg string) {
+	if len(msg) > maxFlash {
+		msg = strings.ToValidUTF8(msg[:maxFlash-len("…")], "") + "…"
+	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(kind + ":" + msg), MaxAge: 60,
 		HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	w.Header().Set("Location", "./#settings")

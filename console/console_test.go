@@ -53,6 +53,9 @@ func (f *fakeSource) SetSetting(key, value string) (bool, error) {
 					return false, fmt.Errorf("must be a number from %d to %d", s.Min, s.Max)
 				}
 			}
+			if len(value) > 100 {
+				return false, fmt.Errorf("%s: too long", value) // as a real setting names the value it refuses
+			}
 			f.settings[i].Value = value
 			return s.NeedsRestart, nil
 		}
@@ -188,6 +191,18 @@ func TestSettingsForm(t *testing.T) {
 	}
 	if f.settings[3].Value != "true" {
 		t.Fatal("a checkbox the form did not list was turned off")
+	}
+	// An error about a long value still reaches the page: the cookie
+	// stays within what a browser keeps.
+	f.settings = append(f.settings, Setting{Key: "http_address", Label: "HTTP address", Kind: "text"})
+	rec = postSettings(c, url.Values{"http_address": {strings.Repeat("é", 3000)}, "csrf": {c.csrf}}, "")
+	for _, ck := range rec.Result().Cookies() {
+		if len(ck.String()) > 4096 {
+			t.Fatalf("cookie of %d bytes", len(ck.String()))
+		}
+	}
+	if page := followFlash(t, c, rec); !strings.Contains(page, `<p class="flash error" role="status">HTTP address: éé`) || !strings.Contains(page, "é…</p>") {
+		t.Fatal("a long error does not reach the page")
 	}
 	rec = postSettings(c, url.Values{"interval": {"5"}, "csrf": {c.csrf}}, "")
 	if page := followFlash(t, c, rec); !strings.Contains(page, `<p class="flash error" role="status">Announce interval: must be a number`) || f.settings[0].Value != "900" {
