@@ -219,27 +219,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	within("console after the changes", false)
 
-	// The "Saved" notice is for the page the form answered with only:
-	// reloading it shows none.
-	if err := chromedp.Do(bctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#total-peers"))); err != nil {
-		t.Fatal(err)
-	}
-	if exists(".flash") {
-		t.Errorf("the notice %q survives a reload", text(".flash"))
-	}
-
-	// A new tracker's charts show its first minutes; a link shows a
-	// window.
-	if got := text("#charts h2"); got != "Last 5m" {
-		t.Fatalf("charts of a new tracker show %q", got)
-	}
-	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`.windows a[href^="?window=7d"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`svg[aria-label="Announces over the last 7d"]`))); err != nil {
-		t.Fatal(err)
-	}
-	if got := text("#charts h2"); got != "Last 7d" {
-		t.Fatalf("after choosing 7d the charts show %q", got)
-	}
+	checkNoticeAndWindows(t, bctx)
 
 	// Every card, table and URL fits a phone's width and a desktop's.
 	shots := screenshotDir(t)

@@ -118,3 +118,37 @@ func checkLayout(t *testing.T, bctx context.Context, dir, name, url, ready strin
 		}
 	}
 }
+
+// checkNoticeAndWindows runs on the console the settings form has just
+// answered: its "Saved" notice is for that page view only, so a reload
+// shows none; a new tracker's charts show its first minutes, and a link
+// shows the 7 d window.
+func checkNoticeAndWindows(t *testing.T, bctx context.Context) {
+	t.Helper()
+	const state = `({flash: document.querySelector(".flash") ? document.querySelector(".flash").textContent : "",
+		charts: document.querySelector("#charts h2").textContent.trim()})`
+	type pageState struct {
+		Flash  string `json:"flash"`
+		Charts string `json:"charts"`
+	}
+	if err := chromedp.Do(bctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#total-peers"))); err != nil {
+		t.Fatal(err)
+	}
+	st, err := chromedp.Run(bctx, chromedp.Evaluate[pageState](state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Flash != "" {
+		t.Errorf("the notice %q survives a reload", st.Flash)
+	}
+	if st.Charts != "Last 5m" {
+		t.Errorf("charts of a new tracker show %q", st.Charts)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`.windows a[href^="?window=7d"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`svg[aria-label="Announces over the last 7d"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = chromedp.Run(bctx, chromedp.Evaluate[pageState](state)); err != nil || st.Charts != "Last 7d" {
+		t.Errorf("after choosing 7d the charts show %q (%v)", st.Charts, err)
+	}
+}
