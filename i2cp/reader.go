@@ -1,3 +1,17 @@
+// The reader: one goroutine per connection reads the router's frames and
+// handles each (handleFrame), delivering payloads to the handlers on its
+// own goroutine.
+//
+// Invariants: only the reader changes gather and sets the session id
+// (on SessionStatus Created); a frame's body is valid only until the
+// next read, and so is a Message handed to a handler. Before it waits
+// for more input the reader writes the replies its batch queued
+// (writeOut inline, which never blocks; see writer.go).
+//
+// Locks: the reader takes link.mu only with TryLock (inside writeOut),
+// readyMu and lookupMu briefly, and holds none of them while a handler
+// runs.
+
 package i2cp
 
 import (
@@ -12,9 +26,7 @@ import (
 // coalesceBelow: a batch this small means input trickles in; with
 // Config.Coalesce set the reader then waits before it reads again, as
 // long as the input rate stays below coalesceRate: above it a wait
-// would only hold back a client that waits for its replies (measured:
-// a gate at 100,000 with a 2 ms wait kept a client with 128 requests in
-// flight below it, at half its rate).
+// would only hold back a client that waits for its replies.
 const (
 	coalesceBelow = 64
 	coalesceRate  = 50_000 // frames a second
@@ -39,20 +51,37 @@ func (g *rateGate) slow(n int) bool {
 	return g.isSlow
 }
 
-func (s *Session) readLoop(br *bufio.Reader, l *link, published *atomic.Bool, rx *atomic.Uint64, writerDone <-chan struct{}) error {
-	buf := make([]byte, 0, 64<<10)
-	var scratch []byte
-	var m Message
-	// While it handles frames, the replies they cause gather in the
-	// outbox (Send does not wake the writer); before the reader waits
-	// for more input it writes them itself, in one write.
+// frameReader is the read side of one connection.
+type frameReader struct {
+	s  *Session
+	br *bufio.Reader
+	l  *link
+	// published is set once the first LeaseSet went out on this
+	// connection; connectOnce reads it when the connection ends.
+	published *atomic.Bool
+	rx        *atomic.Uint64 // frames read: the writer's liveness check
+	// writerDone is closed when the writer stops: control frames can
+	// then no longer be queued.
+	writerDone <-chan struct{}
+	buf        []byte // frame bodies
+	scratch    []byte // inflated payloads
+	m          Message
+}
+
+// readLoop reads and handles frames until the connection fails or the
+// router ends the session. Replies the handlers send while it works
+// through the input it already has gather in the outbox; when that input
+// is used up it writes them itself, in one write, before it waits.
+func (r *frameReader) readLoop() error {
+	s := r.s
+	r.buf = make([]byte, 0, 64<<10)
 	defer s.gather.Store(false)
 	batch := 0 // frames read since the reader last waited
 	var trickle rateGate
 	for {
-		if br.Buffered() == 0 {
+		if r.br.Buffered() == 0 {
 			s.gather.Store(false) // from here a Send wakes the writer
-			handOff, err := s.writeOut(l, true)
+			handOff, err := s.writeOut(r.l, true)
 			if err != nil {
 				return err
 			}
@@ -65,108 +94,144 @@ func (s *Session) readLoop(br *bufio.Reader, l *link, published *atomic.Bool, rx
 			batch = 0
 		}
 		batch++
-		typ, body, err := ReadFrame(br, buf)
+		typ, body, err := ReadFrame(r.br, r.buf)
 		if err != nil {
 			return err
 		}
 		if batch == 1 {
 			s.gather.Store(true) // until the reader next waits
 		}
-		rx.Add(1)
-		switch typ {
-		case TypeMessagePayload:
-			_, _, env, err := ParseMessagePayload(body)
-			if err != nil {
-				s.malformed.Add(1)
-				continue
-			}
-			h, data, err := ParseGzip(env, &scratch)
-			if err != nil {
-				s.malformed.Add(1)
-				continue
-			}
-			s.received.Add(1)
-			m = Message{Protocol: h.Protocol, FromPort: h.FromPort, ToPort: h.ToPort, Payload: data}
-			s.dispatch(&m)
-		case TypeSessionStatus:
-			id, status, err := ParseSessionStatus(body)
-			if err != nil {
-				return err
-			}
-			switch status {
-			case StatusCreated:
-				s.sessionID.Store(int32(id))
-				s.setState(PhaseSessionUp, fmt.Sprintf("session %d", id))
-			case StatusUpdated, StatusHost:
-			case StatusDestroyed:
-				return fmt.Errorf("%w: session destroyed by the router", ErrDisconnected)
-			case StatusInvalid:
-				return fmt.Errorf("%w: session configuration invalid", ErrRefused)
-			case StatusRefused:
-				return fmt.Errorf("%w (is the destination already in use by another client?)", ErrRefused)
-			default:
-				return fmt.Errorf("%w: unknown session status %d", ErrMalformed, status)
-			}
-		case TypeRequestVariableLeaseSet, TypeRequestLeaseSet:
-			parse := ParseRequestVariableLeaseSet
-			if typ == TypeRequestLeaseSet {
-				parse = ParseRequestLeaseSet
-			}
-			id, leases, err := parse(body)
-			if err != nil {
-				return err
-			}
-			frame, err := s.leaseSetFrame(id, leases)
-			if err != nil {
-				return err
-			}
-			select {
-			case s.ctrl <- frame:
-			case <-writerDone:
-				return ErrDisconnected
-			}
-			if !published.Swap(true) {
-				s.setState(PhasePublished, fmt.Sprintf("%d leases", len(leases)))
-				s.readyMu.Lock()
-				select {
-				case <-s.ready:
-				default:
-					close(s.ready)
-				}
-				s.readyMu.Unlock()
-			}
-		case TypeHostReply:
-			_, reqID, code, d, err := ParseHostReply(body)
-			if err != nil {
-				s.malformed.Add(1)
-				continue
-			}
-			res := lookupResult{d: d}
-			if code != 0 {
-				res.err = fmt.Errorf("%w (code %d)", ErrLookupFailed, code)
-			}
-			s.lookupMu.Lock()
-			if ch, ok := s.lookups[reqID]; ok {
-				ch <- res
-				delete(s.lookups, reqID)
-			}
-			s.lookupMu.Unlock()
-		case TypeMessageStatus:
-			ms, err := ParseMessageStatus(body)
-			if err != nil {
-				s.malformed.Add(1)
-				continue
-			}
-			s.messageStatus(ms)
-		case TypeSetDate:
-			// keepalive answer
-		case TypeDisconnect:
-			reason, _ := ParseDisconnect(body)
-			return fmt.Errorf("%w: router says %q", ErrDisconnected, reason)
-		default:
-			s.cfg.Logger.Debug("i2cp: ignoring message", "type", typ)
+		r.rx.Add(1)
+		if err := r.handleFrame(typ, body); err != nil {
+			return err
 		}
 	}
+}
+
+// handleFrame handles one frame from the router. An error ends the
+// connection; a malformed payload, host reply or status is counted and
+// skipped.
+func (r *frameReader) handleFrame(typ byte, body []byte) error {
+	switch typ {
+	case TypeMessagePayload:
+		r.payload(body)
+	case TypeSessionStatus:
+		return r.sessionStatus(body)
+	case TypeRequestVariableLeaseSet:
+		return r.leaseSetRequest(ParseRequestVariableLeaseSet, body)
+	case TypeRequestLeaseSet:
+		return r.leaseSetRequest(ParseRequestLeaseSet, body)
+	case TypeHostReply:
+		r.hostReply(body)
+	case TypeMessageStatus:
+		ms, err := ParseMessageStatus(body)
+		if err != nil {
+			r.s.malformed.Add(1)
+			return nil
+		}
+		r.s.messageStatus(ms)
+	case TypeSetDate:
+		// keepalive answer
+	case TypeDisconnect:
+		reason, _ := ParseDisconnect(body)
+		return fmt.Errorf("%w: router says %q", ErrDisconnected, reason)
+	default:
+		r.s.cfg.Logger.Debug("i2cp: ignoring message", "type", typ)
+	}
+	return nil
+}
+
+// payload unwraps a MessagePayload and hands it to its handler.
+func (r *frameReader) payload(body []byte) {
+	s := r.s
+	_, _, env, err := ParseMessagePayload(body)
+	if err != nil {
+		s.malformed.Add(1)
+		return
+	}
+	h, data, err := ParseGzip(env, &r.scratch)
+	if err != nil {
+		s.malformed.Add(1)
+		return
+	}
+	s.received.Add(1)
+	r.m = Message{Protocol: h.Protocol, FromPort: h.FromPort, ToPort: h.ToPort, Payload: data}
+	s.dispatch(&r.m)
+}
+
+// sessionStatus brings the session up (Created) or ends the link
+// (Destroyed, Invalid, Refused, any unknown status).
+func (r *frameReader) sessionStatus(body []byte) error {
+	id, status, err := ParseSessionStatus(body)
+	if err != nil {
+		return err
+	}
+	switch status {
+	case StatusCreated:
+		r.s.sessionID.Store(int32(id))
+		r.s.setState(PhaseSessionUp, fmt.Sprintf("session %d", id))
+		return nil
+	case StatusUpdated, StatusHost:
+		return nil
+	case StatusDestroyed:
+		return fmt.Errorf("%w: session destroyed by the router", ErrDisconnected)
+	case StatusInvalid:
+		return fmt.Errorf("%w: session configuration invalid", ErrRefused)
+	case StatusRefused:
+		return fmt.Errorf("%w (is the destination already in use by another client?)", ErrRefused)
+	}
+	return fmt.Errorf("%w: unknown session status %d", ErrMalformed, status)
+}
+
+// leaseSetRequest answers a RequestLeaseSet or RequestVariableLeaseSet
+// (parsed by parse) with a signed LeaseSet, queued as a control frame,
+// and marks the session published on the first.
+func (r *frameReader) leaseSetRequest(parse func([]byte) (uint16, []Lease, error), body []byte) error {
+	s := r.s
+	id, leases, err := parse(body)
+	if err != nil {
+		return err
+	}
+	frame, err := s.leaseSetFrame(id, leases)
+	if err != nil {
+		return err
+	}
+	select {
+	case s.ctrl <- frame:
+	case <-r.writerDone:
+		return ErrDisconnected
+	}
+	if !r.published.Swap(true) {
+		s.setState(PhasePublished, fmt.Sprintf("%d leases", len(leases)))
+		s.readyMu.Lock()
+		select {
+		case <-s.ready:
+		default:
+			close(s.ready)
+		}
+		s.readyMu.Unlock()
+	}
+	return nil
+}
+
+// hostReply hands a HostReply to the lookup waiting for it, if any.
+func (r *frameReader) hostReply(body []byte) {
+	s := r.s
+	_, reqID, code, d, err := ParseHostReply(body)
+	if err != nil {
+		s.malformed.Add(1)
+		return
+	}
+	res := lookupResult{d: d}
+	if code != 0 {
+		res.err = fmt.Errorf("%w (code %d)", ErrLookupFailed, code)
+	}
+	s.lookupMu.Lock()
+	if ch, ok := s.lookups[reqID]; ok {
+		ch <- res
+		delete(s.lookups, reqID)
+	}
+	s.lookupMu.Unlock()
 }
 
 // leaseSetFrame builds the LeaseSet the router asked for.

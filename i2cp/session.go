@@ -309,7 +309,8 @@ func (s *Session) connectOnce(ctx context.Context) (published bool, err error) {
 	go func() { writeErr <- s.writeLoop(ctx, stop, l, &rx); close(writerDone) }()
 	readErr := make(chan error, 1)
 	var pub atomic.Bool
-	go func() { readErr <- s.readLoop(br, l, &pub, &rx, writerDone) }()
+	rd := &frameReader{s: s, br: br, l: l, published: &pub, rx: &rx, writerDone: writerDone}
+	go func() { readErr <- rd.readLoop() }()
 	select {
 	case err = <-readErr:
 		close(stop)
