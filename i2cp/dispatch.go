@@ -1,3 +1,16 @@
+// The dispatch table: received messages go to a Handler chosen by their
+// protocol and to-port. Each protocol has at most one handler per port
+// and one for any port (registered with port 0); the one for the exact
+// port wins.
+//
+//	protocol  to-port  handler
+//	17        6969     the UDP tracker's (say)
+//	6         0        a streaming layer's, for every port
+//
+// Invariants: a published routes map is never changed; Handle builds a
+// copy and swaps it in, so the reader looks handlers up without a lock.
+// Lock order: handleMu is taken only by Handle, which takes no other.
+
 package i2cp
 
 // Message is one received payload. Payload is valid only during the
@@ -12,25 +25,56 @@ type Message struct {
 // and must not block.
 type Handler func(m *Message)
 
-// Handle registers h for protocol on port (0: any port). A handler for a
-// specific port wins over one for any port. Handlers survive reconnects.
+// AnyPort registers a handler for every to-port of its protocol that has
+// no handler of its own.
+const AnyPort = 0
+
+// route is a key of the dispatch table: a protocol and a to-port.
+type route uint32
+
+func routeOf(protocol uint8, port uint16) route { return route(protocol)<<16 | route(port) }
+
+// routes is the dispatch table.
+type routes map[route]Handler
+
+// find returns the handler for a message to port under protocol: the
+// one for that port, else the one for any port, else nil.
+func (t routes) find(protocol uint8, port uint16) Handler {
+	if h := t[routeOf(protocol, port)]; h != nil {
+		return h
+	}
+	return t[routeOf(protocol, AnyPort)]
+}
+
+// with returns a copy of t with h registered for (protocol, port); a nil
+// h removes the registration.
+func (t routes) with(protocol uint8, port uint16, h Handler) routes {
+	next := make(routes, len(t)+1)
+	for k, v := range t {
+		next[k] = v
+	}
+	if h == nil {
+		delete(next, routeOf(protocol, port))
+	} else {
+		next[routeOf(protocol, port)] = h
+	}
+	return next
+}
+
+// Handle registers h for protocol on port (AnyPort, 0: every port with
+// no handler of its own); a nil h removes the registration. A handler
+// for a specific port wins over one for any port. Handlers survive
+// reconnects.
 func (s *Session) Handle(protocol uint8, port uint16, h Handler) {
 	s.handleMu.Lock()
 	defer s.handleMu.Unlock()
-	next := map[uint32]Handler{}
-	for k, v := range *s.handlers.Load() {
-		next[k] = v
-	}
-	next[uint32(protocol)<<16|uint32(port)] = h
+	next := (*s.handlers.Load()).with(protocol, port, h)
 	s.handlers.Store(&next)
 }
 
+// dispatch hands m to its handler, or counts it unclaimed.
 func (s *Session) dispatch(m *Message) {
-	table := *s.handlers.Load()
-	h := table[uint32(m.Protocol)<<16|uint32(m.ToPort)]
-	if h == nil {
-		h = table[uint32(m.Protocol)<<16]
-	}
+	h := (*s.handlers.Load()).find(m.Protocol, m.ToPort)
 	if h == nil {
 		s.unclaimed.Add(1)
 		return

@@ -66,7 +66,7 @@ type Session struct {
 	// addrSet: Addr was given (with Dial it names what Dial reaches).
 	addrSet bool
 
-	handlers atomic.Pointer[map[uint32]Handler]
+	handlers atomic.Pointer[routes] // see dispatch.go
 	handleMu sync.Mutex
 
 	out  *outbox     // encoded SendMessage frames
@@ -140,8 +140,7 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 		s.track = &deliveryTracker{}
 	}
 	s.sessionID.Store(-1)
-	empty := map[uint32]Handler{}
-	s.handlers.Store(&empty)
+	s.handlers.Store(&routes{})
 	s.setState(PhaseStopped, "")
 	return s, nil
 }

@@ -183,6 +183,38 @@ func TestSpecificHandlerWins(t *testing.T) {
 	}
 }
 
+// TestStreamingAnyPort: a handler for protocol 6 (streaming) on any port
+// gets messages to every to-port, one for a specific port still wins,
+// and other protocols stay unclaimed.
+func TestStreamingAnyPort(t *testing.T) {
+	r := newRouter(t)
+	alice, bob := newKeys(t), newKeys(t)
+	a := startSession(t, alice, i2cp.Config{Addr: r.Addr()})
+	b := startSession(t, bob, i2cp.Config{Addr: r.Addr()})
+	streams, web := newInbox(), newInbox()
+	b.Handle(6, i2cp.AnyPort, streams.handle)
+	b.Handle(6, 80, web.handle)
+	waitPublished(t, r, a)
+	waitPublished(t, r, b)
+	for _, port := range []uint16{0, 1, 6969, 65535} {
+		if err := a.Send(bob.Destination, 6, 4242, port, []byte("syn")); err != nil {
+			t.Fatal(err)
+		}
+		if m := streams.next(t); m.Protocol != 6 || m.ToPort != port || m.FromPort != 4242 {
+			t.Fatalf("to port %d: got protocol %d, ports %d→%d", port, m.Protocol, m.FromPort, m.ToPort)
+		}
+	}
+	a.Send(bob.Destination, 6, 4242, 80, []byte("web"))
+	if m := web.next(t); string(m.Payload) != "web" {
+		t.Fatal(string(m.Payload))
+	}
+	a.Send(bob.Destination, 18, 4242, 80, []byte("no handler"))
+	eventually(t, "an unclaimed message", func() bool { return b.Stats().DroppedUnclaimed == 1 })
+	if len(streams.got)+len(web.got) != 0 {
+		t.Fatal("a message for another protocol reached a protocol 6 handler")
+	}
+}
+
 // TestSurvivesRouterRestart: the session comes back with the same
 // Destination and its handlers after the router drops it and after the
 // router goes away and returns.
