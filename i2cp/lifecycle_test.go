@@ -105,13 +105,11 @@ func TestGoodbye(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
 	waitPublished(t, r, s)
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	<-done
 	eventually(t, "DestroySession at the router", func() bool { return r.Stats().Destroyed == 1 })
 	if st := s.State(); st.Phase != i2cp.PhaseStopped {
 		t.Fatalf("state %+v", st)
@@ -325,18 +323,15 @@ func TestStopWithStuckRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
 	eventually(t, "session up", func() bool { return s.State().Phase == i2cp.PhaseSessionUp })
 	for range 100 {
 		s.Send(keys.Destination, 18, 1, 2, make([]byte, 1000))
 	}
 	cancel()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
+	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return with the router stuck")
 	}

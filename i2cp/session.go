@@ -179,7 +179,8 @@ func (s *Session) WaitReady(ctx context.Context) error {
 
 // Run keeps the session connected until ctx ends, reconnecting with
 // exponential backoff (jittered, capped) and re-creating the session with
-// the same identity. It returns nil when ctx ends.
+// the same identity. It returns when ctx ends, once nothing of the
+// session runs on: every failure on the way is retried, none is fatal.
 //
 // The router's SessionStatus is handled so: Created brings the session
 // up; Updated (the answer to a reconfiguration) and Host change nothing;
@@ -188,7 +189,7 @@ func (s *Session) WaitReady(ctx context.Context) error {
 // detail names the status, and Run connects again. So does a Disconnect
 // from the router, whose reason the detail quotes. Handlers stay
 // registered throughout.
-func (s *Session) Run(ctx context.Context) error {
+func (s *Session) Run(ctx context.Context) {
 	backoff := s.cfg.MinBackoff
 	for first := true; ; first = false {
 		if !first {
@@ -199,7 +200,7 @@ func (s *Session) Run(ctx context.Context) error {
 		s.down(err)
 		if ctx.Err() != nil {
 			s.setState(PhaseStopped, "")
-			return nil
+			return
 		}
 		if published {
 			backoff = s.cfg.MinBackoff
@@ -210,7 +211,7 @@ func (s *Session) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			s.setState(PhaseStopped, "")
-			return nil
+			return
 		case <-time.After(wait):
 		}
 		backoff = min(backoff*2, s.cfg.MaxBackoff)
