@@ -1,3 +1,6 @@
+// Configuration: Config, its defaults and the session options sent to
+// the router. Nothing here changes after NewSession.
+
 package i2cp
 
 import (
@@ -30,8 +33,8 @@ type Config struct {
 	// while it is off, go as one stored block. It is off by default: a
 	// tracker's replies are hashes, ids and signatures that never
 	// shrink, and trying would cost each one over 66 bytes a scan or a
-	// deflate pass of a few microseconds, on a send path that takes
-	// about 5 µs per announce in all. Turn it on for text-like payloads.
+	// deflate pass, a large share of the whole send path. Turn it on for
+	// text-like payloads.
 	Compress           bool
 	Username, Password string
 	SendQueue          int // frames; default 8192

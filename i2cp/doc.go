@@ -1,12 +1,18 @@
-// Package i2cp is the tracker's side of I2CP, the protocol between an I2P
-// client application and its router's session layer: framing, every
-// message the tracker exchanges, the gzip payload envelope that carries
-// I2P ports and protocol numbers, LeaseSets (LeaseSet2 and the older
-// form), and a Session that connects, creates a session for an identity,
-// answers LeaseSet requests, sends and receives datagrams (stored, or
-// compressed when that is asked for and pays), follows MessageStatus
-// reports when reliability is asked for, looks up Destinations, keeps the
-// link alive and reconnects with backoff.
+// Package i2cp speaks I2CP, the protocol between an I2P client and its router.
+//
+// It holds the framing, every message the tracker exchanges, the gzip
+// payload envelope that carries I2P ports and protocol numbers, and
+// LeaseSets (LeaseSet2 and the older form). A Session connects, creates a
+// session for an identity, answers LeaseSet requests, sends and receives
+// datagrams (stored, or compressed when that is asked for and pays),
+// dispatches them by protocol and port, follows MessageStatus reports when
+// reliability is asked for, looks up Destinations, keeps the link alive
+// and reconnects with backoff.
+//
+// The Session's files each hold one job: session.go the lifecycle,
+// reader.go the read loop, writer.go the link and the writer, send.go and
+// outbox.go the sends, dispatch.go the handler table, lookup.go lookups,
+// status.go delivery tracking.
 //
 // Subpackage i2cptest plays the router's side for tests, benchmarks, the
 // load tool and the demo.

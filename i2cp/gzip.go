@@ -114,9 +114,9 @@ func appendDeflated(dst []byte, h Header, payload []byte) []byte {
 // can when 4-byte runs repeat (deflate codes them as back references)
 // or when few byte values occur (its Huffman codes for them are shorter
 // than 8 bits). Hashes, keys and signatures show neither, and for them
-// deflate's Huffman pass is the costly part: about 30 µs for a
-// 1 KB datagram that ends up stored anyway, against about 3 µs for the
-// scan. A wrong guess costs only compression, never correctness.
+// deflate's Huffman pass costs far more than the scan, only for the
+// datagram to end up stored anyway. A wrong guess costs only
+// compression, never correctness.
 func worthDeflating(p []byte) bool {
 	p = p[:min(len(p), 4096)] // the first 4 KB tell enough
 	const hashBits = 10

@@ -1,3 +1,12 @@
+// Lookups: HostLookup requests and the replies the reader hands back.
+//
+// Invariants: every waiting lookup has a channel of capacity 1 in
+// s.lookups, keyed by its request id. Whoever sends its one result (the
+// reader, or down on a disconnect) removes the entry in the same hold of
+// lookupMu, and the waiter removes it when it gives up, so a channel gets
+// at most one value and that send never blocks. Lock order: lookupMu is
+// taken alone.
+
 package i2cp
 
 import (

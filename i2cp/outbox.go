@@ -1,3 +1,11 @@
+// The outbox: the bounded queue of encoded SendMessage frames between
+// the senders and whoever writes the link (writer.go).
+//
+// Invariants: frames are whole and in the order they were committed; at
+// most maxFrame frames and maxBytes bytes wait. Lock order: outbox.mu is
+// taken inside link.mu by the writer and before deliveryTracker.mu by a
+// sender (reserve to commit).
+
 package i2cp
 
 import (

@@ -1,3 +1,17 @@
+// Sends: Send and its variants encode one SendMessage frame straight
+// into the outbox (outbox.go) and decide whether to wake the writer.
+//
+// What a Send does depends on the session, not on the goroutine calling
+// it: while the reader works through a batch of input (gather set), a
+// frame queued by any goroutine, the reader's handlers or another, waits
+// in the outbox for the reader's write at the batch's end, and the
+// writer is woken only once gatherFrames frames wait; at any other time
+// every Send wakes the writer.
+//
+// Invariants: the session id a frame carries is read under the outbox's
+// lock; Send never blocks (a full queue drops and counts the message).
+// Lock order: outbox.mu, then deliveryTracker.mu.
+
 package i2cp
 
 import (
@@ -109,9 +123,10 @@ func (s *Session) enqueue(to []byte, h Header, payload, env []byte) (uint32, err
 		ms := uint64(time.Now().Add(2 * time.Minute).UnixMilli())
 		b = append(b, byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms))
 	}
-	// While the reader handles a batch it writes the replies itself at
-	// the batch's end; the writer is woken only every gatherFrames
-	// frames, so that writing overlaps reading in long batches.
+	// While the reader works through a batch (whoever calls), the frame
+	// waits for the reader's write at the batch's end; the writer is
+	// woken only every gatherFrames frames, so that writing overlaps
+	// reading in long batches.
 	if n := s.out.commit(b); !s.gather.Load() || n >= gatherFrames {
 		s.out.signal()
 	}

@@ -1,3 +1,19 @@
+// The session's lifecycle: NewSession, Run's connect-and-retry loop,
+// one connection's handshake, and down, which clears what a connection
+// leaves behind.
+//
+// Invariants: a session id is valid (>= 0) only while a connection's
+// session is up; down sets it to -1 before it empties the outbox, the
+// control queue, the lookups waiting and the delivery tracker, so nothing
+// encoded for one session reaches the router on the next. Ready is closed
+// exactly while a LeaseSet is published. connectOnce returns only after
+// the reader and the writer of its connection stopped.
+//
+// Lock order: link.mu, then outbox.mu, then deliveryTracker.mu (a sender
+// takes the tracker's lock inside the outbox's; the writer takes the
+// outbox's inside the link's). handleMu, readyMu and lookupMu are taken
+// alone.
+
 package i2cp
 
 import (
@@ -71,9 +87,10 @@ type Session struct {
 
 	out  *outbox     // encoded SendMessage frames
 	ctrl chan []byte // control frames, never dropped
-	// gather is set while the reader handles frames: replies gather in
-	// the outbox and the reader writes them in one write before it waits
-	// for more input.
+	// gather is set while the reader works through a batch of input:
+	// frames queued meanwhile, by any goroutine, gather in the outbox
+	// and the reader writes them in one write before it waits for more
+	// input (see send.go).
 	gather atomic.Bool
 
 	sessionID atomic.Int32 // -1 while no session

@@ -1,3 +1,5 @@
+// Counters: a Session counts with atomics only, and Stats copies them.
+
 package i2cp
 
 // Stats are a Session's counters.

@@ -1,3 +1,10 @@
+// Message status: the MessageStatus codes, and the delivery tracker that
+// follows messages sent with a nonce until the router's final status.
+//
+// Invariants: nonce 0 is never handed out (it asks for no status); the
+// tracker's memory is a fixed ring. Lock order: deliveryTracker.mu is
+// taken last, inside outbox.mu when a Send takes a nonce.
+
 package i2cp
 
 import (

@@ -1,3 +1,19 @@
+// The link and the writer: how frames reach the connection.
+//
+// Two goroutines write one connection: the writer (writeLoop), which
+// sends control frames, keepalives and data frames when woken, and the
+// reader, which at the end of each batch of input writes the replies the
+// batch queued (writeOut inline). link.mu orders them.
+//
+// Invariants: only whole frames are written, in queue order; the reader
+// never blocks on the link (TryLock, and a write deadline of
+// inlineBudget), and what its write left unsent (link.rest) goes out
+// before anything else, from the writer. Every data frame in the outbox
+// is for the session now up (see session.go).
+//
+// Lock order: link.mu, then outbox.mu (writeOut takes the outbox inside
+// the link's lock).
+
 package i2cp
 
 import (
@@ -66,10 +82,9 @@ func (l *link) write(f []byte) error {
 }
 
 // writeOut sends every frame queued in the outbox in one write. The
-// reader calls it with
-// inline set: then it never waits, for the writer's lock or for more
-// than inlineBudget on the connection, and reports that the writer must
-// finish (handOff).
+// reader calls it with inline set: then it never waits, for the link's
+// lock or for more than inlineBudget on the connection, and reports
+// that the writer must finish (handOff).
 func (s *Session) writeOut(l *link, inline bool) (handOff bool, err error) {
 	if !inline {
 		l.mu.Lock()
