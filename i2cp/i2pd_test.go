@@ -3,7 +3,6 @@ package i2cp_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -166,28 +165,13 @@ func TestI2pdInterop(t *testing.T) {
 
 	exchange := func(from *i2cp.Session, proto uint8, payload []byte) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for attempt := 0; ; attempt++ {
-			waitReadyFor(t, from, time.Until(deadline))
-			waitReadyFor(t, b, time.Until(deadline))
-			_ = from.Send(bob.Destination, proto, 7000, 6969, payload)
-			select {
-			case <-in.got:
-				in.mu.Lock()
-				m := in.msgs[len(in.msgs)-1]
-				in.msgs = in.msgs[:0]
-				in.mu.Unlock()
-				if m.Protocol == proto && m.FromPort == 7000 && bytes.Equal(m.Payload, payload) {
-					t.Logf("protocol %d delivered through i2pd after %d attempts", proto, attempt+1)
-					return
-				}
-			case <-time.After(2 * time.Second):
-			}
-			if time.Now().After(deadline) {
-				log, _ := os.ReadFile(router.logPath)
-				t.Fatalf("protocol %d: nothing delivered through i2pd (from %+v, b %+v)\n%s", proto, from.State(), b.State(), tail(log))
-			}
+		m := i2cp.Message{Protocol: proto, FromPort: 7000, ToPort: 6969, Payload: payload}
+		sends, err := sendUntilDelivered(from, bob.Destination, in, m, 2*time.Second, 60*time.Second)
+		if err != nil {
+			log, _ := os.ReadFile(router.logPath)
+			t.Fatalf("protocol %d through i2pd: %v (b %+v)\n%s", proto, err, b.State(), tail(log))
 		}
+		t.Logf("protocol %d delivered through i2pd after %d sends", proto, sends)
 	}
 	dg2, err := datagram.AppendDatagram2(nil, alice, bob.Destination.Hash(), nil, []byte("connect"))
 	if err != nil {
@@ -237,15 +221,6 @@ func offlineOptions() i2p.Mapping {
 	return i2p.Mapping{
 		{Key: "inbound.length", Value: "0"}, {Key: "outbound.length", Value: "0"},
 		{Key: "inbound.quantity", Value: "1"}, {Key: "outbound.quantity", Value: "1"},
-	}
-}
-
-func waitReadyFor(t *testing.T, s *i2cp.Session, d time.Duration) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), max(d, time.Second))
-	defer cancel()
-	if err := s.WaitReady(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		t.Fatalf("session not ready: %v (state %+v)", err, s.State())
 	}
 }
 

@@ -46,31 +46,6 @@ func pair(t *testing.T, r *i2cptest.Router, cfg i2cp.Config) (a, b *i2cp.Session
 	return a, b, bob, in
 }
 
-// deliver sends what from a to bob until it arrives (the sessions may be
-// reconnecting), for up to 10 s.
-func deliver(t *testing.T, a *i2cp.Session, bob i2p.Destination, in *inbox, what string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if err := a.Send(bob, 18, 1, 6969, []byte(what)); err == nil {
-			select {
-			case <-in.got:
-				in.mu.Lock()
-				m := in.msgs[len(in.msgs)-1]
-				in.msgs = in.msgs[:0]
-				in.mu.Unlock()
-				if string(m.Payload) == what {
-					return
-				}
-			case <-time.After(100 * time.Millisecond):
-			}
-		} else {
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	t.Fatalf("%q not delivered (state %+v)", what, a.State())
-}
-
 // TestRouterGoesSilent: a router that stops answering (a hung process, a
 // half-open TCP link) is noticed through the keepalive and the session
 // reconnects.

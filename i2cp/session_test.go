@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,62 @@ func (b *inbox) next(t *testing.T) i2cp.Message {
 	m := b.msgs[0]
 	b.msgs = b.msgs[1:]
 	return m
+}
+
+// sendUntilDelivered sends m from a to dest until in receives a message
+// equal to it (the sessions may be reconnecting, the router may drop
+// what it gets meanwhile): it sends, waits up to retry for the message,
+// and sends again, for up to within. It returns how many sends it took.
+func sendUntilDelivered(a *i2cp.Session, dest i2p.Destination, in *inbox, m i2cp.Message, retry, within time.Duration) (sends int, err error) {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		err := a.WaitReady(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		if a.Send(dest, m.Protocol, m.FromPort, m.ToPort, m.Payload) != nil {
+			time.Sleep(10 * time.Millisecond) // the link went down meanwhile
+			continue
+		}
+		sends++
+		if in.waitFor(m, min(retry, time.Until(deadline))) {
+			return sends, nil
+		}
+	}
+	return sends, fmt.Errorf("%q not delivered after %d sends in %s (sender %+v)", m.Payload, sends, within, a.State())
+}
+
+// waitFor waits up to d for a message equal to m, dropping the others.
+func (b *inbox) waitFor(m i2cp.Message, d time.Duration) bool {
+	timeout := time.After(d)
+	for {
+		select {
+		case <-b.got:
+		case <-timeout:
+			return false
+		}
+		b.mu.Lock()
+		msgs := b.msgs
+		b.msgs = nil
+		b.mu.Unlock()
+		for _, got := range msgs {
+			if got.Protocol == m.Protocol && got.FromPort == m.FromPort && got.ToPort == m.ToPort && bytes.Equal(got.Payload, m.Payload) {
+				return true
+			}
+		}
+	}
+}
+
+// deliver sends what from a to dest (protocol 18, port 1 to 6969) until
+// it arrives, for up to 10 s.
+func deliver(t *testing.T, a *i2cp.Session, dest i2p.Destination, in *inbox, what string) {
+	t.Helper()
+	m := i2cp.Message{Protocol: 18, FromPort: 1, ToPort: 6969, Payload: []byte(what)}
+	if _, err := sendUntilDelivered(a, dest, in, m, 100*time.Millisecond, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func newKeys(t testing.TB) *i2p.PrivateKeys {
@@ -233,39 +290,15 @@ func TestSurvivesRouterRestart(t *testing.T) {
 	b.Handle(18, 6969, in.handle)
 	waitReady(t, a)
 	waitReady(t, b)
-	exchange := func(what string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			waitReady(t, a)
-			waitReady(t, b)
-			if err := a.Send(bob.Destination, 18, 1, 6969, []byte(what)); err == nil {
-				select {
-				case <-in.got:
-					in.mu.Lock()
-					m := in.msgs[len(in.msgs)-1]
-					in.msgs = in.msgs[:0]
-					in.mu.Unlock()
-					if string(m.Payload) == what {
-						return
-					}
-				case <-time.After(200 * time.Millisecond):
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: no delivery (a %+v, b %+v)", what, a.State(), b.State())
-			}
-		}
-	}
-	exchange("before")
+	deliver(t, a, bob.Destination, in, "before")
 	r.DropConnections()
-	exchange("after drop")
+	deliver(t, a, bob.Destination, in, "after drop")
 	r.Stop()
 	time.Sleep(100 * time.Millisecond)
 	if err := r.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	exchange("after restart")
+	deliver(t, a, bob.Destination, in, "after restart")
 	if b.Destination().Hash() != bob.Destination.Hash() {
 		t.Fatal("destination changed")
 	}
