@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"testing"
@@ -224,7 +225,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 	}
 	for _, exp := range []time.Time{{}, now} {
 		m := OutMessage{SessionID: 5, To: keys.Destination, Payload: []byte("env"), Nonce: 9, Expires: exp, Flags: FlagNoLeaseSet}
-		typ, body := read(AppendSendMessage(nil, &m))
+		typ, body := read(appendSendMessage(nil, &m))
 		back, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
 		if err != nil || string(back.Payload) != "env" || back.Nonce != 9 || (typ == TypeSendMessageExpires && (back.Flags != FlagNoLeaseSet || !back.Expires.Equal(now))) {
 			t.Fatalf("SendMessage %d: %+v %v", typ, back, err)
@@ -375,4 +376,25 @@ func TestOfflineLeaseSet2(t *testing.T) {
 	if _, back, _, err := ParseCreateLeaseSet2(msg[5:]); err != nil || back.Offline == nil {
 		t.Fatalf("CreateLeaseSet2 with offline LeaseSet2: %v", err)
 	}
+}
+
+// appendSendMessage appends a SendMessage or SendMessageExpires frame, as a client
+// writes one (the Session writes its own straight into the outbox).
+func appendSendMessage(dst []byte, m *OutMessage) []byte {
+	typ := byte(TypeSendMessage)
+	if !m.Expires.IsZero() {
+		typ = TypeSendMessageExpires
+	}
+	dst, at := beginFrame(dst, typ)
+	dst = binary.BigEndian.AppendUint16(dst, m.SessionID)
+	dst = append(dst, m.To.Bytes()...)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(m.Payload)))
+	dst = append(dst, m.Payload...)
+	dst = binary.BigEndian.AppendUint32(dst, m.Nonce)
+	if typ == TypeSendMessageExpires {
+		dst = binary.BigEndian.AppendUint16(dst, m.Flags)
+		ms := uint64(m.Expires.UnixMilli())
+		dst = append(dst, byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms))
+	}
+	return endFrame(dst, at)
 }

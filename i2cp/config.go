@@ -29,7 +29,7 @@ type Config struct {
 	// keeps our LeaseSet out of replies.
 	NoLeaseSetBundle bool
 	// Compress deflates payloads over 66 bytes that shrink, as the Java
-	// client does (AppendGzipCompressed); the rest, and every payload
+	// client does; the rest, and every payload
 	// while it is off, go as one stored block. It is off by default: a
 	// tracker's replies are hashes, ids and signatures that never
 	// shrink, and trying would cost each one over 66 bytes a scan or a

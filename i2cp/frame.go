@@ -53,11 +53,6 @@ func AppendFrameHeader(dst []byte, typ byte, bodyLen int) []byte {
 	return append(dst, typ)
 }
 
-// AppendFrame appends a whole frame.
-func AppendFrame(dst []byte, typ byte, body []byte) []byte {
-	return append(AppendFrameHeader(dst, typ, len(body)), body...)
-}
-
 // beginFrame starts a frame whose length is patched by endFrame.
 func beginFrame(dst []byte, typ byte) ([]byte, int) {
 	at := len(dst)

@@ -61,36 +61,22 @@ func AppendGzip(dst []byte, h Header, payload []byte) []byte {
 	return binary.LittleEndian.AppendUint32(dst, uint32(len(payload)))
 }
 
-// storedMax is the longest payload AppendGzipCompressed always stores,
+// storedMax is the longest payload a Session with Compress always stores,
 // as the Java client does: below this, deflate rarely saves the bytes
 // its own block header costs.
 const storedMax = 66
-
-// AppendGzipCompressed wraps payload in the envelope compressed with
-// deflate (level 1, BestSpeed) when that makes it smaller; payloads of 66
-// bytes or less, and any that do not shrink (hashes, signatures, random
-// bytes), come out exactly as AppendGzip writes them. The header follows
-// the same rules (FLG 0, XFL 2, ports in MTIME, protocol in OS), so every
-// I2CP reader takes it. The result is never longer than GzipLen.
-//
-// A payload that a quick scan finds random-looking (no repeated runs,
-// most byte values in use) is stored without trying. Otherwise it costs
-// a deflate pass, a few microseconds for a datagram (see
-// BenchmarkAppendGzipCompressed), so it suits payloads that are likely
-// to shrink; Config.Compress selects it for a Session.
-func AppendGzipCompressed(dst []byte, h Header, payload []byte) []byte {
-	if !mayShrink(payload) {
-		return AppendGzip(dst, h, payload)
-	}
-	return appendDeflated(dst, h, payload)
-}
 
 // mayShrink tells the payloads worth a deflate pass: over storedMax and
 // not random-looking.
 func mayShrink(payload []byte) bool { return len(payload) > storedMax && worthDeflating(payload) }
 
-// appendDeflated appends the envelope with payload deflated, or stored
-// when deflate did not make it smaller.
+// appendDeflated appends the envelope with payload deflated (level 1,
+// BestSpeed), or stored, exactly as AppendGzip writes it, when deflate
+// did not make it smaller: the result is never longer than GzipLen. The
+// header follows the same rules as the stored one (FLG 0, XFL 2, ports in
+// MTIME, protocol in OS), so every I2CP reader takes it, as it takes the
+// Java client's compressed envelopes. A Session with Config.Compress uses
+// it for the payloads mayShrink picks.
 func appendDeflated(dst []byte, h Header, payload []byte) []byte {
 	start := len(dst)
 	dst = appendGzipHeader(dst, h)

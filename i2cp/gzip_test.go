@@ -195,14 +195,14 @@ func BenchmarkParseGzipJava(b *testing.B) {
 	}
 }
 
-// TestGzipCompressedEnvelope: AppendGzipCompressed deflates a payload
+// TestGzipCompressedEnvelope: appendGzipCompressed deflates a payload
 // that shrinks (smaller than the stored form, read back by ParseGzip and
 // by compress/gzip, header as the I2CP rules want it) and stores, byte
 // for byte as AppendGzip, a small one and one that does not shrink.
 func TestGzipCompressedEnvelope(t *testing.T) {
 	h := Header{Protocol: 20, FromPort: 6969, ToPort: 12345}
 	text := bytes.Repeat([]byte("d8:intervali1800e5:peers"), 20)
-	env := AppendGzipCompressed([]byte("prefix"), h, text)
+	env := appendGzipCompressed([]byte("prefix"), h, text)
 	if string(env[:6]) != "prefix" {
 		t.Fatal("dst not appended to")
 	}
@@ -229,7 +229,7 @@ func TestGzipCompressedEnvelope(t *testing.T) {
 	random := make([]byte, 512)
 	rand.Read(random)
 	for _, p := range [][]byte{random, text[:storedMax], nil} {
-		got := AppendGzipCompressed(nil, h, p)
+		got := appendGzipCompressed(nil, h, p)
 		if stored := AppendGzip(nil, h, p); !bytes.Equal(got, stored) {
 			t.Fatalf("%d-byte payload: not the stored envelope", len(p))
 		}
@@ -251,7 +251,7 @@ func FuzzAppendGzipCompressed(f *testing.F) {
 		if len(p) > MaxPayload {
 			return
 		}
-		env := AppendGzipCompressed(nil, h, p)
+		env := appendGzipCompressed(nil, h, p)
 		if len(env) > GzipLen(len(p)) {
 			t.Fatalf("%d bytes for a %d-byte payload, stored is %d", len(env), len(p), GzipLen(len(p)))
 		}
@@ -281,7 +281,7 @@ func BenchmarkAppendGzipCompressed(b *testing.B) {
 			b.SetBytes(int64(len(c.payload)))
 			b.ReportAllocs()
 			for b.Loop() {
-				dst = AppendGzipCompressed(dst[:0], Header{Protocol: 20, FromPort: 6969, ToPort: 12345}, c.payload)
+				dst = appendGzipCompressed(dst[:0], Header{Protocol: 20, FromPort: 6969, ToPort: 12345}, c.payload)
 			}
 			b.ReportMetric(float64(len(dst)), "bytes/env")
 		})
@@ -327,4 +327,13 @@ func TestDeflatedFallsBackToStored(t *testing.T) {
 			t.Fatalf("%d random bytes: %d-byte envelope, the stored one is %d", n, len(got), len(want))
 		}
 	}
+}
+
+// appendGzipCompressed is the envelope a Session with Config.Compress
+// writes: deflated when mayShrink picks the payload, else stored.
+func appendGzipCompressed(dst []byte, h Header, payload []byte) []byte {
+	if !mayShrink(payload) {
+		return AppendGzip(dst, h, payload)
+	}
+	return appendDeflated(dst, h, payload)
 }

@@ -434,26 +434,6 @@ type OutMessage struct {
 	Flags   uint16
 }
 
-// AppendSendMessage appends a SendMessage or SendMessageExpires frame.
-func AppendSendMessage(dst []byte, m *OutMessage) []byte {
-	typ := byte(TypeSendMessage)
-	if !m.Expires.IsZero() {
-		typ = TypeSendMessageExpires
-	}
-	dst, at := beginFrame(dst, typ)
-	dst = binary.BigEndian.AppendUint16(dst, m.SessionID)
-	dst = append(dst, m.To.Bytes()...)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(m.Payload)))
-	dst = append(dst, m.Payload...)
-	dst = binary.BigEndian.AppendUint32(dst, m.Nonce)
-	if typ == TypeSendMessageExpires {
-		dst = binary.BigEndian.AppendUint16(dst, m.Flags)
-		ms := uint64(m.Expires.UnixMilli())
-		dst = append(dst, byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms))
-	}
-	return endFrame(dst, at)
-}
-
 // ParseSendMessage parses a SendMessage (expires false) or
 // SendMessageExpires body. Payload aliases b.
 func ParseSendMessage(b []byte, expires bool) (OutMessage, error) {
