@@ -181,23 +181,28 @@ func TestLegacyLeaseSet(t *testing.T) {
 	}
 }
 
-func TestMessagesRoundTrip(t *testing.T) {
-	keys, _ := i2p.NewIdentity(rand.Reader)
-	read := func(b []byte) (byte, []byte) {
-		typ, body, err := ReadFrame(bufio.NewReader(bytes.NewReader(b)), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return typ, body
+// readOne reads the one frame in b.
+func readOne(t *testing.T, b []byte) (byte, []byte) {
+	t.Helper()
+	typ, body, err := ReadFrame(bufio.NewReader(bytes.NewReader(b)), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return typ, body
+}
+
+// TestControlMessagesRoundTrip: the session's control messages parse
+// back to what was encoded.
+func TestControlMessagesRoundTrip(t *testing.T) {
+	keys, _ := i2p.NewIdentity(rand.Reader)
 	b, _ := AppendGetDate(nil, GetDate{Version: ProtocolVersion, Options: i2p.Mapping{{Key: "i2cp.username", Value: "u"}}})
-	if typ, body := read(b); typ != TypeGetDate {
+	if typ, body := readOne(t, b); typ != TypeGetDate {
 		t.Fatal(typ)
 	} else if m, err := ParseGetDate(body); err != nil || m.Version != ProtocolVersion || len(m.Options) != 1 {
 		t.Fatalf("GetDate %+v %v", m, err)
 	}
 	now := time.UnixMilli(1_800_000_000_000)
-	_, body := read(AppendSetDate(nil, SetDate{Date: now, Version: "0.9.67"}))
+	_, body := readOne(t, AppendSetDate(nil, SetDate{Date: now, Version: "0.9.67"}))
 	if m, err := ParseSetDate(body); err != nil || !m.Date.Equal(now) || m.Version != "0.9.67" {
 		t.Fatalf("SetDate %+v %v", m, err)
 	}
@@ -205,7 +210,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, body = read(cs)
+	_, body = readOne(t, cs)
 	cfg, err := ParseCreateSession(body)
 	if err != nil || cfg.Verify() != nil || cfg.Destination.Hash() != keys.Destination.Hash() {
 		t.Fatalf("CreateSession %v / %v", err, cfg.Verify())
@@ -214,49 +219,63 @@ func TestMessagesRoundTrip(t *testing.T) {
 	if cfg, _ := ParseCreateSession(body); cfg.Verify() == nil {
 		t.Fatal("tampered SessionConfig verifies")
 	}
-	_, body = read(AppendSessionStatus(nil, 5, StatusCreated))
+	_, body = readOne(t, AppendSessionStatus(nil, 5, StatusCreated))
 	if id, st, err := ParseSessionStatus(body); err != nil || id != 5 || st != StatusCreated {
 		t.Fatal("SessionStatus")
 	}
 	leases := []Lease{{TunnelID: 1, End: now}, {TunnelID: 2, End: now.Add(time.Minute)}}
-	_, body = read(AppendRequestVariableLeaseSet(nil, 5, leases))
+	_, body = readOne(t, AppendRequestVariableLeaseSet(nil, 5, leases))
 	if id, got, err := ParseRequestVariableLeaseSet(body); err != nil || id != 5 || len(got) != 2 || got[1].TunnelID != 2 {
 		t.Fatal("RequestVariableLeaseSet")
 	}
+	_, body = readOne(t, AppendDisconnect(nil, "bye"))
+	if s, err := ParseDisconnect(body); err != nil || s != "bye" {
+		t.Fatal("Disconnect")
+	}
+}
+
+// TestDataMessagesRoundTrip: SendMessage (both forms), MessagePayload
+// and MessageStatus parse back to what was encoded.
+func TestDataMessagesRoundTrip(t *testing.T) {
+	keys, _ := i2p.NewIdentity(rand.Reader)
+	now := time.UnixMilli(1_800_000_000_000)
 	for _, exp := range []time.Time{{}, now} {
 		m := OutMessage{SessionID: 5, To: keys.Destination, Payload: []byte("env"), Nonce: 9, Expires: exp, Flags: FlagNoLeaseSet}
-		typ, body := read(appendSendMessage(nil, &m))
+		typ, body := readOne(t, appendSendMessage(nil, &m))
 		back, err := ParseSendMessage(body, typ == TypeSendMessageExpires)
 		if err != nil || string(back.Payload) != "env" || back.Nonce != 9 || (typ == TypeSendMessageExpires && (back.Flags != FlagNoLeaseSet || !back.Expires.Equal(now))) {
 			t.Fatalf("SendMessage %d: %+v %v", typ, back, err)
 		}
 	}
-	_, body = read(AppendMessagePayload(nil, 5, 77, []byte("data")))
+	_, body := readOne(t, AppendMessagePayload(nil, 5, 77, []byte("data")))
 	if id, mid, p, err := ParseMessagePayload(body); err != nil || id != 5 || mid != 77 || string(p) != "data" {
 		t.Fatal("MessagePayload")
 	}
-	_, body = read(AppendMessageStatus(nil, MessageStatus{SessionID: 5, MessageID: 1, Status: 4, Size: 10, Nonce: 9}))
+	_, body = readOne(t, AppendMessageStatus(nil, MessageStatus{SessionID: 5, MessageID: 1, Status: 4, Size: 10, Nonce: 9}))
 	if m, err := ParseMessageStatus(body); err != nil || m.Status != 4 || m.Nonce != 9 {
 		t.Fatal("MessageStatus")
 	}
+}
+
+// TestLookupMessagesRoundTrip: HostLookup (by hash and by name) and
+// HostReply (found and not) parse back to what was encoded.
+func TestLookupMessagesRoundTrip(t *testing.T) {
+	keys, _ := i2p.NewIdentity(rand.Reader)
+	var body []byte
 	for _, hl := range []HostLookup{{SessionID: 5, RequestID: 3, Timeout: 10 * time.Second, Type: LookupHash, Hash: keys.Destination.Hash()},
 		{SessionID: 5, RequestID: 4, Timeout: time.Second, Type: LookupName, Name: "tracker.i2p"}} {
-		_, body = read(AppendHostLookup(nil, hl))
+		_, body = readOne(t, AppendHostLookup(nil, hl))
 		if back, err := ParseHostLookup(body); err != nil || back != hl {
 			t.Fatalf("HostLookup %+v %v", back, err)
 		}
 	}
-	_, body = read(AppendHostReply(nil, 5, 3, 0, keys.Destination))
+	_, body = readOne(t, AppendHostReply(nil, 5, 3, 0, keys.Destination))
 	if _, rid, code, d, err := ParseHostReply(body); err != nil || rid != 3 || code != 0 || d.Hash() != keys.Destination.Hash() {
 		t.Fatal("HostReply")
 	}
-	_, body = read(AppendHostReply(nil, 5, 3, 1, i2p.Destination{}))
+	_, body = readOne(t, AppendHostReply(nil, 5, 3, 1, i2p.Destination{}))
 	if _, _, code, d, err := ParseHostReply(body); err != nil || code != 1 || !d.IsZero() {
 		t.Fatal("HostReply failure")
-	}
-	_, body = read(AppendDisconnect(nil, "bye"))
-	if s, err := ParseDisconnect(body); err != nil || s != "bye" {
-		t.Fatal("Disconnect")
 	}
 }
 

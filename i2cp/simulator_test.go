@@ -85,6 +85,20 @@ func nextSent(t *testing.T, ch <-chan sent) sent {
 	}
 }
 
+// sendTracked sends payload from s to to with SendTracked and checks that
+// the router saw the nonce it returned.
+func sendTracked(t *testing.T, s *i2cp.Session, seen <-chan sent, to i2p.Destination, payload string) uint32 {
+	t.Helper()
+	nonce, err := s.SendTracked(to.Bytes(), 18, 1, 6969, []byte(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := nextSent(t, seen); got.msg.Nonce != nonce {
+		t.Fatalf("the router saw nonce %d, want %d", got.msg.Nonce, nonce)
+	}
+	return nonce
+}
+
 // TestMessageStatusRoundTrip: a session that asks for BestEffort
 // reliability numbers each message; the router reports it accepted, then
 // delivered to a known session or failed (no LeaseSet) for an unknown
@@ -128,12 +142,9 @@ func TestMessageStatusRoundTrip(t *testing.T) {
 		}
 	}
 
-	known, err := a.SendTracked(bob.Destination.Bytes(), 18, 1, 6969, []byte("hello"))
-	if err != nil || known == 0 {
-		t.Fatalf("nonce %d, %v", known, err)
-	}
-	if s := nextSent(t, seen); s.msg.Nonce != known {
-		t.Fatalf("the router saw nonce %d, want %d", s.msg.Nonce, known)
+	known := sendTracked(t, a, seen, bob.Destination, "hello")
+	if known == 0 {
+		t.Fatal("nonce 0 with reliability BestEffort")
 	}
 	expect(report{known, i2cp.MsgAccepted}, report{known, i2cp.MsgLocalSuccess})
 	if m := in.next(t); string(m.Payload) != "hello" {
@@ -141,12 +152,9 @@ func TestMessageStatusRoundTrip(t *testing.T) {
 	}
 
 	nobody := newKeys(t).Destination
-	unknown, err := a.SendTracked(nobody.Bytes(), 18, 1, 6969, []byte("lost"))
-	if err != nil || unknown == 0 || unknown == known {
-		t.Fatalf("nonce %d (first %d), %v", unknown, known, err)
-	}
-	if s := nextSent(t, seen); s.msg.Nonce != unknown {
-		t.Fatalf("the router saw nonce %d, want %d", s.msg.Nonce, unknown)
+	unknown := sendTracked(t, a, seen, nobody, "lost")
+	if unknown == 0 || unknown == known {
+		t.Fatalf("nonce %d (first %d)", unknown, known)
 	}
 	expect(report{unknown, i2cp.MsgAccepted}, report{unknown, i2cp.MsgNoLeaseSet})
 	st := a.Stats()
@@ -157,11 +165,8 @@ func TestMessageStatusRoundTrip(t *testing.T) {
 
 	// Reliability none: nonce 0, no reports. The lookup's reply comes
 	// after any report the router would have sent for the message.
-	if n, err := b.SendTracked(alice.Destination.Bytes(), 18, 1, 6969, []byte("plain")); n != 0 || err != nil {
-		t.Fatalf("nonce %d, %v", n, err)
-	}
-	if s := nextSent(t, seen); s.msg.Nonce != 0 {
-		t.Fatalf("a session without reliability sent nonce %d", s.msg.Nonce)
+	if n := sendTracked(t, b, seen, alice.Destination, "plain"); n != 0 {
+		t.Fatalf("a session without reliability sent nonce %d", n)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
