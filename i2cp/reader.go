@@ -2,9 +2,9 @@
 // handles each (handleFrame), delivering payloads to the handlers on its
 // own goroutine.
 //
-// Invariants: only the reader changes gather and sets the session id
-// (on SessionStatus Created); a frame's body is valid only until the
-// next read, and so is a Message handed to a handler. Before it waits
+// Invariants: only the reader sets gather, and the session id when the
+// router created the session (down clears it); a frame's body is valid
+// only until the next read, and so is a Message handed to a handler. Before it waits
 // for more input the reader writes the replies its batch queued
 // (writeOut inline, which never blocks; see writer.go).
 //
