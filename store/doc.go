@@ -34,10 +34,13 @@
 // files says so; the version key inside is checked too) and one that is
 // damaged (ErrCorrupt): table files without a MANIFEST, a MANIFEST that
 // does not replay, a table it lists that is missing or fails its
-// checksums. Tables it does not list are a crash's leftovers, which
-// Badger deletes. Damage only Badger finds (a value log or key registry it
-// cannot read) is reported as ErrCorrupt too, after Badger tried. Badger
-// replays its write-ahead log after an unclean shutdown, and records that
-// do not decode are skipped and counted at restore, never a reason not to
-// start.
+// checksums, a write-ahead or value log whose header names an encryption
+// key or in which a record that does not decode is followed by one that
+// does (a crash cuts only a log's tail; Badger would cut the log at the
+// damage and lose the rest). Tables it does not list are a crash's
+// leftovers, which Badger deletes. Damage only Badger finds (a key
+// registry it cannot read) is reported as ErrCorrupt too, after Badger
+// tried. Badger replays its write-ahead log after an unclean shutdown,
+// and store records that do not decode are skipped and counted at
+// restore, never a reason not to start.
 package store

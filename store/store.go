@@ -169,6 +169,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err == nil {
 		err = checkDir(dir, bo)
 	}
+	if err == nil {
+		err = checkLogs(dir)
+	}
 	release()
 	if err != nil {
 		return nil, err
