@@ -32,6 +32,7 @@ const (
 	// store's records are a few hundred bytes at most.
 	logMaxResync = 1 << 20
 	logReadBuf   = 256 << 10
+	logScanChunk = 4 << 20 // offsets tried per read of the search
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -192,17 +193,17 @@ func decodeLogHeader(b []byte, room int64) (hlen int, kvlen int64, ok bool) {
 // laterRecord looks for a record of at most logMaxResync bytes that
 // decodes and matches its checksum, starting anywhere in [from, size).
 func laterRecord(r io.ReaderAt, from, size int64) (int64, bool, error) {
-	buf := make([]byte, 2*logMaxResync)
+	buf := make([]byte, logScanChunk+logMaxResync)
 	// Bytes that lie can make every offset a candidate: the checksums
 	// computed are bounded, and a tail that exhausts them is damage.
 	budget := 16*(size-from) + 64<<20
-	for pos := from; pos < size; pos += logMaxResync {
+	for pos := from; pos < size; pos += logScanChunk {
 		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-pos)], pos)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return 0, false, err
 		}
 		w := buf[:n]
-		for i := 0; i < min(n, logMaxResync); i++ {
+		for i := 0; i < min(n, logScanChunk); i++ {
 			// A record's key length is at least 1: its third byte is not 0.
 			if i+2 >= n {
 				break

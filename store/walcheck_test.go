@@ -21,7 +21,7 @@ import (
 // batches of peers were flushed, one flush for each, and before it is
 // closed: what a crash leaves, with the peers in the write-ahead log
 // (.mem) only.
-func crashImage(t *testing.T, batches ...uint64) string {
+func crashImage(t testing.TB, batches ...uint64) string {
 	t.Helper()
 	src := t.TempDir()
 	s := open(t, src, Options{FlushInterval: time.Hour})
@@ -59,7 +59,7 @@ func crashImage(t *testing.T, batches ...uint64) string {
 
 // copySparse writes b to path, leaving its zero pages holes (the logs
 // are made at their full size and mostly not written yet).
-func copySparse(t *testing.T, path string, b []byte) {
+func copySparse(t testing.TB, path string, b []byte) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
