@@ -85,6 +85,7 @@ type StoreStatus struct {
 	Dropped         uint64
 	RestoreDuration time.Duration
 	RestoredPeers   int
+	JournalPaused   bool // too little free disk space: Err says how much
 	Err             string
 }
 

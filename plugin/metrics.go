@@ -29,10 +29,12 @@ var (
 	descRouter    = prometheus.NewDesc("opentracker_router_up", "1 while the I2CP session is up and published.", nil, nil)
 	descStoreSize = prometheus.NewDesc("opentracker_store_bytes", "Size of the store on disk.", nil, nil)
 	descPending   = prometheus.NewDesc("opentracker_store_pending", "Changes waiting for the next flush.", nil, nil)
+	descDropped   = prometheus.NewDesc("opentracker_store_dropped_total", "Changes not journaled: the pending set was full.", nil, nil)
+	descPaused    = prometheus.NewDesc("opentracker_store_journal_paused", "1 while the journal waits for free disk space.", nil, nil)
 )
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter, descStoreSize, descPending} {
+	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter, descStoreSize, descPending, descDropped, descPaused} {
 		ch <- d
 	}
 }
@@ -65,4 +67,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	g(descRouter, up)
 	g(descStoreSize, uint64(max(st.Store.SizeBytes, 0)))
 	g(descPending, uint64(st.Store.Pending))
+	k(descDropped, st.Store.Dropped)
+	paused := uint64(0)
+	if st.Store.JournalPaused {
+		paused = 1
+	}
+	g(descPaused, paused)
 }

@@ -67,6 +67,9 @@ func (c consoleSource) Status() console.Status {
 	if ss2.FlushErrors > 0 {
 		out.Store.Err = "flush errors: changes are kept pending and retried"
 	}
+	if out.Store.JournalPaused = ss2.Disk.Paused; ss2.Disk.Paused {
+		out.Store.Err = "journal paused, announces answered from memory: " + ss2.Disk.Reason
+	}
 	return out
 }
 

@@ -11,7 +11,9 @@
 // least every FlushInterval and on Close. The set is bounded: when the
 // disk cannot keep up and the set is full, new keys are dropped and
 // counted, while repeated changes to pending keys still coalesce. A crash
-// loses at most the last flush interval; a clean Close loses nothing.
+// loses the last flush interval and the flush under way; a clean Close
+// loses nothing. On a disk nearly full the journal pauses (ErrDiskFull,
+// Stats.Disk) until space returns.
 //
 // Key layout (one-byte prefixes):
 //

@@ -56,8 +56,12 @@ type Options struct {
 	// NoSync skips fsync on each flush (faster; a power loss, unlike a
 	// crash, may then lose more than one interval).
 	NoSync bool
-	Logger *slog.Logger
-	Now    func() time.Time
+	// MinFreeBytes is the free space on the store's file system below
+	// which the journal pauses (see ErrDiskFull); default: what Badger
+	// may write unasked with the store's sizes (diskReserve).
+	MinFreeBytes int64
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 func (o *Options) fill() {
@@ -100,6 +104,8 @@ type Store struct {
 	stop     chan struct{}
 	done     chan struct{}
 	closed   atomic.Bool
+
+	disk *diskWatch
 
 	flushed, dropped, flushErrors atomic.Uint64
 	lastFlush, lastFlushDur       atomic.Int64
@@ -161,6 +167,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		WithNumVersionsToKeep(1).
 		WithSyncWrites(!opts.NoSync)
 	bo.TableSizeMultiplier = 1 // no WithTableSizeMultiplier
+	if opts.MinFreeBytes <= 0 {
+		opts.MinFreeBytes = diskReserve(bo)
+	}
+	disk := newDiskWatch(dir, opts.MinFreeBytes, opts.Logger, opts.Now)
 	release, err := lockDir(dir)
 	if err != nil {
 		return nil, err
@@ -171,6 +181,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if err == nil {
 		err = checkLogs(dir)
+	}
+	if err == nil {
+		err = disk.roomFor(0) // Badger writes as it opens
 	}
 	release()
 	if err != nil {
@@ -186,7 +199,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, dir: dir, opts: opts, pending: map[pkey]op{},
+	s := &Store{db: db, dir: dir, opts: opts, disk: disk, pending: map[pkey]op{},
 		flushReq: make(chan chan error), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := s.checkSchema(); err != nil {
 		db.Close()
@@ -367,18 +380,25 @@ func (s *Store) run() {
 		case reply := <-s.flushReq:
 			reply <- s.flush()
 		case <-flush.C:
-			if err := s.flush(); err != nil {
+			if err := s.flush(); err != nil && !errors.Is(err, ErrDiskFull) { // a pause is logged once
 				s.opts.Logger.Error("store: flush failed; changes stay pending", "err", err)
 			}
 		case <-gc.C:
-			s.valueLogGC()
+			// GC rewrites live values into the newest value-log file.
+			if s.disk.spare(s.db.Opts().ValueLogFileSize) {
+				s.valueLogGC()
+			}
 		}
 	}
 }
 
-// flush writes the pending set in one batch. On failure the set is
-// merged back (newer changes win) so nothing is silently lost.
+// flush writes the pending set in one batch, when the disk has room for
+// it. On failure the set is merged back (newer changes win) so nothing is
+// silently lost.
 func (s *Store) flush() error {
+	if err := s.disk.roomFor(0); err != nil {
+		return err // the pending set waits, untouched
+	}
 	s.mu.Lock()
 	batch := s.pending
 	seq := s.seq
@@ -389,6 +409,10 @@ func (s *Store) flush() error {
 	}
 	s.pending = make(map[pkey]op, len(batch))
 	s.mu.Unlock()
+	if err := s.disk.roomFor(batchBytes(batch)); err != nil {
+		s.putBack(batch)
+		return err
+	}
 
 	start := time.Now()
 	wb := s.db.NewWriteBatch()
@@ -421,13 +445,7 @@ func (s *Store) flush() error {
 	if err != nil {
 		wb.Cancel()
 		s.flushErrors.Add(1)
-		s.mu.Lock()
-		for k, o := range batch {
-			if _, newer := s.pending[k]; !newer {
-				s.pending[k] = o
-			}
-		}
-		s.mu.Unlock()
+		s.putBack(batch)
 		return fmt.Errorf("store: write batch: %w", err)
 	}
 	s.flushed.Add(uint64(len(batch)))
@@ -435,6 +453,18 @@ func (s *Store) flush() error {
 	s.lastFlush.Store(time.Now().UnixNano())
 	s.lastFlushDur.Store(int64(time.Since(start)))
 	return nil
+}
+
+// putBack merges a batch that was not written into the pending set;
+// changes made since win.
+func (s *Store) putBack(batch map[pkey]op) {
+	s.mu.Lock()
+	for k, o := range batch {
+		if _, newer := s.pending[k]; !newer {
+			s.pending[k] = o
+		}
+	}
+	s.mu.Unlock()
 }
 
 func (s *Store) valueLogGC() {
@@ -486,6 +516,14 @@ func (s *Store) Close() error {
 	close(s.stop)
 	<-s.done
 	ferr := s.flush()
+	if errors.Is(ferr, ErrDiskFull) {
+		s.mu.Lock()
+		lost := len(s.pending)
+		s.pending = map[pkey]op{}
+		s.mu.Unlock()
+		s.dropped.Add(uint64(lost))
+		ferr = fmt.Errorf("store: close: %d pending changes not written: %w", lost, ferr)
+	}
 	cerr := s.db.Close()
 	return errors.Join(ferr, cerr)
 }
@@ -533,6 +571,7 @@ type Stats struct {
 	SizeBytes                     int64
 	RestoreDuration               time.Duration
 	RestoredPeers, Corrupt        uint64
+	Disk                          DiskState
 }
 
 // Stats returns the counters.
@@ -545,6 +584,7 @@ func (s *Store) Stats() Stats {
 		Pending: pending, Flushed: s.flushed.Load(), Dropped: s.dropped.Load(), FlushErrors: s.flushErrors.Load(),
 		LastFlushDuration: time.Duration(s.lastFlushDur.Load()), SizeBytes: lsm + vlog,
 		RestoreDuration: time.Duration(s.restoreDur.Load()), RestoredPeers: s.restoredPeers.Load(), Corrupt: s.corrupt.Load(),
+		Disk: s.disk.snapshot(),
 	}
 	if t := s.lastFlush.Load(); t != 0 {
 		st.LastFlush = time.Unix(0, t)
