@@ -93,10 +93,10 @@ type diskFullResult struct {
 	FlushedBefore         uint64 // announces durable before the disk filled
 	AnsweredWhilePaused   uint64 // announces answered while the journal was paused
 	DroppedWhilePaused    uint64
-	PausedAfterMs         int64 // from the filler leaving less than the reserve to the pause
-	ResumedAfterMs        int64 // from the filler's removal to the pending set written
-	FlushedAfterResume    uint64
-	MissingAfterReopen    int // of the announces durable before the fill or after the resume
+	PausedAfterMs         int64  // from the filler leaving less than the reserve to the pause
+	ResumedAfterMs        int64  // from the filler's removal to the pending set written
+	FlushedAfterResume    uint64 // keys written from the resume on
+	MissingAfterReopen    int    // of the announces durable before the fill or after the resume
 	ReopenedPeers         int
 	StoreErrorWhilePaused string
 }
@@ -241,9 +241,9 @@ func diskFull(base string) (res diskFullResult) {
 		return fail("the journal did not resume: %+v", s.Stats())
 	}
 	res.ResumedAfterMs = time.Since(start).Milliseconds()
-	resumed := l.next.Load()
-	time.Sleep(200 * time.Millisecond)
+	resumed := l.next.Load() + 1 // the announce under way may have met the full set
 	flushed := s.Stats().Flushed
+	time.Sleep(200 * time.Millisecond)
 	l.stop()
 	last := l.next.Load()
 	if err := s.Close(); err != nil {
