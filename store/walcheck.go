@@ -40,7 +40,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // checkLogs reads every write-ahead and value log in dir, without
 // writing, and reports ErrCorrupt for one whose header names an
 // encryption key (the store uses none) or in which a record that does
-// not decode is followed by one that does (a crash cuts only the tail).
+// not decode is followed by one that does (a crash cuts only the tail),
+// or by more bytes that are not zeros than the search for one is allowed
+// to hash (a cut tail is one record's worth, then zeros).
 func checkLogs(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -128,7 +130,7 @@ func scanLog(r io.ReaderAt, size int64) error {
 // offset of the first that does not decode (size when all do) and how
 // many did.
 func firstBadRecord(r io.ReaderAt, size int64) (int64, int, error) {
-	br := bufio.NewReaderSize(io.NewSectionReader(r, logHeaderSize, size-logHeaderSize), logReadBuf)
+	br := bufio.NewReaderSize(io.NewSectionReader(r, logHeaderSize, size-logHeaderSize), int(min(logReadBuf, size)))
 	off := int64(logHeaderSize)
 	records := 0
 	h := crc32.New(castagnoli)
@@ -193,7 +195,7 @@ func decodeLogHeader(b []byte, room int64) (hlen int, kvlen int64, ok bool) {
 // laterRecord looks for a record of at most logMaxResync bytes that
 // decodes and matches its checksum, starting anywhere in [from, size).
 func laterRecord(r io.ReaderAt, from, size int64) (int64, bool, error) {
-	buf := make([]byte, logScanChunk+logMaxResync)
+	buf := make([]byte, min(logScanChunk+logMaxResync, size-from))
 	// Bytes that lie can make every offset a candidate: the checksums
 	// computed are bounded, and a tail that exhausts them is damage.
 	budget := 16*(size-from) + 64<<20
