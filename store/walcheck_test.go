@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"maps"
@@ -13,6 +14,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"github.com/go-i2p/go-opentracker/tracker"
 )
@@ -36,6 +39,16 @@ func crashImage(t testing.TB, batches ...uint64) string {
 			t.Fatal(err)
 		}
 	}
+	dst := copyImage(t, src)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// copyImage copies the files of an open store's directory.
+func copyImage(t testing.TB, src string) string {
+	t.Helper()
 	dst := t.TempDir()
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -50,9 +63,6 @@ func crashImage(t testing.TB, batches ...uint64) string {
 			t.Fatal(err)
 		}
 		copySparse(t, filepath.Join(dst, e.Name()), b)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
 	}
 	return dst
 }
@@ -188,6 +198,41 @@ func TestDamagedLogs(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// TestDamagedValueLogRecord: a byte flipped inside a record of the value
+// log (values over the store's threshold go there) is refused like one
+// in the write-ahead log; Badger alone cuts the value log there.
+func TestDamagedValueLogRecord(t *testing.T) {
+	src := t.TempDir()
+	s := open(t, src, Options{})
+	err := s.db.Update(func(txn *badger.Txn) error {
+		for i := range 200 {
+			if err := txn.Set([]byte(fmt.Sprintf("x%04d", i)), bytes.Repeat([]byte{byte(i)}, 1000)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := copyImage(t, src)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	vlog := onlyFile(t, dir, ".vlog")
+	flipByte(t, vlog, logHeaderSize+(recordsEnd(t, vlog)-logHeaderSize)*6/10)
+	before := hashDir(t, dir)
+	if s, err := Open(dir, Options{}); !errors.Is(err, ErrCorrupt) {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("a flipped value-log record: %v, want ErrCorrupt", err)
+	}
+	if !maps.Equal(before, hashDir(t, dir)) {
+		t.Fatal("the refused directory changed")
 	}
 }
 
