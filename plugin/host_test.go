@@ -20,12 +20,12 @@ import (
 
 	opentracker "github.com/go-i2p/go-opentracker"
 	"github.com/go-i2p/go-opentracker/console"
+	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/internal/simclient"
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 	"github.com/go-i2p/go-opentracker/tracker"
-	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 )
 
 // testHost is a router's Host, in the shape of Example_router:
@@ -409,8 +409,11 @@ func TestStopStartWithMux(t *testing.T) {
 				t.Fatalf("cycle %d: %s while stopped: %d %q", cycle, u, code, body)
 			}
 		}
-		var fast httptracker.Responder = trackerRoutes{e.plugin}
-		if code, body, handled := fast.Respond(nil, &httptracker.Request{Path: "/a"}); code != http.StatusServiceUnavailable || !handled ||
+		var req httpserver.Request
+		if _, err := httpserver.ParseRequest([]byte("GET /a HTTP/1.0\r\n\r\n"), &req); err != nil {
+			t.Fatal(err)
+		}
+		if code, body, handled := (trackerRoutes{e.plugin}).Respond(nil, &req); code != http.StatusServiceUnavailable || !handled ||
 			!strings.Contains(string(body), "stopped") {
 			t.Fatalf("cycle %d: fast path while stopped: %d %q %v", cycle, code, body, handled)
 		}

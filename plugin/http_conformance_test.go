@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker"
@@ -27,7 +28,7 @@ import (
 
 // httpHost is a Host that keeps the tracker handler the plugin mounts,
 // so that the test serves it the way the standalone binary does: on an
-// httptracker.Server over a loopback TCP listener, announces and scrapes
+// httpserver.Server over a loopback TCP listener, announces and scrapes
 // answered by the fast path, the rest handed to net/http.
 type httpHost struct {
 	dir     string
@@ -74,21 +75,18 @@ func startHTTPConformance(t *testing.T) *httpEnv {
 	h.mu.Lock()
 	handler := h.tracker
 	h.mu.Unlock()
-	if _, ok := handler.(httptracker.Responder); !ok {
-		t.Fatalf("the tracker handler %T is no httptracker.Responder", handler)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &httptracker.Server{Handler: handler}
+	srv := NewTrackerServer(handler, nil)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	tr := &http.Transport{}
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
 		srv.Close()
-		if err := <-served; !errors.Is(err, httptracker.ErrServerClosed) {
+		if err := <-served; !errors.Is(err, httpserver.ErrServerClosed) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
@@ -365,7 +363,7 @@ func paddedDest(d i2p.Destination, n int) string {
 
 // TestHTTPConformance runs every HTTP announce rule end to end: real
 // requests over loopback TCP to the plugin's tracker handler served by an
-// httptracker.Server, as the standalone binary serves it. Each case checks
+// httpserver.Server, as the standalone binary serves it. Each case checks
 // the status, the bencoded body (decoded strictly) and exactly the
 // counters it should move. The cases run in order, and some build on the
 // ones before (a second client sees the first, then it stops).

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	opentracker "github.com/go-i2p/go-opentracker"
+	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker"
@@ -215,9 +216,9 @@ func (p *Plugin) seedConfig(dir string) error {
 
 // trackerRoutes is the handler the host mounts for the HTTP tracker: it
 // routes the tracker paths to the running HTTP transport (when enabled)
-// and everything else to the public pages. It is also an
-// httptracker.Responder, so an httptracker.Server answers announces and
-// scrapes without net/http. One atomic load a request finds the run.
+// and everything else to the public pages. Its Respond is the same
+// routing for an httpserver.Server's fast path (NewTrackerServer). One
+// atomic load a request finds the run.
 type trackerRoutes struct{ p *Plugin }
 
 func (t trackerRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +245,7 @@ func (t trackerRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Respond answers the tracker paths (the transport tells them apart);
 // pages are left to ServeHTTP.
-func (t trackerRoutes) Respond(dst []byte, r *httptracker.Request) (int, []byte, bool) {
+func (t trackerRoutes) Respond(dst []byte, r *httpserver.Request) (int, []byte, bool) {
 	live := t.p.live.Load()
 	if live == nil {
 		return http.StatusServiceUnavailable, append(dst, trackerStopped+"\n"...), true

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2cp"
-	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 )
 
 // DefaultI2CPAddr is the router's usual I2CP address.
@@ -21,9 +21,15 @@ type Server interface {
 }
 
 // NewTrackerServer returns a server for the handler the plugin mounts
-// with MountTracker: the tracker's own HTTP/1.1 server, which answers
-// announces and scrapes without net/http and hands every other request
-// to it. Any http.Handler server serves the handler as well.
+// with MountTracker: an httpserver.Server whose fast path is the same
+// router, so announces and scrapes are answered without net/http and
+// every other request goes to h. Any http.Handler server serves the
+// handler as well; for a handler that is not the plugin's, the server is
+// net/http alone.
 func NewTrackerServer(h http.Handler, log *slog.Logger) Server {
-	return &httptracker.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, Logger: log}
+	srv := &httpserver.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, Logger: log}
+	if routes, ok := h.(trackerRoutes); ok {
+		srv.Responder = routes
+	}
+	return srv
 }

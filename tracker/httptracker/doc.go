@@ -1,9 +1,12 @@
-// Package httptracker serves HTTP announces and scrapes the way the I2P
-// BitTorrent guide specifies them: the peer is an I2P Destination (the ip
-// parameter, or the X-I2P-Dest* headers an I2P server tunnel adds, which
-// win), compact replies list 32-byte destination hashes, non-compact ones
-// Base64 Destinations, and requests that came through an inproxy from the
-// clearnet are refused (403).
+// Package httptracker answers HTTP announces and scrapes from I2P peers.
+//
+// It follows the I2P BitTorrent guide: the peer is an I2P Destination
+// (the ip parameter, or the X-I2P-Dest* headers an I2P server tunnel
+// adds, which win), compact replies list 32-byte destination hashes,
+// non-compact ones Base64 Destinations, and requests that came through an
+// inproxy from the clearnet are refused (403). The Handler serves
+// net/http (ServeHTTP) and an httpserver.Server's fast path (Respond)
+// alike; the HTTP server itself is package httpserver's.
 //
 // # The ip parameter
 //

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/internal/counters"
 	"github.com/go-i2p/go-opentracker/tracker"
@@ -101,18 +102,17 @@ func IsScrapePath(p string) bool {
 	return false
 }
 
-// Responder answers the requests the Server parsed itself. handled is
-// false for a request it leaves to the Server's http.Handler (a page,
-// say). The body is text/plain; status 200 carries a bencoded reply.
-// The status must be one that has a body (not 1xx, 204 or 304). The
-// Request is valid only during the call.
-type Responder interface {
-	Respond(dst []byte, r *Request) (status int, body []byte, handled bool)
+// Respond answers announces and scrapes the httpserver parsed; other
+// paths are not handled. The body is appended to dst. Handler is an
+// httpserver.Responder.
+func (h *Handler) Respond(dst []byte, r *httpserver.Request) (status int, body []byte, handled bool) {
+	req := requestOf(r)
+	return h.respond(dst, &req)
 }
 
-// Respond answers announces and scrapes; other paths are not handled.
-// The body is appended to dst.
-func (h *Handler) Respond(dst []byte, r *Request) (status int, body []byte, handled bool) {
+// respond answers the tracker paths for both ways in, Respond and
+// ServeHTTP.
+func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, handled bool) {
 	var fn func(dst []byte, r *Request) []byte
 	switch {
 	case IsAnnouncePath(r.Path):
@@ -137,7 +137,7 @@ func (h *Handler) Respond(dst []byte, r *Request) (status int, body []byte, hand
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := RequestFrom(r)
 	bp := h.bufs.Get().(*[]byte)
-	status, body, handled := h.Respond((*bp)[:0], &req)
+	status, body, handled := h.respond((*bp)[:0], &req)
 	if !handled {
 		h.bufs.Put(bp)
 		http.NotFound(w, r)

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package httptracker
+package httpserver
 
 import "net"
 

@@ -1,4 +1,4 @@
-package httptracker
+package httpserver
 
 import (
 	"errors"
@@ -13,21 +13,24 @@ import (
 	"time"
 )
 
-// Server serves the HTTP tracker on a listener. Announces and scrapes,
-// the requests that come every second, are parsed in place and answered
-// by the Handler's Respond method (when it is a Responder) without
-// net/http: on Linux the server accepts and answers a connection that
-// brings its whole request at once with four system calls (accept, read,
-// write, close) and no goroutine, the way a router's server tunnel talks
-// to it. Everything else — pages, other methods, bodies, malformed heads —
-// goes with the bytes read so far to an http.Server over the same Handler,
-// as does a connection that stays open; a Handler that is no Responder, or
-// a listener that is no TCP listener on Linux, is served by net/http
-// alone.
+// Server serves HTTP/1.1 on a listener. The plain requests that come
+// often — GET or HEAD, no body — are parsed in place and answered by the
+// Responder without net/http: on Linux the server accepts and answers a
+// connection that brings its whole request at once with four system
+// calls (accept, read, write, close) and no goroutine. Everything else —
+// other methods, bodies, malformed heads, requests the Responder leaves
+// — goes with the bytes read so far to an http.Server over Handler, as
+// does a connection that stays open once the Responder leaves a request;
+// with no Responder, or a listener that is no TCP listener on Linux, the
+// portable paths serve.
 //
 // The zero value serves with defaults; set the fields before Serve.
 type Server struct {
+	// Handler serves what the Responder leaves, through net/http.
 	Handler http.Handler
+	// Responder answers plain requests first; nil leaves every request
+	// to Handler.
+	Responder Responder
 	// ReadHeaderTimeout bounds the wait for a request head (default 10 s);
 	// IdleTimeout the wait for the next request on a kept connection
 	// (default 60 s).
@@ -44,6 +47,15 @@ type Server struct {
 	date    atomic.Pointer[dateLine]
 }
 
+// Responder answers the plain requests the Server parsed itself.
+// handled is false for a request it leaves to the Server's Handler. The
+// body is appended to dst and sent as text/plain, not to be cached; the
+// status must be one that has a body (not 1xx, 204 or 304). The Request
+// is valid only during the call.
+type Responder interface {
+	Respond(dst []byte, r *Request) (status int, body []byte, handled bool)
+}
+
 // ErrServerClosed is returned by Serve after Close.
 var ErrServerClosed = http.ErrServerClosed
 
@@ -56,7 +68,8 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.std = &http.Server{Handler: s.Handler, ReadHeaderTimeout: s.readHeaderTimeout(), IdleTimeout: s.idleTimeout()}
-	resp, fast := s.Handler.(Responder)
+	resp := s.Responder
+	fast := resp != nil
 	if fast {
 		s.handoff = newHandoffListener(ln.Addr())
 		s.conns = make(map[net.Conn]struct{})
@@ -126,7 +139,7 @@ func (s *Server) logger() *slog.Logger {
 }
 
 // serveConns is the portable fast path: a goroutine per connection, as
-// net/http has, but the tracker's requests parsed in place.
+// net/http has, but plain requests parsed in place.
 func (s *Server) serveConns(ln net.Listener, resp Responder) error {
 	var backoff time.Duration
 	for {
@@ -147,7 +160,7 @@ func (s *Server) serveConns(ln net.Listener, resp Responder) error {
 // each time in a row, as net/http does.
 func (s *Server) pause(last time.Duration, err error) time.Duration {
 	next := max(5*time.Millisecond, min(2*last, time.Second))
-	s.logger().Warn("HTTP tracker: accept failed; retrying", "err", err, "in", next)
+	s.logger().Warn("HTTP server: accept failed; retrying", "err", err, "in", next)
 	time.Sleep(next)
 	return next
 }
@@ -182,7 +195,7 @@ func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 	for {
 		var req Request
 		for {
-			n, err := parseRequest(buf, &req)
+			n, err := ParseRequest(buf, &req)
 			if err == nil {
 				var ok bool
 				reply, body, ok = s.answer(resp, &req, reply, body)
@@ -199,7 +212,7 @@ func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 				answered = true
 				continue
 			}
-			if err == errNotPlain {
+			if err == ErrNotPlain {
 				keep = s.handOff(c, buf)
 				return
 			}
@@ -256,7 +269,7 @@ func (s *Server) answer(resp Responder, req *Request, reply, body []byte) (_, _ 
 func (s *Server) respond(resp Responder, req *Request, body []byte) (status int, out []byte, handled bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.logger().Error("HTTP tracker: panic answering a request", "path", req.Path, "panic", v, "stack", string(debug.Stack()))
+			s.logger().Error("HTTP server: panic answering a request", "path", req.Path, "panic", v, "stack", string(debug.Stack()))
 			status, out, handled = http.StatusInternalServerError, append(body[:0], "internal error\n"...), true
 			req.Close = true
 		}

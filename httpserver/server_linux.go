@@ -1,6 +1,6 @@
 //go:build linux
 
-package httptracker
+package httpserver
 
 import (
 	"bytes"
@@ -132,10 +132,10 @@ func (w *worker) serve(fd int) {
 	}
 	in := w.in[:n]
 	var req Request
-	hl, err := parseRequest(in, &req)
+	hl, err := ParseRequest(in, &req)
 	switch err {
 	case nil:
-	case errIncomplete:
+	case ErrIncomplete:
 		w.passOn(fd, carried{buffered: in})
 		return
 	default:
@@ -168,7 +168,7 @@ func (w *worker) serve(fd int) {
 func (w *worker) passOn(fd int, from carried) {
 	c, err := fdConn(fd)
 	if err != nil {
-		w.s.logger().Debug("HTTP tracker: connection", "err", err)
+		w.s.logger().Debug("HTTP server: connection", "err", err)
 		return
 	}
 	from.out, from.buffered = bytes.Clone(from.out), bytes.Clone(from.buffered)
@@ -179,7 +179,7 @@ func (w *worker) passOn(fd int, from carried) {
 func (w *worker) toStd(fd int, in []byte) {
 	c, err := fdConn(fd)
 	if err != nil {
-		w.s.logger().Debug("HTTP tracker: connection", "err", err)
+		w.s.logger().Debug("HTTP server: connection", "err", err)
 		return
 	}
 	if !w.s.handOff(c, in) {
