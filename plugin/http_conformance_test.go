@@ -1,11 +1,9 @@
 package plugin
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +19,7 @@ import (
 	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/bencode"
 	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 )
@@ -175,105 +173,6 @@ func scrapeTarget(path string, infos ...[20]byte) string {
 		kv = append(kv, "info_hash", string(h[:]))
 	}
 	return path + "?" + query(kv...)
-}
-
-// bdecode decodes the one bencoded value b holds: int64, string, []any
-// or map[string]any. It is strict, as a client may be: integers without
-// leading zeros or "-0", dictionary keys sorted and unique, no bytes
-// after the value.
-func bdecode(b []byte) (any, error) {
-	v, rest, err := bvalue(b, 0)
-	if err != nil {
-		return nil, err
-	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("bencode: %d bytes after the value", len(rest))
-	}
-	return v, nil
-}
-
-func bvalue(b []byte, depth int) (any, []byte, error) {
-	if len(b) == 0 {
-		return nil, nil, errors.New("bencode: truncated")
-	}
-	if depth > 16 {
-		return nil, nil, errors.New("bencode: nested too deep")
-	}
-	switch c := b[0]; {
-	case c == 'i':
-		end := bytes.IndexByte(b, 'e')
-		if end < 0 {
-			return nil, nil, errors.New("bencode: unterminated integer")
-		}
-		s := string(b[1:end])
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || s == "-0" || (len(s) > 1 && s[0] == '0') || strings.HasPrefix(s, "-0") || strings.HasPrefix(s, "+") {
-			return nil, nil, fmt.Errorf("bencode: bad integer %q", s)
-		}
-		return n, b[end+1:], nil
-	case c >= '0' && c <= '9':
-		colon := bytes.IndexByte(b, ':')
-		if colon < 0 {
-			return nil, nil, errors.New("bencode: string without length")
-		}
-		n, err := strconv.Atoi(string(b[:colon]))
-		if err != nil || n < 0 || (colon > 1 && b[0] == '0') || len(b) < colon+1+n {
-			return nil, nil, fmt.Errorf("bencode: bad string length %q", b[:colon])
-		}
-		return string(b[colon+1 : colon+1+n]), b[colon+1+n:], nil
-	case c == 'l':
-		list := []any{}
-		for b = b[1:]; len(b) > 0 && b[0] != 'e'; {
-			v, rest, err := bvalue(b, depth+1)
-			if err != nil {
-				return nil, nil, err
-			}
-			list, b = append(list, v), rest
-		}
-		if len(b) == 0 {
-			return nil, nil, errors.New("bencode: unterminated list")
-		}
-		return list, b[1:], nil
-	case c == 'd':
-		dict := map[string]any{}
-		last := ""
-		for b = b[1:]; len(b) > 0 && b[0] != 'e'; {
-			k, rest, err := bvalue(b, depth+1)
-			if err != nil {
-				return nil, nil, err
-			}
-			key, ok := k.(string)
-			if !ok {
-				return nil, nil, errors.New("bencode: dictionary key is not a string")
-			}
-			if len(dict) > 0 && key <= last {
-				return nil, nil, fmt.Errorf("bencode: key %q after %q: unsorted or repeated", key, last)
-			}
-			v, rest, err := bvalue(rest, depth+1)
-			if err != nil {
-				return nil, nil, err
-			}
-			dict[key], last, b = v, key, rest
-		}
-		if len(b) == 0 {
-			return nil, nil, errors.New("bencode: unterminated dictionary")
-		}
-		return dict, b[1:], nil
-	}
-	return nil, nil, fmt.Errorf("bencode: unexpected byte %q", b[0])
-}
-
-func TestBdecode(t *testing.T) {
-	v, err := bdecode([]byte("d1:ai-3e1:bl4:spami0ee1:cd0:0:ee"))
-	want := map[string]any{"a": int64(-3), "b": []any{"spam", int64(0)}, "c": map[string]any{"": ""}}
-	if err != nil || fmt.Sprint(v) != fmt.Sprint(want) {
-		t.Fatalf("%v %v", v, err)
-	}
-	for _, bad := range []string{"", "i01e", "i-0e", "ie", "3:ab", "d1:bi1e1:ai1ee", "d1:ai1e1:ai1ee", "li1e", "i1ei2e", "02:ab", "di1ei1ee", "x"} {
-		if _, err := bdecode([]byte(bad)); err == nil {
-			t.Errorf("%q decoded", bad)
-		}
-	}
 }
 
 // announceFields checks the shape of a successful announce reply and
@@ -612,7 +511,7 @@ func TestHTTPConformance(t *testing.T) {
 					t.Fatalf("Allow %q", resp.Header.Get("Allow"))
 				}
 			default:
-				decoded, err := bdecode(body)
+				decoded, err := bencode.Decode(body)
 				v, ok := decoded.(map[string]any)
 				if err != nil || !ok {
 					t.Fatalf("not a bencoded dictionary (%v): %q", err, body)

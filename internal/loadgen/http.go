@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/go-i2p/go-opentracker/internal/bencode"
 	"github.com/go-i2p/go-opentracker/tracker"
 )
 
@@ -198,128 +199,41 @@ func ReadHTTPResponse(r io.Reader, buf []byte) (HTTPHead, []byte, []byte, error)
 
 // ParseAnnounceBody reads a bencoded announce reply: a failure reason
 // makes it Refused; otherwise Peers counts the compact peer string's
-// peerLen-byte entries, or the entries of a peer list.
+// peerLen-byte entries, or the entries of a peer list. Keys may come in
+// any order, as some trackers write them.
 func ParseAnnounceBody(b []byte, peerLen int) (Outcome, error) {
-	if len(b) == 0 || b[0] != 'd' {
-		return Outcome{}, fmt.Errorf("%w: announce reply is not a dictionary", ErrHTTP)
-	}
-	b = b[1:]
 	var out Outcome
-	for {
-		if len(b) == 0 {
-			return Outcome{}, fmt.Errorf("%w: dictionary not closed", ErrHTTP)
-		}
-		if b[0] == 'e' {
-			return out, nil
-		}
-		key, rest, err := benString(b)
-		if err != nil {
-			return Outcome{}, err
-		}
-		b = rest
+	_, err := bencode.Dict(b, func(key, value []byte) error {
 		switch string(key) {
 		case "failure reason":
 			out.Refused = true
 		case "peers":
-			if len(b) > 0 && b[0] >= '0' && b[0] <= '9' {
-				s, _, err := benString(b)
-				if err != nil {
-					return Outcome{}, err
-				}
-				if peerLen > 0 {
-					if len(s)%peerLen != 0 {
-						return Outcome{}, fmt.Errorf("%w: %d bytes of peers is not a multiple of %d", ErrHTTP, len(s), peerLen)
-					}
-					out.Peers = len(s) / peerLen
-				}
-			} else if len(b) > 0 && b[0] == 'l' {
-				n, err := benCountList(b)
-				if err != nil {
-					return Outcome{}, err
-				}
-				out.Peers = n
-			}
+			n, err := countPeers(value, peerLen)
+			out.Peers = n
+			return err
 		}
-		if b, err = benSkip(b, 0); err != nil {
-			return Outcome{}, err
-		}
+		return nil
+	})
+	if err != nil {
+		return Outcome{}, fmt.Errorf("%w: announce reply: %w", ErrHTTP, err)
 	}
+	return out, nil
 }
 
-const benMaxDepth = 16
-
-// benString reads a byte string "len:bytes".
-func benString(b []byte) (s, rest []byte, err error) {
-	colon := bytes.IndexByte(b[:min(len(b), 12)], ':')
-	if colon < 1 {
-		return nil, nil, fmt.Errorf("%w: bad bencoded string", ErrHTTP)
+// countPeers counts a compact peer string's peerLen-byte entries (none
+// when peerLen is 0) or a peer list's entries.
+func countPeers(v []byte, peerLen int) (int, error) {
+	if v[0] == 'l' {
+		n := 0
+		_, err := bencode.List(v, func([]byte) error { n++; return nil })
+		return n, err
 	}
-	n, err := strconv.Atoi(string(b[:colon]))
-	if err != nil || n < 0 || n > len(b)-colon-1 {
-		return nil, nil, fmt.Errorf("%w: bad bencoded string length %q", ErrHTTP, b[:colon])
+	s, _, err := bencode.String(v)
+	if err != nil || peerLen <= 0 {
+		return 0, nil // an integer or a dictionary: no peers
 	}
-	return b[colon+1 : colon+1+n], b[colon+1+n:], nil
-}
-
-// benSkip skips one value.
-func benSkip(b []byte, depth int) ([]byte, error) {
-	if depth > benMaxDepth {
-		return nil, fmt.Errorf("%w: bencoding nested too deep", ErrHTTP)
+	if len(s)%peerLen != 0 {
+		return 0, fmt.Errorf("%d bytes of peers is not a multiple of %d", len(s), peerLen)
 	}
-	if len(b) == 0 {
-		return nil, fmt.Errorf("%w: value missing", ErrHTTP)
-	}
-	switch c := b[0]; {
-	case c == 'i':
-		end := bytes.IndexByte(b, 'e')
-		if end < 2 {
-			return nil, fmt.Errorf("%w: bad integer", ErrHTTP)
-		}
-		if _, err := strconv.ParseInt(string(b[1:end]), 10, 64); err != nil {
-			return nil, fmt.Errorf("%w: bad integer", ErrHTTP)
-		}
-		return b[end+1:], nil
-	case c == 'l' || c == 'd':
-		b = b[1:]
-		for {
-			if len(b) == 0 {
-				return nil, fmt.Errorf("%w: list or dictionary not closed", ErrHTTP)
-			}
-			if b[0] == 'e' {
-				return b[1:], nil
-			}
-			var err error
-			if c == 'd' {
-				if _, b, err = benString(b); err != nil {
-					return nil, err
-				}
-			}
-			if b, err = benSkip(b, depth+1); err != nil {
-				return nil, err
-			}
-		}
-	case c >= '0' && c <= '9':
-		_, rest, err := benString(b)
-		return rest, err
-	}
-	return nil, fmt.Errorf("%w: unexpected byte %q", ErrHTTP, b[0])
-}
-
-// benCountList counts the values of a list.
-func benCountList(b []byte) (int, error) {
-	b = b[1:]
-	n := 0
-	for {
-		if len(b) == 0 {
-			return 0, fmt.Errorf("%w: list not closed", ErrHTTP)
-		}
-		if b[0] == 'e' {
-			return n, nil
-		}
-		var err error
-		if b, err = benSkip(b, 1); err != nil {
-			return 0, err
-		}
-		n++
-	}
+	return len(s) / peerLen, nil
 }

@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/bencode"
 	"github.com/go-i2p/go-opentracker/tracker"
 )
 
@@ -59,13 +61,12 @@ func TestParseScrapeQuery(t *testing.T) {
 	}
 }
 
-func TestBencode(t *testing.T) {
-	got := string(appendFailure(nil, "no"))
-	if got != "d14:failure reason2:noe" {
-		t.Fatal(got)
-	}
-	if s := string(appendInt(appendBytes(nil, []byte{0, 1}), -5)); s != "2:\x00\x01i-5e" {
-		t.Fatal(s)
+func TestAppendFailure(t *testing.T) {
+	for _, reason := range []string{"", "no", "ip is not a valid Base64 I2P Destination"} {
+		v, err := bencode.Decode(appendFailure(nil, reason))
+		if want := map[string]any{"failure reason": reason}; err != nil || !reflect.DeepEqual(v, want) {
+			t.Fatalf("appendFailure(%q) reads as %#v, %v", reason, v, err)
+		}
 	}
 }
 
