@@ -113,13 +113,8 @@ func (h *Handler) Respond(dst []byte, r *httpserver.Request) (status int, body [
 // respond answers the tracker paths for both ways in, Respond and
 // ServeHTTP.
 func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, handled bool) {
-	var fn func(dst []byte, r *Request) []byte
-	switch {
-	case IsAnnouncePath(r.Path):
-		fn = h.announce
-	case IsScrapePath(r.Path):
-		fn = h.scrape
-	default:
+	announce := IsAnnouncePath(r.Path)
+	if !announce && !IsScrapePath(r.Path) {
 		return 0, dst, false
 	}
 	if r.Forwarded {
@@ -130,7 +125,12 @@ func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, hand
 		h.stats.count(FailMethod)
 		return http.StatusMethodNotAllowed, append(dst, "method not allowed: use GET\n"...), true
 	}
-	return http.StatusOK, fn(dst, r), true
+	// Called directly, not through a func value, so r stays on the
+	// caller's stack.
+	if announce {
+		return http.StatusOK, h.announce(dst, r), true
+	}
+	return http.StatusOK, h.scrape(dst, r), true
 }
 
 // ServeHTTP answers announce and scrape requests; other paths get 404.
