@@ -179,7 +179,13 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("after stop %+v", r)
 	}
 
-	// Public page and console.
+	checkPages(t, e)
+}
+
+// checkPages fetches the public page and the console's pages after
+// TestEndToEnd's announces (four over UDP, two peers left).
+func checkPages(t *testing.T, e *env) {
+	t.Helper()
 	for _, u := range []string{e.http.URL + "/", e.consoleURL, e.consoleURL + "metrics", e.consoleURL + "stats?mode=peer"} {
 		resp, err := http.Get(u)
 		if err != nil || resp.StatusCode != 200 {

@@ -260,6 +260,82 @@ func paddedDest(d i2p.Destination, n int) string {
 	return i2p.EncodeBase64(append(raw, make([]byte, n-len(raw))...))
 }
 
+// httpCase is one request of TestHTTPConformance and what it must do.
+type httpCase struct {
+	name    string
+	before  func(t *testing.T)
+	method  string // GET when empty
+	target  string
+	header  map[string]string
+	status  int    // 200 when 0
+	failure string // in the bencoded failure reason; "" for none
+	text    string // in the body of a reply that is not 200
+	check   func(t *testing.T, v map[string]any)
+	moves   []string
+	after   func(t *testing.T)
+}
+
+// run sends the case's request and checks the reply and the counters.
+func (c httpCase) run(t *testing.T, e *httpEnv) {
+	if c.before != nil {
+		c.before(t)
+	}
+	method, status := c.method, c.status
+	if method == "" {
+		method = http.MethodGet
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	before := httpCounters(e.plugin)
+	resp, body := e.do(t, method, c.target, c.header)
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d: %q", resp.StatusCode, status, body)
+	}
+	switch {
+	case method == http.MethodHead:
+		if len(body) != 0 || resp.ContentLength <= 0 {
+			t.Fatalf("HEAD: %d bytes of body, Content-Length %d", len(body), resp.ContentLength)
+		}
+	case status != http.StatusOK:
+		if !strings.Contains(string(body), c.text) {
+			t.Fatalf("body %q, want %q in it", body, c.text)
+		}
+		if status == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "GET, HEAD" {
+			t.Fatalf("Allow %q", resp.Header.Get("Allow"))
+		}
+	default:
+		c.checkReply(t, body)
+	}
+	checkMoved(t, before, httpCounters(e.plugin), c.moves)
+	if c.after != nil {
+		c.after(t)
+	}
+}
+
+// checkReply checks a 200 reply: a strict bencoded dictionary, the
+// failure the case expects or none, and the case's own check.
+func (c httpCase) checkReply(t *testing.T, body []byte) {
+	t.Helper()
+	decoded, err := bencode.Decode(body)
+	v, ok := decoded.(map[string]any)
+	if err != nil || !ok {
+		t.Fatalf("not a bencoded dictionary (%v): %q", err, body)
+	}
+	reason, failed := v["failure reason"].(string)
+	switch {
+	case c.failure != "" && (!failed || len(v) != 1 || !strings.Contains(reason, c.failure)):
+		t.Fatalf("reply %q, want a failure with %q", body, c.failure)
+	case c.failure == "" && failed:
+		t.Fatalf("failure %q", reason)
+	case c.failure == "" && httptracker.IsAnnouncePath(strings.SplitN(c.target, "?", 2)[0]):
+		announceFields(t, v)
+	}
+	if c.check != nil {
+		c.check(t, v)
+	}
+}
+
 // TestHTTPConformance runs every HTTP announce rule end to end: real
 // requests over loopback TCP to the plugin's tracker handler served by an
 // httpserver.Server, as the standalone binary serves it. Each case checks
@@ -269,36 +345,9 @@ func paddedDest(d i2p.Destination, n int) string {
 func TestHTTPConformance(t *testing.T) {
 	e := startHTTPConformance(t)
 	tr := e.plugin.Tracker()
-	ident := func() i2p.Destination {
-		k, err := i2p.NewIdentity(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k.Destination
-	}
+	ident := func() i2p.Destination { return newIdent(t) }
 	carol, dave, erin, frank, mallory := ident(), ident(), ident(), ident(), ident()
 	carolHash := carol.Hash()
-	wantLeechers := func(info [20]byte, n uint32) func(t *testing.T) {
-		return func(t *testing.T) {
-			if got := tr.Scrape(info).Leechers; got != n {
-				t.Fatalf("swarm %x has %d leechers, want %d", info[:2], got, n)
-			}
-		}
-	}
-	setting := func(key, value string) func(t *testing.T) {
-		return func(t *testing.T) {
-			if _, err := e.plugin.applySetting(key, value); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	peersWant := func(n int) func(t *testing.T, v map[string]any) {
-		return func(t *testing.T, v map[string]any) {
-			if got := len(compactPeers(t, v)); got != n {
-				t.Fatalf("%d peers, want %d", got, n)
-			}
-		}
-	}
 
 	infoPaths, infoA, infoBig, infoFull, infoOmit := [20]byte{0x01, 'p'}, [20]byte{0x01, 'a'}, [20]byte{0x01, 'b'}, [20]byte{0x01, 'f'}, [20]byte{0x01, 'o'}
 	fillSwarm(t, e.plugin, infoBig, 55, false)
@@ -309,33 +358,7 @@ func TestHTTPConformance(t *testing.T) {
 		many[i] = [20]byte{0x02, byte(i)}
 	}
 
-	type httpCase struct {
-		name    string
-		before  func(t *testing.T)
-		method  string // GET when empty
-		target  string
-		header  map[string]string
-		status  int    // 200 when 0
-		failure string // in the bencoded failure reason; "" for none
-		text    string // in the body of a reply that is not 200
-		check   func(t *testing.T, v map[string]any)
-		moves   []string
-		after   func(t *testing.T)
-	}
-	cases := []httpCase{}
-	for _, p := range []string{"/a", "/announce", "/announce.php", "/announce.jsp"} {
-		cases = append(cases, httpCase{name: "announce on " + p, target: p + strings.TrimPrefix(announceTarget(infoPaths, erin.Base64()+".i2p", "compact", "1"), "/a"),
-			moves: []string{"announces"}, after: wantLeechers(infoPaths, 1)})
-	}
-	for _, p := range []string{"/scrape", "/scrape.php", "/scrape.jsp", "/a/scrape"} {
-		cases = append(cases, httpCase{name: "scrape on " + p, target: scrapeTarget(p, infoPaths), moves: []string{"scrapes"},
-			check: func(t *testing.T, v map[string]any) {
-				f := scrapeFiles(t, v)[string(infoPaths[:])]
-				if len(scrapeFiles(t, v)) != 1 || f["incomplete"] != int64(1) || f["complete"] != int64(0) {
-					t.Fatalf("files %v", v["files"])
-				}
-			}})
-	}
+	cases := pathCases(tr, infoPaths, erin)
 	cases = append(cases, []httpCase{
 		// Two clients: the second sees the first, compact and not; the
 		// first stops and is gone.
@@ -377,7 +400,7 @@ func TestHTTPConformance(t *testing.T) {
 		{name: "negative numwant: the default", target: announceTarget(infoBig, erin.Base64(), "compact", "1", "numwant", "-1"), moves: []string{"announces"},
 			check: peersWant(conformanceWant)},
 		{name: "swarm at its peer limit", target: announceTarget(infoFull, erin.Base64()), failure: tracker.ErrSwarmFull.Error(),
-			moves: []string{"announces", "refused", "refused:swarm_full"}, after: wantLeechers(infoFull, conformanceMaxSwarm)},
+			moves: []string{"announces", "refused", "refused:swarm_full"}, after: wantLeechers(tr, infoFull, conformanceMaxSwarm)},
 
 		// Parameters.
 		{name: "info_hash missing", target: announceTarget(infoA, erin.Base64(), "info_hash", "-"), failure: "missing info_hash", moves: []string{"announces", "malformed"}},
@@ -386,8 +409,8 @@ func TestHTTPConformance(t *testing.T) {
 		{name: "peer_id missing", target: announceTarget(infoA, erin.Base64(), "peer_id", "-"), failure: "missing peer_id", moves: []string{"announces", "malformed"}},
 		{name: "peer_id of 19 bytes", target: announceTarget(infoA, erin.Base64(), "peer_id", testPeerID[:19]), failure: "peer_id must be 20 bytes", moves: []string{"announces", "malformed"}},
 		{name: "peer_id of 21 bytes", target: announceTarget(infoA, erin.Base64(), "peer_id", testPeerID+"x"), failure: "peer_id must be 20 bytes", moves: []string{"announces", "malformed"}},
-		{name: "ip without .i2p", target: announceTarget(infoA, erin.Base64(), "compact", "1"), moves: []string{"announces"}, after: wantLeechers(infoA, 2)},
-		{name: "ip with .i2p", target: announceTarget(infoA, erin.Base64()+".i2p", "compact", "1"), moves: []string{"announces"}, after: wantLeechers(infoA, 2)},
+		{name: "ip without .i2p", target: announceTarget(infoA, erin.Base64(), "compact", "1"), moves: []string{"announces"}, after: wantLeechers(tr, infoA, 2)},
+		{name: "ip with .i2p", target: announceTarget(infoA, erin.Base64()+".i2p", "compact", "1"), moves: []string{"announces"}, after: wantLeechers(tr, infoA, 2)},
 		{name: "ip missing", target: announceTarget(infoA, ""), failure: "missing ip", moves: []string{"announces", "no_ip"}},
 		{name: "ip too long", target: announceTarget(infoA, erin.Base64()+strings.Repeat("A", 400)), failure: "too long", moves: []string{"announces", "ip_too_long"}},
 		{name: "ip padded to 491 bytes", target: announceTarget(infoA, paddedDest(erin, 491)), failure: "too long", moves: []string{"announces", "ip_too_long"}},
@@ -430,7 +453,7 @@ func TestHTTPConformance(t *testing.T) {
 		{name: "scrape of 75 hashes", target: scrapeTarget("/scrape", many...), failure: "too many info_hash", moves: []string{"scrapes", "malformed"}},
 		{name: "scrape with a short info_hash", target: "/scrape?" + query("info_hash", "short"), failure: "info_hash must be 20 bytes", moves: []string{"scrapes", "malformed"}},
 		{name: "full scrape off", target: "/scrape", failure: "full scrape is disabled", moves: []string{"scrapes", "full_scrape_disabled"}},
-		{name: "full scrape on", before: setting("full_scrape", "true"), target: "/scrape.php", moves: []string{"scrapes"}, after: setting("full_scrape", "false"),
+		{name: "full scrape on", before: applyLive(e.plugin, "full_scrape", "true"), target: "/scrape.php", moves: []string{"scrapes"}, after: applyLive(e.plugin, "full_scrape", "false"),
 			check: func(t *testing.T, v map[string]any) {
 				f := scrapeFiles(t, v)
 				for _, info := range [][20]byte{infoPaths, infoA, infoBig, infoFull, infoOmit} {
@@ -441,6 +464,38 @@ func TestHTTPConformance(t *testing.T) {
 			}},
 	}...)
 
+	cases = append(cases, enforcementCases(e.plugin, frank, mallory, erin, dave)...)
+
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.run(t, e) })
+	}
+}
+
+// pathCases announce and scrape on every tracker path.
+func pathCases(tr *tracker.Tracker, info [20]byte, d i2p.Destination) []httpCase {
+	var cases []httpCase
+	for _, p := range []string{"/a", "/announce", "/announce.php", "/announce.jsp"} {
+		cases = append(cases, httpCase{name: "announce on " + p, target: p + strings.TrimPrefix(announceTarget(info, d.Base64()+".i2p", "compact", "1"), "/a"),
+			moves: []string{"announces"}, after: wantLeechers(tr, info, 1)})
+	}
+	for _, p := range []string{"/scrape", "/scrape.php", "/scrape.jsp", "/a/scrape"} {
+		cases = append(cases, httpCase{name: "scrape on " + p, target: scrapeTarget(p, info), moves: []string{"scrapes"},
+			check: func(t *testing.T, v map[string]any) {
+				f := scrapeFiles(t, v)[string(info[:])]
+				if len(scrapeFiles(t, v)) != 1 || f["incomplete"] != int64(1) || f["complete"] != int64(0) {
+					t.Fatalf("files %v", v["files"])
+				}
+			}})
+	}
+	return cases
+}
+
+// enforcementCases check destination enforcement with each of the
+// tunnel's headers (frank announces, mallory is named by a disagreeing
+// ip), then strict enforcement on and off (erin and dave).
+func enforcementCases(p *Plugin, frank, mallory, erin, dave i2p.Destination) []httpCase {
+	tr := p.Tracker()
+	var cases []httpCase
 	// Destination enforcement, with each of the tunnel's headers.
 	for i, hdr := range []struct{ name, value string }{
 		{"X-I2P-DestHash", frank.Hash().Base64()},
@@ -451,21 +506,21 @@ func TestHTTPConformance(t *testing.T) {
 		h := map[string]string{hdr.name: hdr.value}
 		cases = append(cases, []httpCase{
 			{name: hdr.name + ": agreeing ip", target: announceTarget(info, frank.Base64()+".i2p"), header: h,
-				moves: []string{"announces"}, after: wantLeechers(info, 1)},
+				moves: []string{"announces"}, after: wantLeechers(tr, info, 1)},
 			{name: hdr.name + ": no ip", target: announceTarget(info, ""), header: h,
-				moves: []string{"announces"}, after: wantLeechers(info, 1)},
+				moves: []string{"announces"}, after: wantLeechers(tr, info, 1)},
 			{name: hdr.name + ": disagreeing ip adds no peer", target: announceTarget(info, mallory.Base64(), "compact", "1"), header: h,
 				moves: []string{"announces", "ip_mismatch"}, check: peersWant(0),
 				after: func(t *testing.T) {
-					wantLeechers(info, 1)(t)
+					wantLeechers(tr, info, 1)(t)
 					if _, ok := tr.AppendDestination(nil, mallory.Hash()); ok {
 						t.Fatal("a disagreeing ip entered the destination cache")
 					}
 				}},
 			{name: hdr.name + ": disagreeing ip stopping", target: announceTarget(info, mallory.Base64(), "event", "stopped"), header: h,
-				failure: "does not match", moves: []string{"announces", "ip_mismatch"}, after: wantLeechers(info, 1)},
+				failure: "does not match", moves: []string{"announces", "ip_mismatch"}, after: wantLeechers(tr, info, 1)},
 			{name: hdr.name + ": agreeing ip stopping", target: announceTarget(info, frank.Base64(), "event", "stopped"), header: h,
-				moves: []string{"announces"}, after: wantLeechers(info, 0)},
+				moves: []string{"announces"}, after: wantLeechers(tr, info, 0)},
 		}...)
 	}
 
@@ -473,66 +528,48 @@ func TestHTTPConformance(t *testing.T) {
 	// tunnel, and serves those that did.
 	infoStrict := [20]byte{0x05}
 	cases = append(cases, []httpCase{
-		{name: "strict: no tunnel headers", before: setting("strict_destinations", "true"), target: announceTarget(infoStrict, erin.Base64()),
-			failure: "must come through", moves: []string{"announces", "not_tunneled"}, after: wantLeechers(infoStrict, 0)},
+		{name: "strict: no tunnel headers", before: applyLive(p, "strict_destinations", "true"), target: announceTarget(infoStrict, erin.Base64()),
+			failure: "must come through", moves: []string{"announces", "not_tunneled"}, after: wantLeechers(tr, infoStrict, 0)},
 		{name: "strict: tunnel headers", target: announceTarget(infoStrict, erin.Base64()), header: map[string]string{"X-I2P-DestB64": erin.Base64()},
-			moves: []string{"announces"}, after: wantLeechers(infoStrict, 1)},
-		{name: "not strict: no tunnel headers", before: setting("strict_destinations", "false"), target: announceTarget(infoStrict, dave.Base64()),
-			moves: []string{"announces"}, after: wantLeechers(infoStrict, 2)},
+			moves: []string{"announces"}, after: wantLeechers(tr, infoStrict, 1)},
+		{name: "not strict: no tunnel headers", before: applyLive(p, "strict_destinations", "false"), target: announceTarget(infoStrict, dave.Base64()),
+			moves: []string{"announces"}, after: wantLeechers(tr, infoStrict, 2)},
 	}...)
 
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.before != nil {
-				c.before(t)
-			}
-			method, status := c.method, c.status
-			if method == "" {
-				method = http.MethodGet
-			}
-			if status == 0 {
-				status = http.StatusOK
-			}
-			before := httpCounters(e.plugin)
-			resp, body := e.do(t, method, c.target, c.header)
-			if resp.StatusCode != status {
-				t.Fatalf("status %d, want %d: %q", resp.StatusCode, status, body)
-			}
-			switch {
-			case method == http.MethodHead:
-				if len(body) != 0 || resp.ContentLength <= 0 {
-					t.Fatalf("HEAD: %d bytes of body, Content-Length %d", len(body), resp.ContentLength)
-				}
-			case status != http.StatusOK:
-				if !strings.Contains(string(body), c.text) {
-					t.Fatalf("body %q, want %q in it", body, c.text)
-				}
-				if status == http.StatusMethodNotAllowed && resp.Header.Get("Allow") != "GET, HEAD" {
-					t.Fatalf("Allow %q", resp.Header.Get("Allow"))
-				}
-			default:
-				decoded, err := bencode.Decode(body)
-				v, ok := decoded.(map[string]any)
-				if err != nil || !ok {
-					t.Fatalf("not a bencoded dictionary (%v): %q", err, body)
-				}
-				reason, failed := v["failure reason"].(string)
-				switch {
-				case c.failure != "" && (!failed || len(v) != 1 || !strings.Contains(reason, c.failure)):
-					t.Fatalf("reply %q, want a failure with %q", body, c.failure)
-				case c.failure == "" && failed:
-					t.Fatalf("failure %q", reason)
-				case c.failure == "" && httptracker.IsAnnouncePath(strings.SplitN(c.target, "?", 2)[0]):
-					announceFields(t, v)
-				}
-				if c.check != nil {
-					c.check(t, v)
-				}
-			}
-			checkMoved(t, before, httpCounters(e.plugin), c.moves)
-			if c.after != nil {
-				c.after(t)
-			}
-		})
+	return cases
+}
+
+func newIdent(t *testing.T) i2p.Destination {
+	k, err := i2p.NewIdentity(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Destination
+}
+
+// wantLeechers checks that swarm info has n leechers.
+func wantLeechers(tr *tracker.Tracker, info [20]byte, n uint32) func(t *testing.T) {
+	return func(t *testing.T) {
+		if got := tr.Scrape(info).Leechers; got != n {
+			t.Fatalf("swarm %x has %d leechers, want %d", info[:2], got, n)
+		}
+	}
+}
+
+// applyLive applies a setting to the running tracker.
+func applyLive(p *Plugin, key, value string) func(t *testing.T) {
+	return func(t *testing.T) {
+		if _, err := p.applySetting(key, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// peersWant checks that a compact reply lists n peers.
+func peersWant(n int) func(t *testing.T, v map[string]any) {
+	return func(t *testing.T, v map[string]any) {
+		if got := len(compactPeers(t, v)); got != n {
+			t.Fatalf("%d peers, want %d", got, n)
+		}
 	}
 }
