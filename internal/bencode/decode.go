@@ -159,10 +159,8 @@ func canonical(d []byte) bool {
 	return true
 }
 
-// Skip checks the value at the start of b and returns what follows it.
-// Dictionary keys may come in any order.
-func Skip(b []byte) (rest []byte, err error) { return skip(b, 0) }
-
+// skip checks the value at the start of b, as deep as depth already,
+// and returns what follows it. Dictionary keys may come in any order.
 func skip(b []byte, depth int) ([]byte, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: truncated", ErrInvalid)

@@ -13,13 +13,6 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-// AppendBytes appends b as a byte string.
-func AppendBytes(dst, b []byte) []byte {
-	dst = strconv.AppendInt(dst, int64(len(b)), 10)
-	dst = append(dst, ':')
-	return append(dst, b...)
-}
-
 // AppendInt appends n as an integer.
 func AppendInt(dst []byte, n int64) []byte {
 	dst = append(dst, 'i')
@@ -27,15 +20,9 @@ func AppendInt(dst []byte, n int64) []byte {
 	return append(dst, 'e')
 }
 
-// AppendUint appends n as an integer.
-func AppendUint(dst []byte, n uint64) []byte {
-	dst = append(dst, 'i')
-	dst = strconv.AppendUint(dst, n, 10)
-	return append(dst, 'e')
-}
-
-// Append appends v: an int, int64, uint64, string or []byte, or a []any
-// or map[string]any of those (dictionary keys sorted, as BEP 3 wants).
+// Append appends v: an int, int64, string or []byte, or a []any or
+// map[string]any of those (dictionary keys sorted, as BEP 3 wants) — any
+// value Decode returns.
 func Append(dst []byte, v any) ([]byte, error) {
 	return appendValue(dst, v, 0)
 }
@@ -50,12 +37,10 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		return AppendInt(dst, int64(v)), nil
 	case int64:
 		return AppendInt(dst, v), nil
-	case uint64:
-		return AppendUint(dst, v), nil
 	case string:
 		return AppendString(dst, v), nil
 	case []byte:
-		return AppendBytes(dst, v), nil
+		return AppendString(dst, string(v)), nil
 	case []any:
 		dst = append(dst, 'l')
 		for _, item := range v {
