@@ -1,6 +1,8 @@
-// Package opentracker holds go-opentracker's plugin manifest, plugin.config
-// in the I2P plugin format: the one source of truth for the name, version
-// and console link that the binary, the console and the router read.
+// Package opentracker holds go-opentracker's plugin manifest.
+//
+// The manifest is plugin.config in the I2P plugin format: the one source
+// of truth for the name, version and console link that the binary, the
+// console and the router read.
 package opentracker
 
 import (

@@ -1,8 +1,9 @@
-// Package console is go-opentracker's router-console page: the operator's
-// view of the tracker (router link and session state, identity and
-// announce URLs, totals and rates, charts over 1 h to 7 d, the busiest
-// swarms, drops and errors by reason, store health) and the form that
-// changes its live settings.
+// Package console is the tracker's page in the router console.
+//
+// It is the operator's view of the tracker (router link and session
+// state, identity and announce URLs, totals and rates, charts over 1 h to
+// 7 d, the busiest swarms, drops and errors by reason, store health) and
+// the form that changes its live settings.
 //
 // The page is server-rendered (html/template, charts as inline SVG) so it
 // reads without JavaScript; with JavaScript it refreshes itself and offers

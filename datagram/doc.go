@@ -1,6 +1,6 @@
-// Package datagram encodes and decodes the repliable I2P datagram formats
-// that carry UDP tracker traffic (proposal 163 formats, used by proposal 160):
-// Datagram2 (I2CP protocol 19: the sender's Destination, signed over the
+// Package datagram encodes and decodes the I2P datagrams of UDP announces.
+//
+// The formats are proposal 163's, used by proposal 160: Datagram2 (I2CP protocol 19: the sender's Destination, signed over the
 // receiver's hash, replay resistant) and Datagram3 (protocol 20: the
 // sender's hash only, unauthenticated). Raw datagrams (protocol 18) have no
 // framing of their own.

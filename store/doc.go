@@ -1,5 +1,6 @@
-// Package store keeps go-opentracker's state on disk in Badger, so a
-// restart loses nothing: peers (with a Badger TTL equal to the peer
+// Package store keeps the tracker's state on disk in Badger.
+//
+// A restart loses nothing: peers (with a Badger TTL equal to the peer
 // expiry, so stale peers leave the disk by themselves), download counts
 // (kept forever), the hash → Destination cache (with a TTL) and the
 // connection-ID secret. Settings are not here: they live in the plugin's

@@ -1,5 +1,7 @@
-// Package i2cptest plays the router's side of I2CP over real TCP for
-// tests, benchmarks, the load tool and the demo: it greets clients, checks
+// Package i2cptest plays the router's side of I2CP, for tests and the demo.
+//
+// It serves real TCP (or a given connection) for tests, benchmarks, the
+// load tool and the demo: it greets clients, checks
 // SessionConfig and LeaseSet signatures, requests LeaseSets, delivers
 // SendMessage payloads untouched to the target session as MessagePayload,
 // and answers HostLookup for the Destinations it knows. For sessions whose

@@ -1,6 +1,7 @@
-// Package testvectors embeds the reference vectors that the reference Java
-// implementation of I2P produced (a copy of shared/vectors/reference-java.json)
-// and decodes them for tests. Every package that must agree byte for byte
+// Package testvectors holds the Java reference vectors for tests.
+//
+// They are the vectors the reference Java implementation of I2P produced
+// (a copy of shared/vectors/reference-java.json), decoded. Every package that must agree byte for byte
 // with the reference reads them from here.
 package testvectors
 

@@ -1,5 +1,6 @@
-// Package inprocess is a plugin.Host for a router that runs the tracker
-// in its own process: the I2CP connection is a net.Pipe whose other end
+// Package inprocess is a plugin.Host for a router that runs the tracker.
+//
+// The router runs it in its own process: the I2CP connection is a net.Pipe whose other end
 // the router's I2CP server serves, the console sits under the router
 // console's prefix with an on/off toggle, and the toggle's state is kept
 // in the data directory.
