@@ -356,8 +356,9 @@ type ScrapeResult struct {
 	Seeders, Completed, Leechers uint32
 }
 
-func (sw *swarm) scrape() ScrapeResult {
-	return ScrapeResult{Seeders: uint32(sw.seeders()), Completed: uint32(min(sw.completed, 1<<32-1)), Leechers: sw.leechers}
+// scrape returns the swarm's counts, the download count capped at 32 bits.
+func (s *swarm) scrape() ScrapeResult {
+	return ScrapeResult{Seeders: uint32(s.seeders()), Completed: uint32(min(s.completed, 1<<32-1)), Leechers: s.leechers}
 }
 
 // Scrape returns the counts of one swarm (zeros for an unknown one).
