@@ -53,9 +53,10 @@ func (g *rateGate) slow(n int) bool {
 
 // frameReader is the read side of one connection.
 type frameReader struct {
-	s  *Session
-	br *bufio.Reader
-	l  *link
+	s      *Session
+	br     *bufio.Reader
+	l      *link
+	legacy bool // this connection publishes the older LeaseSet
 	// published is set once the first LeaseSet went out on this
 	// connection; connectOnce reads it when the connection ends.
 	published *atomic.Bool
@@ -169,6 +170,7 @@ func (r *frameReader) sessionStatus(body []byte) error {
 	switch status {
 	case StatusCreated:
 		r.s.sessionID.Store(int32(id))
+		r.s.logUp(id)
 		r.s.setState(PhaseSessionUp, fmt.Sprintf("session %d", id))
 		return nil
 	case StatusUpdated, StatusHost:
@@ -192,7 +194,7 @@ func (r *frameReader) leaseSetRequest(parse func([]byte) (uint16, []Lease, error
 	if err != nil {
 		return err
 	}
-	frame, err := s.leaseSetFrame(id, leases)
+	frame, err := s.leaseSetFrame(id, leases, r.legacy)
 	if err != nil {
 		return err
 	}
@@ -202,6 +204,11 @@ func (r *frameReader) leaseSetRequest(parse func([]byte) (uint16, []Lease, error
 		return ErrDisconnected
 	}
 	if !r.published.Swap(true) {
+		form := "LeaseSet2"
+		if r.legacy {
+			form = "older LeaseSet"
+		}
+		s.cfg.Logger.Info("i2cp: LeaseSet published", "addr", s.addrText(), "form", form, "leases", len(leases))
 		s.setState(PhasePublished, fmt.Sprintf("%d leases", len(leases)))
 		s.readyMu.Lock()
 		select {
@@ -235,9 +242,9 @@ func (r *frameReader) hostReply(body []byte) {
 }
 
 // leaseSetFrame builds the LeaseSet the router asked for.
-func (s *Session) leaseSetFrame(sessionID uint16, leases []Lease) ([]byte, error) {
+func (s *Session) leaseSetFrame(sessionID uint16, leases []Lease, legacy bool) ([]byte, error) {
 	signer := s.keys.Signer()
-	if s.cfg.LegacyLeaseSet {
+	if legacy {
 		ls := &LeaseSet{Destination: s.keys.Destination, EncryptionKey: s.lsKeys.ElGamalPublic, Leases: leases}
 		if err := ls.Sign(signer); err != nil {
 			return nil, err

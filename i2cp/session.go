@@ -94,9 +94,19 @@ type Session struct {
 	gather atomic.Bool
 
 	sessionID atomic.Int32 // -1 while no session
-	state     atomic.Pointer[State]
-	readyMu   sync.Mutex
-	ready     chan struct{} // closed while published
+	// legacy: the next connection publishes the older LeaseSet (see
+	// SetLegacyLeaseSet); each connection keeps the form it began with.
+	legacy atomic.Bool
+	// relink ends the current connection so that Run connects again at
+	// once; nil between connections.
+	relinkMu sync.Mutex
+	relink   context.CancelCauseFunc
+	// linkDown: a loss of the link was logged and no session came up
+	// since, so further failed attempts are not news.
+	linkDown atomic.Bool
+	state    atomic.Pointer[State]
+	readyMu  sync.Mutex
+	ready    chan struct{} // closed while published
 
 	lookupMu sync.Mutex
 	lookups  map[uint32]chan lookupResult
@@ -150,9 +160,7 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 	s := &Session{keys: keys, lsKeys: lsKeys, cfg: cfg, addrSet: addrSet, opts: mergeOptions(DefaultOptions(), cfg.Options),
 		out: newOutbox(cfg.SendQueue), ctrl: make(chan []byte, 64),
 		ready: make(chan struct{}), lookups: map[uint32]chan lookupResult{}}
-	if cfg.LegacyLeaseSet {
-		s.opts = mergeOptions(s.opts, i2p.Mapping{{Key: "i2cp.leaseSetEncType", Value: "0"}})
-	}
+	s.legacy.Store(cfg.LegacyLeaseSet)
 	if WantsMessageStatus(s.opts) {
 		s.track = &deliveryTracker{}
 	}
@@ -164,6 +172,43 @@ func NewSession(keys *i2p.PrivateKeys, cfg Config) (*Session, error) {
 
 // Destination is the session's own Destination.
 func (s *Session) Destination() i2p.Destination { return s.keys.Destination }
+
+// createOptions are the options a CreateSession carries: the older
+// LeaseSet has an ElGamal key (encryption type 0).
+func (s *Session) createOptions(legacy bool) i2p.Mapping {
+	if legacy {
+		return mergeOptions(s.opts, i2p.Mapping{{Key: "i2cp.leaseSetEncType", Value: "0"}})
+	}
+	return s.opts
+}
+
+// LegacyLeaseSet reports whether the session publishes (or, between
+// connections, will publish) the older LeaseSet.
+func (s *Session) LegacyLeaseSet() bool { return s.legacy.Load() }
+
+// errRelink ends a connection that SetLegacyLeaseSet replaces.
+var errRelink = errors.New("i2cp: reconnecting to publish the other LeaseSet form")
+
+// SetLegacyLeaseSet switches the form of LeaseSet the session publishes:
+// the older LeaseSet with an ElGamal key (on) or a LeaseSet2 (off). A
+// live session is destroyed and created again at once with the new form,
+// since a router fixes a session's encryption type when it creates it;
+// handlers stay registered. Identities with offline keys cannot sign the
+// older form.
+func (s *Session) SetLegacyLeaseSet(on bool) error {
+	if on && s.keys.Offline != nil {
+		return errors.New("i2cp: the older LeaseSet cannot carry an offline signature")
+	}
+	if s.legacy.Swap(on) == on {
+		return nil
+	}
+	s.relinkMu.Lock()
+	if s.relink != nil {
+		s.relink(errRelink)
+	}
+	s.relinkMu.Unlock()
+	return nil
+}
 
 // State returns the current state.
 func (s *Session) State() State { return *s.state.Load() }
@@ -222,8 +267,12 @@ func (s *Session) Run(ctx context.Context) {
 		if published {
 			backoff = s.cfg.MinBackoff
 		}
+		if errors.Is(err, errRelink) {
+			s.cfg.Logger.Info("i2cp: reconnecting to the router", "addr", s.addrText(), "reason", err, "legacy_leaseset", s.legacy.Load())
+			continue
+		}
 		wait := backoff/2 + rand.N(backoff/2+1)
-		s.cfg.Logger.Warn("i2cp: router link down; retrying", "addr", s.addrText(), "err", err, "retry_in", wait.Round(time.Millisecond))
+		s.logDown(err, wait)
 		s.setState(PhaseDisconnected, fmt.Sprintf("%v (retrying in %s)", err, wait.Round(time.Second)))
 		select {
 		case <-ctx.Done():
@@ -233,6 +282,26 @@ func (s *Session) Run(ctx context.Context) {
 		}
 		backoff = min(backoff*2, s.cfg.MaxBackoff)
 	}
+}
+
+// logDown logs a lost link once, at info, with the error; the attempts
+// that fail after it, until a session comes up again, only at debug.
+func (s *Session) logDown(err error, wait time.Duration) {
+	if s.linkDown.Swap(true) {
+		s.cfg.Logger.Debug("i2cp: router still unreachable; retrying", "addr", s.addrText(), "err", err, "retry_in", wait.Round(time.Millisecond))
+		return
+	}
+	s.cfg.Logger.Info("i2cp: router link down; retrying", "addr", s.addrText(), "err", err, "retry_in", wait.Round(time.Millisecond))
+}
+
+// logUp logs, once at info, that a session came up: the first, or one
+// after the link was lost.
+func (s *Session) logUp(id uint16) {
+	if s.linkDown.Swap(false) || s.reconnects.Load() > 0 {
+		s.cfg.Logger.Info("i2cp: reconnected to the router", "addr", s.addrText(), "session", id)
+		return
+	}
+	s.cfg.Logger.Info("i2cp: session created", "addr", s.addrText(), "session", id)
 }
 
 func (s *Session) addrText() string {
@@ -286,7 +355,21 @@ func (s *Session) down(err error) {
 // connectOnce runs one connection to its end and reports whether the
 // session got published on it. It returns only after its reader and
 // writer have stopped, so nothing of this connection outlives it.
-func (s *Session) connectOnce(ctx context.Context) (published bool, err error) {
+func (s *Session) connectOnce(parent context.Context) (published bool, err error) {
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	s.relinkMu.Lock()
+	s.relink = cancel
+	s.relinkMu.Unlock()
+	defer func() {
+		s.relinkMu.Lock()
+		s.relink = nil
+		s.relinkMu.Unlock()
+		if parent.Err() == nil && errors.Is(context.Cause(ctx), errRelink) {
+			err = errRelink
+		}
+	}()
+	legacy := s.legacy.Load()
 	conn, err := s.dial(ctx)
 	if err != nil {
 		return false, fmt.Errorf("connect to router at %s: %w", s.addrText(), err)
@@ -300,7 +383,7 @@ func (s *Session) connectOnce(ctx context.Context) (published bool, err error) {
 		return false, err
 	}
 	s.setState(PhaseConnected, s.addrText())
-	cs, err := AppendCreateSession(nil, s.keys, s.opts, time.Now())
+	cs, err := AppendCreateSession(nil, s.keys, s.createOptions(legacy), time.Now())
 	if err == nil {
 		_, err = bw.Write(cs)
 	}
@@ -326,7 +409,7 @@ func (s *Session) connectOnce(ctx context.Context) (published bool, err error) {
 	go func() { writeErr <- s.writeLoop(ctx, stop, l, &rx); close(writerDone) }()
 	readErr := make(chan error, 1)
 	var pub atomic.Bool
-	rd := &frameReader{s: s, br: br, l: l, published: &pub, rx: &rx, writerDone: writerDone}
+	rd := &frameReader{s: s, br: br, l: l, legacy: legacy, published: &pub, rx: &rx, writerDone: writerDone}
 	go func() { readErr <- rd.readLoop() }()
 	select {
 	case err = <-readErr:

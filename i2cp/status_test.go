@@ -173,7 +173,7 @@ func TestSessionOptions(t *testing.T) {
 	}
 
 	legacy, _ := newUpSession(t, Config{LegacyLeaseSet: true, Options: i2p.Mapping{{Key: "i2cp.leaseSetEncType", Value: "4"}}}, -1)
-	if v, _ := legacy.opts.Get("i2cp.leaseSetEncType"); v != "0" {
+	if v, _ := legacy.createOptions(legacy.LegacyLeaseSet()).Get("i2cp.leaseSetEncType"); v != "0" {
 		t.Errorf("older LeaseSet with encryption type %s", v)
 	}
 }

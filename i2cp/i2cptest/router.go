@@ -79,6 +79,7 @@ type Router struct {
 	onSend   atomic.Pointer[SendFunc]
 	observe  atomic.Pointer[SendObserver]
 	refuse   atomic.Bool
+	noLS2    atomic.Bool // see SetLeaseSet2Unreachable
 	mute     atomic.Bool
 	delay    atomic.Int64
 	closed   bool // Close was called: no connection is served again
@@ -388,6 +389,7 @@ type conn struct {
 	// reliable: the session wants MessageStatus reports; set with opts.
 	reliable  bool
 	published atomic.Bool
+	ls2       atomic.Bool // the published LeaseSet is a LeaseSet2
 	ended     atomic.Bool // the router ended the session (SendSessionStatus)
 	msgID     atomic.Uint32
 	// authorized: the client gave the credentials Options require. Only
@@ -556,12 +558,14 @@ func (c *conn) handle(typ byte, body []byte) error {
 		if err != nil {
 			return err
 		}
+		c.ls2.Store(true)
 		return c.leaseSetCreated(id, ls.Destination)
 	case i2cp.TypeCreateLeaseSet:
 		id, ls, err := i2cp.ParseCreateLeaseSet(body)
 		if err != nil {
 			return err
 		}
+		c.ls2.Store(false)
 		return c.leaseSetCreated(id, ls.Destination)
 	case i2cp.TypeSendMessage, i2cp.TypeSendMessageExpires:
 		m, err := i2cp.ParseSendMessage(body, typ == i2cp.TypeSendMessageExpires)
@@ -699,7 +703,8 @@ func (r *Router) route(from i2p.Hash, to i2p.Destination, envelope []byte, repor
 	r.mu.Lock()
 	target := r.sessions[to.Hash()]
 	r.mu.Unlock()
-	if target != nil && target.published.Load() {
+	published := target != nil && target.published.Load()
+	if published && !r.unfindable(target) {
 		var after func()
 		if report != nil {
 			after = func() { report(i2cp.MsgLocalSuccess) }
@@ -707,7 +712,7 @@ func (r *Router) route(from i2p.Hash, to i2p.Destination, envelope []byte, repor
 		target.deliver(envelope, after) // copies into the MessagePayload frame
 		return
 	}
-	if f := r.onSend.Load(); f != nil {
+	if f := r.onSend.Load(); f != nil && !published {
 		(*f)(from, to, envelope)
 		r.delivered.Add(1)
 		if report != nil {
