@@ -30,26 +30,26 @@ var ErrConfig = errors.New("configuration error")
 
 // Config is every setting, all optional: the zero file means defaults.
 type Config struct {
-	TrackerPort      uint16 `yaml:"tracker_port"`        // UDP tracker port on I2P; 6969
-	Interval         int    `yaml:"interval"`            // announce interval, seconds; 1620
-	PeerExpiry       int    `yaml:"peer_expiry"`         // seconds; 1.5 × interval when 0
-	Lifetime         int    `yaml:"connection_lifetime"` // UDP connection-id lifetime, seconds; 1200
-	MaxPeers         int    `yaml:"max_peers"`           // peers per reply (≤ 50); 50
-	UDP              bool   `yaml:"udp"`                 // serve UDP announces; true
-	HTTP             bool   `yaml:"http"`                // serve HTTP announces; true
-	HTTPAddress      string `yaml:"http_address"`        // the HTTP server tunnel's .b32.i2p or .i2p name; "" = none set up
-	FullScrape       bool   `yaml:"full_scrape"`         // allow scrape without info_hash; false
-	StrictDests      bool   `yaml:"strict_destinations"` // refuse HTTP announces without X-I2P-Dest* headers; false
-	LegacyLeaseSet   bool   `yaml:"legacy_leaseset"`     // publish the older LeaseSet (i2pd < 2.48); false
-	TunnelQuantity   int    `yaml:"tunnel_quantity"`     // inbound and outbound tunnels; 3
-	TunnelLength     int    `yaml:"tunnel_length"`       // hops; 3
-	MaxSwarms        int    `yaml:"max_swarms"`          // 1,000,000
-	MaxPeersPerSwarm int    `yaml:"max_peers_per_swarm"` // 100,000
-	MaxSwarmsPerPeer int    `yaml:"max_swarms_per_peer"` // 2,000
-	FlushSeconds     int    `yaml:"flush_seconds"`       // store write-behind interval; 1
-	ConsolePassword  string `yaml:"console_password"`    // required when the console is not on loopback
-	I2CPUsername     string `yaml:"i2cp_username"`       // for a router whose I2CP asks for credentials (i2cp.auth)
-	I2CPPassword     string `yaml:"i2cp_password"`
+	TrackerPort      uint16       `yaml:"tracker_port"`        // UDP tracker port on I2P; 6969
+	Interval         int          `yaml:"interval"`            // announce interval, seconds; 1620
+	PeerExpiry       int          `yaml:"peer_expiry"`         // seconds; 1.5 × interval when 0
+	Lifetime         int          `yaml:"connection_lifetime"` // UDP connection-id lifetime, seconds; 1200
+	MaxPeers         int          `yaml:"max_peers"`           // peers per reply (≤ 50); 50
+	UDP              bool         `yaml:"udp"`                 // serve UDP announces; true
+	HTTP             bool         `yaml:"http"`                // serve HTTP announces; true
+	HTTPAddress      string       `yaml:"http_address"`        // the HTTP server tunnel's .b32.i2p or .i2p name; "" = none set up
+	FullScrape       bool         `yaml:"full_scrape"`         // allow scrape without info_hash; false
+	StrictDests      bool         `yaml:"strict_destinations"` // refuse HTTP announces without X-I2P-Dest* headers; false
+	LegacyLeaseSet   LeaseSetMode `yaml:"legacy_leaseset"`     // auto: LeaseSet2, the older LeaseSet when probes find LeaseSet2 unreachable (i2pd < 2.48); true, false fix the form
+	TunnelQuantity   int          `yaml:"tunnel_quantity"`     // inbound and outbound tunnels; 3
+	TunnelLength     int          `yaml:"tunnel_length"`       // hops; 3
+	MaxSwarms        int          `yaml:"max_swarms"`          // 1,000,000
+	MaxPeersPerSwarm int          `yaml:"max_peers_per_swarm"` // 100,000
+	MaxSwarmsPerPeer int          `yaml:"max_swarms_per_peer"` // 2,000
+	FlushSeconds     int          `yaml:"flush_seconds"`       // store write-behind interval; 1
+	ConsolePassword  string       `yaml:"console_password"`    // required when the console is not on loopback
+	I2CPUsername     string       `yaml:"i2cp_username"`       // for a router whose I2CP asks for credentials (i2cp.auth)
+	I2CPPassword     string       `yaml:"i2cp_password"`
 }
 
 // DefaultConfig is what a tracker runs with when nothing is configured.

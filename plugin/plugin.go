@@ -393,15 +393,53 @@ func (p *Plugin) WaitRouter(ctx context.Context) error {
 	return sess.WaitReady(ctx)
 }
 
-// RouterState describes the link to the router: its phase ("stopped"
-// while the plugin is) and what the phase is waiting for or failed on.
-func (p *Plugin) RouterState() (phase, detail string) {
-	sess := p.Session()
-	if sess == nil {
+// WaitReachable waits until the tracker is reachable (a probe from
+// another session on its router arrived; see Health), or ctx ends, or
+// the plugin is not running.
+func (p *Plugin) WaitReachable(ctx context.Context) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p.mu.Lock()
+		r := p.run
+		p.mu.Unlock()
+		if r == nil {
+			return errors.New("plugin: not running")
+		}
+		if r.health(time.Now()).Healthy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// RouterState describes the link to the router: its state ("stopped"
+// while the plugin is; "reachable" when healthy) and what the state is
+// waiting for or failed on, or what the tracker did about it.
+func (p *Plugin) RouterState() (state, detail string) {
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	if r == nil {
 		return i2cp.PhaseStopped.String(), ""
 	}
-	st := sess.State()
-	return st.Phase.String(), st.Detail
+	h := r.health(time.Now())
+	return h.State, h.Detail
+}
+
+// ReachStats are the counters of the reach probes of the running
+// tracker (zero while stopped): traffic kept apart from the clients'.
+func (p *Plugin) ReachStats() ReachStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.run == nil {
+		return ReachStats{}
+	}
+	return p.run.reach.Stats()
 }
 
 // Addresses returns the tracker's addresses under the configuration in

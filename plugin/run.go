@@ -27,6 +27,7 @@ type run struct {
 	store   *store.Store
 	tracker *tracker.Tracker
 	session *i2cp.Session
+	reach   *prober // measures whether the session can be reached
 	udp     *udptracker.Server
 	http    *httptracker.Handler
 	console *console.Console
@@ -77,19 +78,24 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 	if err != nil {
 		return nil, err
 	}
-	r.session, err = i2cp.NewSession(keys, i2cp.Config{
-		Dial:           p.host.DialI2CP,
-		Addr:           p.opts.I2CPAddr,
-		Options:        sessionOptions(cfg),
-		LegacyLeaseSet: cfg.LegacyLeaseSet,
-		Username:       cfg.I2CPUsername,
-		Password:       cfg.I2CPPassword,
-		Coalesce:       readCoalesce,
-		Logger:         log,
-	})
+	link := i2cp.Config{Dial: p.host.DialI2CP, Addr: p.opts.I2CPAddr, Username: cfg.I2CPUsername, Password: cfg.I2CPPassword, Logger: log}
+	var pr *prober // set before the session runs; NewSession's own first state needs none
+	sc := link
+	sc.Options, sc.Coalesce = sessionOptions(cfg), readCoalesce
+	sc.LegacyLeaseSet = cfg.LegacyLeaseSet == LeaseSetLegacy
+	sc.OnState = func(st i2cp.State) {
+		if pr != nil {
+			pr.onState(st)
+		}
+	}
+	r.session, err = i2cp.NewSession(keys, sc)
 	if err != nil {
 		return nil, err
 	}
+	// Auto falls back to the older LeaseSet only where it can be signed.
+	auto := cfg.LegacyLeaseSet == LeaseSetAuto && keys.Offline == nil
+	pr = newProber(r.session, auto, defaultReachTiming(), log, newProbeSession(link, cfg, log))
+	r.reach = pr
 	r.udp, err = udptracker.NewServer(udptracker.Config{Port: cfg.TrackerPort, Lifetime: cfg.Lifetime, Logger: log},
 		keys.Destination.Hash(), secret, r.tracker, r.session)
 	if err != nil {
@@ -137,8 +143,9 @@ func (r *run) start() {
 	r.udp.SetContext(ctx)
 	r.cancel, r.done, r.started = cancel, make(chan struct{}), time.Now()
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); r.session.Run(ctx) }()
+	go func() { defer wg.Done(); r.reach.run(ctx) }()
 	go func() { defer wg.Done(); r.tracker.Run(ctx) }()
 	go func() { defer wg.Done(); r.console.Run(ctx) }()
 	go func() { wg.Wait(); close(r.done) }()

@@ -3,9 +3,9 @@ package plugin
 import (
 	"encoding/hex"
 	"sort"
+	"time"
 
 	"github.com/go-i2p/go-opentracker/console"
-	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/webui"
 )
 
@@ -24,9 +24,8 @@ func (c consoleSource) Status() console.Status {
 	}
 	tr, st, sess, udp, httpH := r.tracker, r.store, r.session, r.udp, r.http
 	out.Started = r.started
-	ss := sess.State()
-	out.Router = console.RouterStatus{Address: p.opts.I2CPAddr, State: ss.Phase.String(), Detail: ss.Detail, Since: ss.Since,
-		Healthy: ss.Phase == i2cp.PhaseSessionUp || ss.Phase == i2cp.PhasePublished}
+	h := r.health(time.Now())
+	out.Router = console.RouterStatus{Address: p.opts.I2CPAddr, State: h.State, Detail: h.Detail, Since: h.Since, Healthy: h.Healthy}
 	if out.Router.Address == "" {
 		out.Router.Address = "provided by the host"
 	}

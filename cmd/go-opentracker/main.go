@@ -40,6 +40,7 @@ import (
 
 	opentracker "github.com/go-i2p/go-opentracker"
 	"github.com/go-i2p/go-opentracker/console"
+	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/plugin"
 )
 
@@ -352,22 +353,28 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	return code
 }
 
-// explainRouter tells the operator what to do while no router answers.
+// explainRouter tells the operator what to do while the tracker is not
+// reachable: with no router session, start one; with a session, what the
+// tracker waits for (tunnels, a probe). Reaching the tracker is logged
+// by the plugin itself.
 func explainRouter(ctx context.Context, p *plugin.Plugin, addr string, log *slog.Logger) {
 	for wait := 5 * time.Second; ; wait = time.Minute {
 		wctx, cancel := context.WithTimeout(ctx, wait)
-		err := p.WaitRouter(wctx)
+		err := p.WaitReachable(wctx)
 		cancel()
-		switch {
-		case err == nil:
-			log.Info("attached to the router; the tracker is reachable on I2P", "i2cp", addr)
-			return
-		case ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded):
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
 			return
 		}
-		phase, detail := p.RouterState()
-		log.Warn("no I2P router session yet: start a router with I2CP enabled (i2pd: [i2cp] enabled = true; Java I2P: I2CP is on by default), "+
-			"or point --i2cp at it; retrying in the background", "i2cp", addr, "state", phase, "detail", detail)
+		state, detail := p.RouterState()
+		switch state {
+		case i2cp.PhaseConnecting.String(), i2cp.PhaseConnected.String(), i2cp.PhaseDisconnected.String():
+			log.Warn("no I2P router session yet: start a router with I2CP enabled (i2pd: [i2cp] enabled = true; Java I2P: I2CP is on by default), "+
+				"or point --i2cp at it; retrying in the background", "i2cp", addr, "state", state, "detail", detail)
+		case i2cp.PhaseSessionUp.String(), plugin.ReachProbing.String():
+			// the router is there; tunnels and probes take their time
+		default:
+			log.Warn("the router session is up but the tracker is not reachable yet", "i2cp", addr, "state", state, "detail", detail)
+		}
 	}
 }
 

@@ -177,7 +177,7 @@ func TestDemo(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if st.Counters.UDPAnnounces <= 10 || st.Counters.HTTPAnnounces <= 2 || st.Router.State != "LeaseSet published" {
+	if st.Counters.UDPAnnounces <= 10 || st.Counters.HTTPAnnounces <= 2 || st.Router.State != "reachable" {
 		t.Fatalf("demo traffic not visible: %+v", st)
 	}
 	if code := stop(); code != exitOK {
