@@ -263,6 +263,9 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	sc.req = tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: q.event, Left: left, NumWant: want, ReadOnly: mismatch}
 	peers := &sc.peers
 	res, err := h.swarms.Announce(&sc.req, peers[:])
+	if tracker.Debugging(h.cfg.Logger) {
+		h.logAnnounce(&q, peer, min(res.NumPeers, MaxPeers), err)
+	}
 	if err != nil {
 		return h.refused(dst, err)
 	}
@@ -306,6 +309,15 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	return append(dst, 'e')
 }
 
+// logAnnounce writes the debug line of an announce the swarm model saw.
+func (h *Handler) logAnnounce(q *announceQuery, peer i2p.Hash, peers int, err error) {
+	l := tracker.RequestLine{Transport: "http", Kind: "announce", InfoHash: q.infoHash, Peer: peer, Event: q.event, NumWant: q.numWant, Peers: peers, Result: "ok"}
+	if err != nil {
+		l.Result = "refused: " + err.Error()
+	}
+	tracker.LogRequest(h.cfg.Logger, &l)
+}
+
 // peerIDFor gives the non-compact "peer id" of a peer: the first 20 bytes
 // of its Destination hash. The tracker keys peers by Destination and does
 // not keep the ids they announced with (20 bytes a peer it would rather
@@ -318,6 +330,9 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	var q scrapeQuery
 	if err := parseScrapeQuery(r.RawQuery, &q); err != nil {
 		return h.fail(dst, err)
+	}
+	if tracker.Debugging(h.cfg.Logger) && q.n > 0 {
+		tracker.LogRequest(h.cfg.Logger, &tracker.RequestLine{Transport: "http", Kind: "scrape", InfoHash: q.hashes[0], Result: "ok"})
 	}
 	dst = append(dst, "d5:filesd"...)
 	entry := func(info [20]byte, r tracker.ScrapeResult) {

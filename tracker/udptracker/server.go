@@ -304,6 +304,9 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	a := &sc.ann
 	if err := ParseAnnounce(payload, a); err != nil {
 		s.stats.errorReply(ErrorMalformed)
+		if tracker.Debugging(s.cfg.Logger) {
+			tracker.LogRequest(s.cfg.Logger, &tracker.RequestLine{Transport: "udp", Kind: "announce", Peer: *from, Result: "malformed: " + err.Error()})
+		}
 		return AppendErrorResponse(buf[:0], tx, msgMalformed+err.Error())
 	}
 	// The URL data (a.URLData, bounded by MaxURLData) is counted and
@@ -322,6 +325,14 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	// (live) default.
 	sc.req = tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: a.Event, Left: left, NumWant: int(a.NumWant), URLData: a.URLData}
 	res, err := s.swarms.Announce(&sc.req, sc.peers[:])
+	if tracker.Debugging(s.cfg.Logger) {
+		l := tracker.RequestLine{Transport: "udp", Kind: "announce", InfoHash: a.InfoHash, Peer: *from, Event: a.Event, NumWant: int(a.NumWant),
+			Peers: min(res.NumPeers, MaxPeers), Result: "ok"}
+		if err != nil {
+			l.Result = "refused: " + err.Error()
+		}
+		tracker.LogRequest(s.cfg.Logger, &l)
+	}
 	if err != nil {
 		return s.refused(buf, tx, err)
 	}
@@ -354,6 +365,9 @@ func (s *Server) scrape(buf *[replyBufLen]byte, payload []byte, tx uint32) []byt
 		return AppendErrorResponse(buf[:0], tx, msgMalformed+err.Error())
 	}
 	s.stats.scrapes.Add(1)
+	if tracker.Debugging(s.cfg.Logger) && sc.Len() > 0 {
+		tracker.LogRequest(s.cfg.Logger, &tracker.RequestLine{Transport: "udp", Kind: "scrape", InfoHash: sc.Hash(0), Result: "ok"})
+	}
 	out := AppendScrapeResponseHeader(buf[:0], tx)
 	for i := range sc.Len() {
 		r := s.swarms.Scrape(sc.Hash(i))
