@@ -35,10 +35,10 @@ type Status struct {
 // RouterStatus is the state of the link to the router.
 type RouterStatus struct {
 	Address string // where the I2CP connection goes
-	State   string // e.g. "connecting", "session up", "LeaseSet published", "disconnected"
+	State   string // e.g. "connecting", "session up", "published, not yet reached", "reachable", "disconnected"
 	Detail  string // the last error or reason, if any
 	Since   time.Time
-	Healthy bool
+	Healthy bool // the tracker is reachable: a probe from another session on its router arrived
 }
 
 // Identity is the tracker's address and its announce URLs.

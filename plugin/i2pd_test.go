@@ -170,8 +170,8 @@ func TestI2pdReachesOnItsOwn(t *testing.T) {
 }
 
 // samRawArrives sends SAM RAW datagrams from a fresh SAM session of
-// router to the tracker until one arrives (counted as a stray on the
-// probe port) or d passes.
+// router to the tracker until one arrives (counted as a raw datagram
+// that is no probe) or d passes.
 func samRawArrives(t *testing.T, router *i2pdRouter, p *Plugin, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)

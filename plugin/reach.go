@@ -66,7 +66,8 @@ func defaultReachTiming() reachTiming {
 type ReachStats struct {
 	Rounds, Sessions uint64 // probe rounds; probe sessions opened
 	Sent, Arrived    uint64 // probes sent; probes that arrived with the nonce awaited
-	Stray            uint64 // datagrams on the probe port that carried no awaited nonce
+	Late             uint64 // probes that arrived after their round ended (a second copy, or after a timeout)
+	Stray            uint64 // other raw datagrams: not probes
 	Fallbacks        uint64 // republications of the older LeaseSet by auto
 }
 
@@ -95,7 +96,7 @@ type prober struct {
 	status reachStatus
 	note   string // what auto did, said on the console until the next start
 
-	rounds, sessions, sent, got, stray, fallbacks atomic.Uint64
+	rounds, sessions, sent, got, late, stray, fallbacks atomic.Uint64
 }
 
 func newProber(sess *i2cp.Session, auto bool, timing reachTiming, log *slog.Logger, newProbe func() (*i2cp.Session, error)) *prober {
@@ -129,8 +130,12 @@ func (pr *prober) onState(st i2cp.State) {
 func (pr *prober) handle(m *i2cp.Message) {
 	want := pr.want.Load()
 	p := m.Payload
-	if want == nil || len(p) != len(probeMagic)+len(want) || string(p[:len(probeMagic)]) != probeMagic || !bytes.Equal(p[len(probeMagic):], want[:]) {
+	if len(p) != len(probeMagic)+16 || string(p[:len(probeMagic)]) != probeMagic {
 		pr.stray.Add(1)
+		return
+	}
+	if want == nil || !bytes.Equal(p[len(probeMagic):], want[:]) {
+		pr.late.Add(1)
 		return
 	}
 	pr.got.Add(1)
@@ -169,7 +174,7 @@ func joinDetail(a, b string) string {
 // Stats copies the prober's counters.
 func (pr *prober) Stats() ReachStats {
 	return ReachStats{Rounds: pr.rounds.Load(), Sessions: pr.sessions.Load(), Sent: pr.sent.Load(), Arrived: pr.got.Load(),
-		Stray: pr.stray.Load(), Fallbacks: pr.fallbacks.Load()}
+		Late: pr.late.Load(), Stray: pr.stray.Load(), Fallbacks: pr.fallbacks.Load()}
 }
 
 // tunnelsStuck reports how long the session has been up without a
