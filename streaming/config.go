@@ -31,6 +31,14 @@ type Config struct {
 	EarlyPackets int           // packets kept per such stream (8)
 	EarlyTimeout time.Duration // how long they are kept (10 s)
 
+	// Rate limits on new inbound streams, zzzot's i2ptunnel settings;
+	// negative: no limit. Windows are fixed, as Java's throttler's are.
+	MaxConnsPerMinute      int         // per remote Destination per minute (20)
+	MaxConnsPerHour        int         // per remote Destination per hour (300)
+	MaxTotalConnsPerMinute int         // from everyone per minute (2000)
+	MaxRatePeers           int         // remote Destinations the per-peer limits remember (8192)
+	LimitAction            LimitAction // the answer to a SYN over a limit (LimitHTTP)
+
 	Logger *slog.Logger
 }
 
@@ -66,6 +74,15 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxEarly, 64)
 	def(&c.EarlyPackets, 8)
 	dur(&c.EarlyTimeout, 10*time.Second)
+	limit := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	limit(&c.MaxConnsPerMinute, 20)
+	limit(&c.MaxConnsPerHour, 300)
+	limit(&c.MaxTotalConnsPerMinute, 2000)
+	def(&c.MaxRatePeers, 8192)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -74,3 +91,19 @@ func (c Config) withDefaults() Config {
 
 // minMTU is the smallest MTU a peer may advertise (Java clamps to it).
 const minMTU = 512
+
+// LimitAction is how a Manager answers a SYN over MaxStreams,
+// MaxStreamsPerPeer or a rate limit. (A full accept backlog, or no
+// Listener, is always answered with a RESET.)
+type LimitAction int
+
+const (
+	// LimitHTTP answers with a signed SYN reply that also closes the
+	// stream and carries an "HTTP/1.1 429 Too Many Requests" response with
+	// Retry-After, as Java's HTTP server tunnels do (limitAction "http"):
+	// the default, since the Listener serves HTTP.
+	LimitHTTP LimitAction = iota
+	// LimitReset answers with a signed RESET carrying FROM (Java's
+	// limitAction "reset").
+	LimitReset
+)

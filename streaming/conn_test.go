@@ -258,12 +258,13 @@ func TestSYNChecks(t *testing.T) {
 	}
 }
 
-// TestLimits: SYNs over the per-peer and total limits, and with no
-// Listener, are refused with a signed RESET carrying FROM, and counted.
+// TestLimits: SYNs over the per-peer and total limits (under LimitReset),
+// and with no Listener, are refused with a signed RESET carrying FROM,
+// and counted.
 func TestLimits(t *testing.T) {
 	n := newMemNet(1, 0, 0, 0)
 	cfg := fastConfig()
-	cfg.MaxStreamsPerPeer, cfg.MaxStreams = 1, 2
+	cfg.MaxStreamsPerPeer, cfg.MaxStreams, cfg.LimitAction = 1, 2, LimitReset
 	srv := n.node(t, cfg)
 	var mu sync.Mutex
 	var resets []Packet

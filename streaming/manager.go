@@ -44,6 +44,7 @@ type Manager struct {
 	recentAt int
 	backlog  chan *Conn // nil without a Listener
 	closed   bool
+	rates    *rateLimiter
 }
 
 // closedStream is what is kept of a finished stream to acknowledge a
@@ -53,6 +54,7 @@ type closedStream struct {
 	peer                  i2p.Destination
 	localPort, remotePort uint16
 	ackThrough            uint32
+	refused               bool // opened by a SYN we refused with an HTTP 429
 }
 
 type synKey struct {
@@ -82,7 +84,7 @@ func NewManager(link Link, id Identity, cfg Config) (*Manager, error) {
 	return &Manager{
 		link: link, id: id, hash: id.Destination.Hash(), cfg: cfg.withDefaults(),
 		streams: map[uint32]*Conn{}, bySYN: map[synKey]*Conn{}, byRemote: map[uint32]*Conn{},
-		perPeer: map[i2p.Hash]int{}, early: map[uint32]*earlyQ{},
+		perPeer: map[i2p.Hash]int{}, early: map[uint32]*earlyQ{}, rates: newRateLimiter(cfg.withDefaults()),
 	}, nil
 }
 
@@ -108,8 +110,13 @@ func (m *Manager) HandlePacket(fromPort, toPort uint16, packet []byte) {
 		m.mu.Unlock()
 		if c == nil {
 			m.c.unknown.Add(1)
-			if wasOpen && p.Has(FlagClose) && p.ReceiveStreamID == closed.remoteID && p.Seq <= closed.ackThrough {
+			if wasOpen && p.Has(FlagClose) && p.ReceiveStreamID == closed.remoteID && (p.Seq <= closed.ackThrough || closed.refused) {
+				// A refused stream has nothing left to lose: its peer's
+				// CLOSE is acknowledged whatever came before it.
 				ack := &Packet{SendStreamID: closed.remoteID, ReceiveStreamID: closed.localID, AckThrough: closed.ackThrough}
+				if closed.refused {
+					ack.AckThrough = p.Seq
+				}
 				if raw, err := ack.AppendTo(nil); err == nil {
 					m.send(closed.peer, closed.localPort, closed.remotePort, raw)
 				}
@@ -174,9 +181,14 @@ func (m *Manager) handleSYN(p *Packet, fromPort, toPort uint16) {
 		m.c.malformed.Add(1)
 		return
 	}
-	c, reason := m.openInbound(p, key, fromPort, toPort)
+	c, why := m.openInbound(p, key, fromPort, toPort, time.Now())
 	if c == nil {
-		m.refuse(p, fromPort, toPort, reason)
+		why.reason.Add(1)
+		if why.limit && m.cfg.LimitAction == LimitHTTP {
+			m.reply429(p, fromPort, toPort, why.retryAfter)
+		} else {
+			m.refuse(p, fromPort, toPort)
+		}
 		return
 	}
 	c.handle(p)
@@ -187,19 +199,41 @@ func (m *Manager) handleSYN(p *Packet, fromPort, toPort uint16) {
 
 var errRefused = errors.New("streaming: stream refused")
 
-// openInbound registers a stream for a verified SYN, or says why not.
-func (m *Manager) openInbound(p *Packet, key synKey, fromPort, toPort uint16) (*Conn, *atomic.Uint64) {
+// refusal says why a SYN opened no stream: the counter of its reason,
+// whether it is over a limit (answered by Config.LimitAction) and, for a
+// rate limit, in how many seconds the peer may try again.
+type refusal struct {
+	reason     *atomic.Uint64
+	limit      bool
+	retryAfter int
+}
+
+// concurrencyRetryAfter is the Retry-After of a 429 for a stream over
+// MaxStreams or MaxStreamsPerPeer: streams are short, a slot frees soon.
+const concurrencyRetryAfter = 10
+
+// openInbound registers a stream for a verified SYN, or says why not. The
+// rate limits count a stream only when it passes every other check.
+func (m *Manager) openInbound(p *Packet, key synKey, fromPort, toPort uint16, now time.Time) (*Conn, refusal) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {
 	case m.backlog == nil || m.closed:
-		return nil, &m.c.refusedNoListener
+		return nil, refusal{reason: &m.c.refusedNoListener}
 	case len(m.streams) >= m.cfg.MaxStreams:
-		return nil, &m.c.refusedTotal
+		return nil, refusal{&m.c.refusedTotal, true, concurrencyRetryAfter}
 	case m.perPeer[key.peer] >= m.cfg.MaxStreamsPerPeer:
-		return nil, &m.c.refusedPeer
+		return nil, refusal{&m.c.refusedPeer, true, concurrencyRetryAfter}
 	case len(m.backlog) == cap(m.backlog):
-		return nil, &m.c.refusedBacklog
+		return nil, refusal{reason: &m.c.refusedBacklog}
+	}
+	switch why, after := m.rates.allow(key.peer, now); why {
+	case overPeerMinute:
+		return nil, refusal{&m.c.refusedPeerMinute, true, after}
+	case overPeerHour:
+		return nil, refusal{&m.c.refusedPeerHour, true, after}
+	case overTotalMinute:
+		return nil, refusal{&m.c.refusedTotalMinute, true, after}
 	}
 	c := newConn(m, m.newID(), p.PacketSigner(), true)
 	c.remoteID = p.ReceiveStreamID
@@ -213,22 +247,7 @@ func (m *Manager) openInbound(p *Packet, key synKey, fromPort, toPort uint16) (*
 	m.bySYN[key] = c
 	m.byRemote[c.remoteID] = c
 	m.perPeer[key.peer]++
-	return c, nil
-}
-
-// refuse answers a SYN over a limit with a signed RESET carrying FROM, as
-// Java's limitAction "reset" does, and counts it under reason.
-func (m *Manager) refuse(p *Packet, fromPort, toPort uint16, reason *atomic.Uint64) {
-	reason.Add(1)
-	r := &Packet{SendStreamID: p.ReceiveStreamID, ReceiveStreamID: randomID(), AckThrough: p.Seq,
-		Flags: FlagReset | FlagFrom, From: m.id.Destination}
-	m.addOffline(r)
-	raw, err := r.AppendSigned(nil, m.id.Key)
-	if err != nil {
-		return
-	}
-	m.c.resetsSent.Add(1)
-	m.send(p.From, toPort, fromPort, raw)
+	return c, refusal{}
 }
 
 // addOffline adds our offline block to a packet with FROM.
@@ -327,9 +346,8 @@ func (m *Manager) remove(c *Conn) {
 		return
 	}
 	delete(m.streams, c.localID)
-	m.recent[m.recentAt] = closedStream{localID: c.localID, remoteID: c.remoteID, peer: c.peer.Destination,
-		localPort: c.localPort, remotePort: c.remotePort, ackThrough: c.highest}
-	m.recentAt = (m.recentAt + 1) % recentlyClosedLen
+	m.rememberClosed(closedStream{localID: c.localID, remoteID: c.remoteID, peer: c.peer.Destination,
+		localPort: c.localPort, remotePort: c.remotePort, ackThrough: c.highest})
 	if c.inbound {
 		delete(m.bySYN, synKey{peer: c.peerHash, id: c.remoteID})
 		if m.byRemote[c.remoteID] == c {
@@ -339,6 +357,13 @@ func (m *Manager) remove(c *Conn) {
 			delete(m.perPeer, c.peerHash)
 		}
 	}
+}
+
+// rememberClosed adds a stream to the recently closed ones. Called with
+// m.mu held.
+func (m *Manager) rememberClosed(r closedStream) {
+	m.recent[m.recentAt] = r
+	m.recentAt = (m.recentAt + 1) % recentlyClosedLen
 }
 
 func (m *Manager) send(to i2p.Destination, fromPort, toPort uint16, raw []byte) {

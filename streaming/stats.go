@@ -21,12 +21,17 @@ type Stats struct {
 	RefusedPeer     uint64 // SYNs over MaxStreamsPerPeer
 	RefusedBacklog  uint64 // SYNs with the accept backlog full
 	RefusedListener uint64 // SYNs with no Listener open
-	RecvOverflows   uint64 // data packets dropped with the receive buffer full
-	Retransmits     uint64
-	ResetsSent      uint64
-	ResetsReceived  uint64
-	Timeouts        uint64 // streams failed by the resend limit or inactivity
-	Pings           uint64 // pings answered
+	// SYNs over MaxConnsPerMinute, MaxConnsPerHour, MaxTotalConnsPerMinute
+	RefusedPeerMinute, RefusedPeerHour, RefusedTotalMinute uint64
+	RatePeers                                              int    // remote Destinations the rate limits remember now
+	RateEvictions                                          uint64 // of them, forgotten within their hour to bound the table
+	Replies429                                             uint64 // SYNs over a limit answered with an HTTP 429 (the rest: RESET)
+	RecvOverflows                                          uint64 // data packets dropped with the receive buffer full
+	Retransmits                                            uint64
+	ResetsSent                                             uint64
+	ResetsReceived                                         uint64
+	Timeouts                                               uint64 // streams failed by the resend limit or inactivity
+	Pings                                                  uint64 // pings answered
 }
 
 type counters struct {
@@ -34,12 +39,13 @@ type counters struct {
 	unsigned, badSignature, wrongTarget, duplicateSYNs, earlyDropped           atomic.Uint64
 	refusedTotal, refusedPeer, refusedBacklog, refusedNoListener, recvOverflow atomic.Uint64
 	retransmits, resetsSent, resetsReceived, timeouts, pings                   atomic.Uint64
+	refusedPeerMinute, refusedPeerHour, refusedTotalMinute, replies429         atomic.Uint64
 }
 
 // Stats returns the counters.
 func (m *Manager) Stats() Stats {
 	m.mu.Lock()
-	open := len(m.streams)
+	open, ratePeers, evicted := len(m.streams), len(m.rates.peers), m.rates.evicted
 	m.mu.Unlock()
 	c := &m.c
 	return Stats{
@@ -53,5 +59,8 @@ func (m *Manager) Stats() Stats {
 		RecvOverflows: c.recvOverflow.Load(), Retransmits: c.retransmits.Load(),
 		ResetsSent: c.resetsSent.Load(), ResetsReceived: c.resetsReceived.Load(),
 		Timeouts: c.timeouts.Load(), Pings: c.pings.Load(),
+		RefusedPeerMinute: c.refusedPeerMinute.Load(), RefusedPeerHour: c.refusedPeerHour.Load(),
+		RefusedTotalMinute: c.refusedTotalMinute.Load(), RatePeers: ratePeers, RateEvictions: evicted,
+		Replies429: c.replies429.Load(),
 	}
 }
