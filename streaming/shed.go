@@ -2,6 +2,7 @@ package streaming
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/go-i2p/go-opentracker/i2p"
 )
@@ -11,20 +12,20 @@ import (
 func (m *Manager) refuse(p *Packet, fromPort, toPort uint16) {
 	r := &Packet{SendStreamID: p.ReceiveStreamID, ReceiveStreamID: randomID(), AckThrough: p.Seq,
 		Flags: FlagReset | FlagFrom, From: m.id.Destination}
-	if m.sendSigned(p.From, toPort, fromPort, r) {
-		m.c.resetsSent.Add(1)
-	}
+	m.sendSigned(p.From, toPort, fromPort, r, &m.c.resetsSent)
 }
 
-// sendSigned adds our offline block to r, signs and sends it.
-func (m *Manager) sendSigned(to i2p.Destination, fromPort, toPort uint16, r *Packet) bool {
+// sendSigned adds our offline block to r, signs it, counts it in sent and
+// sends it (counted first: the answer may arrive before Send returns).
+func (m *Manager) sendSigned(to i2p.Destination, fromPort, toPort uint16, r *Packet, sent *atomic.Uint64) {
 	m.addOffline(r)
 	raw, err := r.AppendSigned(nil, m.id.Key)
 	if err != nil {
-		return false
+		m.cfg.Logger.Warn("streaming: refusal not made", "err", err)
+		return
 	}
+	sent.Add(1)
 	m.send(to, fromPort, toPort, raw)
-	return true
 }
 
 // tooManyBody is the body of the 429 response.
@@ -56,7 +57,5 @@ func (m *Manager) reply429(p *Packet, fromPort, toPort uint16, retryAfter int) {
 		Flags: FlagSYN | FlagClose | FlagFrom | FlagDelay | FlagMaxPacketSize,
 		From:  m.id.Destination, MaxPacketSize: uint16(m.cfg.MTU),
 		Payload: tooManyResponse(retryAfter)}
-	if m.sendSigned(p.From, toPort, fromPort, r) {
-		m.c.replies429.Add(1)
-	}
+	m.sendSigned(p.From, toPort, fromPort, r, &m.c.replies429)
 }
