@@ -26,19 +26,9 @@ func attachSession(t *testing.T, r *i2cptest.Router) *Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Attach(s, IdentityOf(keys), fastConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	t.Cleanup(func() { m.Close(); cancel(); <-done })
+	m := RunAttached(t, s, keys, fastConfig(), 10*time.Second)
 	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
-	if err := s.WaitReady(wctx); err != nil {
-		t.Fatal(err)
-	}
 	if err := r.WaitPublished(wctx, keys.Destination.Hash()); err != nil {
 		t.Fatal(err)
 	}

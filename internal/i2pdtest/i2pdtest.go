@@ -38,6 +38,24 @@ var offlineConf string
 // into a failure.
 const RequireEnv = "GO_OPENTRACKER_REQUIRE_I2PD"
 
+// LogLevelEnv names the variable that sets i2pd's loglevel (debug, say)
+// for tests that leave Options.LogLevel empty.
+const LogLevelEnv = "GO_OPENTRACKER_I2PD_LOGLEVEL"
+
+// OfflineTunnel holds the lines every tunnels.conf section needs on this
+// router: an Ed25519 key, zero-hop tunnels and a legacy LeaseSet with an
+// ElGamal key. The encryption type matters for server tunnels, which
+// default to X25519 only: with that i2pd publishes a LeaseSet2 whatever
+// i2cp.leaseSetType says, and 2.45.1 cannot look it up.
+const OfflineTunnel = `signaturetype = 7
+inbound.length = 0
+outbound.length = 0
+inbound.quantity = 1
+outbound.quantity = 1
+i2cp.leaseSetType = 1
+i2cp.leaseSetEncType = 0
+`
+
 // Options shape the router.
 type Options struct {
 	// Tunnels is the content of tunnels.conf: client and server tunnels.
@@ -46,7 +64,8 @@ type Options struct {
 	// HTTPProxy enables the HTTP proxy, with zero-hop tunnels, a legacy
 	// LeaseSet and its keys in DataDir/httpproxy.dat.
 	HTTPProxy bool
-	// LogLevel is i2pd's loglevel (warn).
+	// LogLevel is i2pd's loglevel: if empty, the LogLevelEnv variable's
+	// value, else warn.
 	LogLevel string
 }
 
@@ -116,6 +135,7 @@ func Start(t testing.TB, opt Options) *Router {
 		r.Stop()
 		if t.Failed() {
 			t.Logf("i2pd log (%s):\n%s", r.LogPath, r.LogTail(6000))
+
 		}
 	})
 	r.Restart()
@@ -139,6 +159,9 @@ func (r *Router) config(t testing.TB, opt Options) string {
 	replace("port = 17901", "port = "+port(loopback(FreePort(t))))
 	replace("[sam]\nenabled = true\naddress = 127.0.0.1\nport = 7656", "[sam]\nenabled = true\naddress = 127.0.0.1\nport = "+port(r.SAM))
 	replace("[i2cp]\nenabled = true\naddress = 127.0.0.1\nport = 7654", "[i2cp]\nenabled = true\naddress = 127.0.0.1\nport = "+port(r.I2CP))
+	if opt.LogLevel == "" {
+		opt.LogLevel = os.Getenv(LogLevelEnv)
+	}
 	if opt.LogLevel != "" {
 		replace("loglevel = warn", "loglevel = "+opt.LogLevel)
 	}
