@@ -33,9 +33,22 @@ type Server struct {
 	Responder Responder
 	// ReadHeaderTimeout bounds the wait for a request head (default 10 s);
 	// IdleTimeout the wait for the next request on a kept connection
-	// (default 60 s).
-	ReadHeaderTimeout, IdleTimeout time.Duration
-	Logger                         *slog.Logger
+	// (default 60 s); ReadTimeout the wait for a whole request, body
+	// included, on a connection net/http serves (default 20 s); and
+	// WriteTimeout the writing of one reply on any path (default 20 s),
+	// so a client that stops reading loses its connection.
+	ReadHeaderTimeout, IdleTimeout, ReadTimeout, WriteTimeout time.Duration
+	// MaxConns bounds the connections held open at once beyond the
+	// accept loop — kept alive, waiting for the rest of a head, or
+	// served by net/http (default 4096, less when the descriptor limit
+	// is low). A connection over it is closed unserved; on Linux a plain
+	// request that arrives whole is still answered first.
+	MaxConns int
+	// MaxConnsPerPeer bounds those held for one peer address (0, the
+	// default, is no bound: a router's server tunnel brings every client
+	// from the same loopback address).
+	MaxConnsPerPeer int
+	Logger          *slog.Logger
 
 	mu      sync.Mutex
 	closed  bool
@@ -45,6 +58,7 @@ type Server struct {
 	ln      net.Listener
 	lnDup   io.Closer // the listener's descriptor as the accept loop holds it
 	date    atomic.Pointer[dateLine]
+	held    slots
 }
 
 // Responder answers the plain requests the Server parsed itself.
@@ -67,7 +81,14 @@ func (s *Server) Serve(ln net.Listener) error {
 		ln.Close()
 		return ErrServerClosed
 	}
-	s.std = &http.Server{Handler: s.Handler, ReadHeaderTimeout: s.readHeaderTimeout(), IdleTimeout: s.idleTimeout()}
+	s.std = &http.Server{Handler: s.Handler, ReadHeaderTimeout: s.readHeaderTimeout(), IdleTimeout: s.idleTimeout(),
+		ReadTimeout: orDefault(s.ReadTimeout, 20*time.Second), WriteTimeout: s.writeTimeout()}
+	s.held.max = int64(s.MaxConns)
+	if s.MaxConns <= 0 {
+		s.held.max = int64(descriptorBudget(defaultMaxConns))
+	}
+	s.held.perPeer = int64(max(s.MaxConnsPerPeer, 0))
+	s.held.peers = make(map[peerKey]int64)
 	resp := s.Responder
 	fast := resp != nil
 	if fast {
@@ -78,7 +99,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	std, handoff := s.std, s.handoff
 	s.mu.Unlock()
 	if !fast {
-		return s.std.Serve(ln)
+		return s.std.Serve(boundedListener{Listener: ln, s: s})
 	}
 	go std.Serve(handoff)
 	err := s.serveFast(ln, resp)
@@ -117,19 +138,18 @@ func (s *Server) Close() error {
 	return nil
 }
 
-func (s *Server) readHeaderTimeout() time.Duration {
-	if s.ReadHeaderTimeout > 0 {
-		return s.ReadHeaderTimeout
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
 	}
-	return 10 * time.Second
+	return def
 }
 
-func (s *Server) idleTimeout() time.Duration {
-	if s.IdleTimeout > 0 {
-		return s.IdleTimeout
-	}
-	return 60 * time.Second
+func (s *Server) readHeaderTimeout() time.Duration {
+	return orDefault(s.ReadHeaderTimeout, 10*time.Second)
 }
+func (s *Server) idleTimeout() time.Duration  { return orDefault(s.IdleTimeout, 60*time.Second) }
+func (s *Server) writeTimeout() time.Duration { return orDefault(s.WriteTimeout, 20*time.Second) }
 
 func (s *Server) logger() *slog.Logger {
 	if s.Logger != nil {
@@ -152,13 +172,16 @@ func (s *Server) serveConns(ln net.Listener, resp Responder) error {
 			continue
 		}
 		backoff = 0
-		go s.serveConnFast(c, resp, carried{})
+		if h, ok := s.hold(c); ok {
+			go s.serveConnFast(h, resp, carried{})
+		}
 	}
 }
 
 // pause sleeps after a failed accept (out of descriptors, say), longer
 // each time in a row, as net/http does.
 func (s *Server) pause(last time.Duration, err error) time.Duration {
+	s.held.acceptErrors.Add(1)
 	next := max(5*time.Millisecond, min(2*last, time.Second))
 	s.logger().Warn("HTTP server: accept failed; retrying", "err", err, "in", next)
 	time.Sleep(next)
@@ -169,6 +192,7 @@ func (s *Server) pause(last time.Duration, err error) time.Duration {
 // request (kept alive, or its head came in pieces): a goroutine reads
 // heads with deadlines and answers them as the accept loop does, until
 // the client closes, asks to close, or sends something for net/http.
+// c holds a slot (hold).
 func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 	if !s.track(c, true) {
 		c.Close()
@@ -182,7 +206,7 @@ func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 		}
 	}()
 	if len(from.out) > 0 {
-		c.SetWriteDeadline(time.Now().Add(s.idleTimeout()))
+		c.SetWriteDeadline(time.Now().Add(s.writeTimeout()))
 		if _, err := c.Write(from.out); err != nil || from.closeAfter {
 			return
 		}
@@ -205,7 +229,7 @@ func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 				}
 				buf = buf[:copy(buf, buf[n:])]
 				headStarted = false
-				c.SetWriteDeadline(time.Now().Add(s.idleTimeout()))
+				c.SetWriteDeadline(time.Now().Add(s.writeTimeout()))
 				if _, err := c.Write(reply); err != nil || req.Close {
 					return
 				}

@@ -166,9 +166,8 @@ func (w *worker) serve(fd int) {
 // passOn turns fd into a net.Conn served by serveConnFast; the slices in
 // from are copied.
 func (w *worker) passOn(fd int, from carried) {
-	c, err := fdConn(fd)
-	if err != nil {
-		w.s.logger().Debug("HTTP server: connection", "err", err)
+	c := w.hold(fd)
+	if c == nil {
 		return
 	}
 	from.out, from.buffered = bytes.Clone(from.out), bytes.Clone(from.buffered)
@@ -177,14 +176,28 @@ func (w *worker) passOn(fd int, from carried) {
 
 // toStd passes fd and the bytes read from it to net/http.
 func (w *worker) toStd(fd int, in []byte) {
+	c := w.hold(fd)
+	if c != nil && !w.s.handOff(c, in) {
+		c.Close()
+	}
+}
+
+// hold makes a net.Conn of fd holding one of the server's slots; it is
+// nil, and fd closed, when the connection fails or is refused.
+func (w *worker) hold(fd int) net.Conn {
+	l := &w.s.held
+	if l.open.Load() >= l.max {
+		l.refusedTotal.Add(1) // refused before it costs a second descriptor
+		syscall.Close(fd)
+		return nil
+	}
 	c, err := fdConn(fd)
 	if err != nil {
 		w.s.logger().Debug("HTTP server: connection", "err", err)
-		return
+		return nil
 	}
-	if !w.s.handOff(c, in) {
-		c.Close()
-	}
+	h, _ := w.s.hold(c)
+	return h
 }
 
 // fdConn makes a net.Conn of an accepted socket (the runtime's poller
@@ -197,4 +210,16 @@ func fdConn(fd int) (net.Conn, error) {
 	}
 	defer f.Close()
 	return net.FileConn(f)
+}
+
+// descriptorBudget is want, lowered to leave room in the process's
+// descriptor limit for the store, the other listeners and the accept
+// loop's own descriptors.
+func descriptorBudget(want int) int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > uint64(1<<30) {
+		return want
+	}
+	cur := int(lim.Cur)
+	return max(min(want, max(cur/2, cur-256)), 1)
 }
