@@ -31,10 +31,15 @@ var (
 	descPending   = prometheus.NewDesc("opentracker_store_pending", "Changes waiting for the next flush.", nil, nil)
 	descDropped   = prometheus.NewDesc("opentracker_store_dropped_total", "Changes not journaled: the pending set was full.", nil, nil)
 	descPaused    = prometheus.NewDesc("opentracker_store_journal_paused", "1 while the journal waits for free disk space.", nil, nil)
+
+	descHTTPOpen    = prometheus.NewDesc("opentracker_http_connections_open", "HTTP connections held open (kept alive, partial heads, net/http).", nil, nil)
+	descHTTPRefused = prometheus.NewDesc("opentracker_http_connections_refused_total", "HTTP connections closed unserved, by the bound reached.", []string{"reason"}, nil)
+	descHTTPAccept  = prometheus.NewDesc("opentracker_http_accept_errors_total", "Failed accepts on the HTTP listener (out of descriptors, say).", nil, nil)
 )
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter, descStoreSize, descPending, descDropped, descPaused} {
+	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter, descStoreSize, descPending, descDropped, descPaused,
+		descHTTPOpen, descHTTPRefused, descHTTPAccept} {
 		ch <- d
 	}
 }
@@ -73,4 +78,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		paused = 1
 	}
 	g(descPaused, paused)
+	if srv := c.p.trackerServer.Load(); srv != nil {
+		hs := srv.Stats()
+		g(descHTTPOpen, uint64(max(hs.Open, 0)))
+		k(descHTTPRefused, hs.RefusedTotal, "total")
+		k(descHTTPRefused, hs.RefusedPeer, "peer")
+		k(descHTTPAccept, hs.AcceptErrors)
+	}
 }

@@ -1,8 +1,11 @@
 package plugin
 
 import (
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMetricTypes: every tracker metric named *_total is a counter and
@@ -28,5 +31,37 @@ func TestMetricTypes(t *testing.T) {
 	}
 	if seen < 5 {
 		t.Fatalf("only %d tracker metrics in:\n%s", seen, body)
+	}
+}
+
+// TestMetricsHTTPConnections: the tracker server's held connections and
+// refusals appear on /metrics.
+func TestMetricsHTTPConnections(t *testing.T) {
+	e := start(t, t.TempDir(), newRouter(t))
+	srv := NewTrackerServer(trackerRoutes{e.plugin}, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n") // held: its body never comes
+	var body string
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		_, body = get(t, e.consoleURL+"metrics")
+		if strings.Contains(body, "\nopentracker_http_connections_open 1\n") {
+			break
+		}
+	}
+	for _, want := range []string{"\nopentracker_http_connections_open 1\n", `opentracker_http_connections_refused_total{reason="total"} 0`,
+		`opentracker_http_connections_refused_total{reason="peer"} 0`, "\nopentracker_http_accept_errors_total 0\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in /metrics:\n%s", want, body)
+		}
 	}
 }

@@ -75,6 +75,9 @@ type Plugin struct {
 
 	// live is what the mounted handlers serve: nil while stopped.
 	live atomic.Pointer[liveState]
+	// trackerServer is the server NewTrackerServer made for the tracker
+	// handler, whose counters /metrics reads; nil without one.
+	trackerServer atomic.Pointer[httpserver.Server]
 
 	mu      sync.Mutex // guards what follows; Start holds it while it builds a run
 	mounted bool

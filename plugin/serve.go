@@ -25,11 +25,13 @@ type Server interface {
 // router, so announces and scrapes are answered without net/http and
 // every other request goes to h. Any http.Handler server serves the
 // handler as well; for a handler that is not the plugin's, the server is
-// net/http alone.
+// net/http alone. Its connection counters appear on the plugin's
+// /metrics.
 func NewTrackerServer(h http.Handler, log *slog.Logger) Server {
 	srv := &httpserver.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second, Logger: log}
 	if routes, ok := h.(trackerRoutes); ok {
 		srv.Responder = routes
+		routes.p.trackerServer.Store(srv)
 	}
 	return srv
 }
