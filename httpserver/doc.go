@@ -8,4 +8,9 @@
 // http.Server over the Server's Handler, so every request gets the
 // answer net/http would give. The package knows nothing of what it
 // serves: the Responder decides which requests are its own.
+//
+// Every path has deadlines for reading a head, a whole request and
+// writing a reply, and for idling between requests. Connections held
+// beyond the accept loop are bounded in total and, if asked, per peer;
+// what goes over a bound is closed and counted (Stats).
 package httpserver

@@ -10,7 +10,7 @@ import (
 
 // defaultMaxConns is the bound on held connections when MaxConns is
 // unset, lowered to fit the descriptor limit (descriptorBudget).
-const defaultMaxConns = 4096
+const defaultMaxConns = 1024
 
 // Stats counts what the Server holds and refuses.
 type Stats struct {

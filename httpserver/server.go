@@ -40,7 +40,7 @@ type Server struct {
 	ReadHeaderTimeout, IdleTimeout, ReadTimeout, WriteTimeout time.Duration
 	// MaxConns bounds the connections held open at once beyond the
 	// accept loop — kept alive, waiting for the rest of a head, or
-	// served by net/http (default 4096, less when the descriptor limit
+	// served by net/http (default 1024, less when the descriptor limit
 	// is low). A connection over it is closed unserved; on Linux a plain
 	// request that arrives whole is still answered first.
 	MaxConns int
