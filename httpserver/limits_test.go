@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -255,5 +256,57 @@ func TestServerOutOfDescriptors(t *testing.T) {
 	resp, _ := exchange(t, addr, "GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("after the descriptors came back: %d", resp.StatusCode)
+	}
+}
+
+// TestServerBoundsOtherPaths: the bound on held connections and the
+// deadlines hold on the portable path (a Unix socket) and with no
+// Responder (net/http alone) as on the Linux accept loop.
+func TestServerBoundsOtherPaths(t *testing.T) {
+	cases := map[string]struct {
+		network string
+		srv     *Server
+	}{
+		"portable": {"unix", shortDeadlines()},
+		"net/http": {"tcp", shortDeadlines()},
+	}
+	cases["net/http"].srv.Responder = nil
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			srv := tc.srv
+			srv.MaxConns = 5
+			srv.ReadTimeout = time.Second
+			addr := "127.0.0.1:0"
+			if tc.network == "unix" {
+				addr = filepath.Join(t.TempDir(), "s.sock")
+			}
+			ln, err := net.Listen(tc.network, addr)
+			if err != nil {
+				t.Skipf("cannot listen on %s: %v", tc.network, err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- srv.Serve(ln) }()
+			t.Cleanup(func() { srv.Close(); <-done })
+			var conns []net.Conn
+			for range 20 {
+				c, err := net.Dial(tc.network, ln.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				io.WriteString(c, stalledBody)
+				conns = append(conns, c)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for i, c := range conns {
+				if !closedBy(c, deadline) {
+					t.Fatalf("connection %d still open 10 s on", i)
+				}
+			}
+			if st := srv.Stats(); st.RefusedTotal == 0 {
+				t.Fatalf("20 stalled connections over a bound of 5, none refused: %+v", st)
+			}
+			waitClosed(t, srv, 10*time.Second)
+		})
 	}
 }
