@@ -138,3 +138,20 @@ func AppendDatagram2(dst []byte, keys *i2p.PrivateKeys, to i2p.Hash, opts i2p.Ma
 	}
 	return dst, nil
 }
+
+// PeekDatagram2 reads a Datagram2's claimed sender and whether it
+// carries an offline signature, without verifying anything: enough to
+// price and schedule the verification ParseDatagram2 does.
+func PeekDatagram2(b []byte) (from i2p.Destination, offline bool, err error) {
+	if len(b) < Datagram2MinSize || len(b) > MaxSize {
+		return i2p.Destination{}, false, fmt.Errorf("%w: Datagram2 of %d bytes", ErrTooSmall, len(b))
+	}
+	from, rest, err := i2p.ParseDestination(b)
+	if err != nil {
+		return i2p.Destination{}, false, fmt.Errorf("%w: %w", ErrBadSender, err)
+	}
+	if len(rest) < 2 {
+		return i2p.Destination{}, false, fmt.Errorf("%w: no flags after the sender", ErrTooSmall)
+	}
+	return from, rest[1]&flagOffline != 0, nil
+}

@@ -48,9 +48,14 @@ func FuzzParseDatagram2(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		from, offline, perr := PeekDatagram2(b)
 		var d Datagram2
 		if err := ParseDatagram2(b, to, now, &d); err != nil {
 			return
+		}
+		// What scheduling reads of an accepted datagram is what it holds.
+		if perr != nil || from.Hash() != d.From.Hash() || offline != d.HasOffline {
+			t.Fatalf("peek disagrees with the parse: %v", perr)
 		}
 		// Anything accepted was signed by its sender for us: its payload
 		// sits inside the input and its sender is a parsed Destination.

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker"
+	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
 
 // DefaultPort is the tracker port of a udp:// URL without one.
@@ -67,8 +70,17 @@ type Config struct {
 	MaxLookups        int           // default 64
 	MaxPendingReplies int           // default 1024
 	LookupTimeout     time.Duration // default 10 s
-	Logger            *slog.Logger
-	Now               func() time.Time
+	// VerifyWorkers check connects' signatures off the receive
+	// goroutine (default half the processors, at least one); VerifyQueue
+	// bounds the cheap signatures waiting for them (default 256), and an
+	// eighth of it the costly ones (see verify.go).
+	VerifyWorkers int
+	VerifyQueue   int
+	// Limits limits requests per sender (nil: no limits); change them
+	// live through the Limits.
+	Limits *ratelimit.Limits
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 func (c *Config) fill() {
@@ -83,6 +95,12 @@ func (c *Config) fill() {
 	}
 	if c.LookupTimeout <= 0 {
 		c.LookupTimeout = 10 * time.Second
+	}
+	if c.VerifyWorkers <= 0 {
+		c.VerifyWorkers = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	if c.VerifyQueue <= 0 {
+		c.VerifyQueue = 256
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -105,6 +123,13 @@ type Server struct {
 	bufs     sync.Pool // *[replyBufLen]byte
 	scratch  sync.Pool // *announceScratch
 	destBufs sync.Pool // *[]byte: a Destination copied from the cache
+
+	// Connects waiting for their signature check (verify.go).
+	cheap, costly chan verifyJob
+	jobBufs       sync.Pool    // *[]byte
+	verifying     atomic.Int64 // queued or being checked
+	stop          chan struct{}
+	stopOnce      sync.Once
 
 	mu          sync.Mutex
 	pending     map[i2p.Hash]*pendingReplies
@@ -145,21 +170,36 @@ func NewServer(cfg Config, self i2p.Hash, secret []byte, swarms Swarms, session 
 		cfg: cfg, self: self, ids: ids, swarms: swarms, session: session,
 		pending: map[i2p.Hash]*pendingReplies{},
 		ctx:     context.Background(),
+		cheap:   make(chan verifyJob, cfg.VerifyQueue),
+		costly:  make(chan verifyJob, max(cfg.VerifyQueue/8, 1)),
+		stop:    make(chan struct{}),
 	}
+	s.jobBufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	s.bufs.New = func() any { return new([replyBufLen]byte) }
 	s.scratch.New = func() any { return new(announceScratch) }
 	s.destBufs.New = func() any { b := make([]byte, 0, i2p.MinDestinationLen+64); return &b }
 	s.backlog, _ = session.(Backlogger)
+	for range cfg.VerifyWorkers {
+		go s.verifyWorker()
+	}
 	return s, nil
 }
 
-// SetContext sets the context that bounds background lookups; cancel it
-// to stop them when the transport shuts down.
+// SetContext sets the context that bounds background lookups and the
+// signature checkers; cancel it to stop them when the transport shuts
+// down.
 func (s *Server) SetContext(ctx context.Context) {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		s.stopOnce.Do(func() { close(s.stop) })
+	}()
 }
+
+// limits are the per-sender limits (nil: none).
+func (s *Server) limits() *ratelimit.Limits { return s.cfg.Limits }
 
 // Stats returns the transport's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
@@ -185,7 +225,7 @@ func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload 
 	case fromPort == 0:
 		s.stats.drop(DropFromPortZero)
 	case protocol == datagram.ProtocolDatagram2:
-		s.handleDatagram2(fromPort, payload)
+		s.queueVerify(fromPort, payload)
 	case protocol == datagram.ProtocolDatagram3:
 		s.handleDatagram3(fromPort, payload)
 	case protocol == datagram.ProtocolDatagram1:
@@ -214,7 +254,9 @@ func (s *Server) overloaded() bool {
 	return rand.Uint64N(high-low) < fill-low
 }
 
-func (s *Server) handleDatagram2(fromPort uint16, payload []byte) {
+// handleDatagram2 verifies and answers a Datagram2 (on a verify
+// worker); cost is its price against the sender's connect budget.
+func (s *Server) handleDatagram2(fromPort uint16, payload []byte, cost int) {
 	var d datagram.Datagram2
 	if err := datagram.ParseDatagram2(payload, s.self, s.cfg.Now(), &d); err != nil {
 		s.stats.drop(dropForDatagram(err))
@@ -241,8 +283,13 @@ func (s *Server) handleDatagram2(fromPort uint16, payload []byte) {
 		s.stats.drop(DropMalformed)
 		return
 	}
-	s.stats.connects.Add(1)
 	sender := d.From.Hash()
+	if !s.limits().Allow(ratelimit.Connect, (*ratelimit.Key)(&sender), s.cfg.Now().UnixNano(), cost) {
+		s.stats.errorReply(ErrorConnectLimited)
+		s.send(d.From.Bytes(), fromPort, s.errorPayload(h.TransactionID, msgLimited))
+		return
+	}
+	s.stats.connects.Add(1)
 	buf := s.bufs.Get().(*[replyBufLen]byte)
 	reply := AppendConnectResponse(buf[:0], h.TransactionID, s.ids.Issue(&sender, s.cfg.Now()), s.ids.Lifetime())
 	s.send(d.From.Bytes(), fromPort, reply)
@@ -258,6 +305,7 @@ const (
 	msgMalformed     = "malformed request: "
 	msgRefused       = "tracker refused the announce: "
 	msgInternal      = "internal error"
+	msgLimited       = "too many requests: slow down"
 )
 
 func (s *Server) handleDatagram3(fromPort uint16, payload []byte) {

@@ -118,6 +118,18 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
+// settle waits until no connect waits for its signature check.
+func (h *harness) settle() {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.srv.verifying.Load() != 0 {
+		if time.Now().After(deadline) {
+			h.t.Fatal("connects still being verified")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 type client struct {
 	keys *i2p.PrivateKeys
 	port uint16
@@ -284,6 +296,7 @@ func TestErrorsAndDrops(t *testing.T) {
 	for _, d := range drops {
 		before := h.srv.Stats().drops.Load(d.reason)
 		h.srv.HandleMessage(d.protocol, d.fromPort, d.toPort, d.payload)
+		h.settle()
 		if h.srv.Stats().drops.Load(d.reason) != before+1 {
 			t.Errorf("%s: not counted as %v", d.name, d.reason)
 		}

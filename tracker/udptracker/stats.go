@@ -23,6 +23,8 @@ const (
 	DropLookupsBusy
 	DropLookupFailed
 	DropOverload
+	DropVerifyBusy
+	DropConnectLimited
 	numDropReasons
 )
 
@@ -39,6 +41,8 @@ var dropNames = [numDropReasons]string{
 	DropLookupsBusy:       "lookups_busy",
 	DropLookupFailed:      "lookup_failed",
 	DropOverload:          "overload",
+	DropVerifyBusy:        "verify_queue_full",
+	DropConnectLimited:    "connect_rate_limited",
 }
 
 // Names returns the reasons' names, indexed by reason.
@@ -56,15 +60,21 @@ const (
 	ErrorUnknownAction
 	ErrorMalformed
 	ErrorRefused
+	ErrorConnectLimited
+	ErrorAnnounceLimited
+	ErrorScrapeLimited
 	numErrorReasons
 )
 
 var errorNames = [numErrorReasons]string{
-	ErrorWrongDatagram: "wrong_datagram_type",
-	ErrorBadConnID:     "bad_connection_id",
-	ErrorUnknownAction: "unknown_action",
-	ErrorMalformed:     "malformed_request",
-	ErrorRefused:       "refused",
+	ErrorWrongDatagram:   "wrong_datagram_type",
+	ErrorBadConnID:       "bad_connection_id",
+	ErrorUnknownAction:   "unknown_action",
+	ErrorMalformed:       "malformed_request",
+	ErrorRefused:         "refused",
+	ErrorConnectLimited:  "connect_rate_limited",
+	ErrorAnnounceLimited: "announce_rate_limited",
+	ErrorScrapeLimited:   "scrape_rate_limited",
 }
 
 // Names returns the reasons' names, indexed by reason.
