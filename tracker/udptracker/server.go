@@ -67,9 +67,12 @@ type Config struct {
 	Lifetime int    // connection-id lifetime in seconds; default 1200
 	// MaxLookups bounds HostLookups in flight; replies waiting on them are
 	// bounded by MaxPendingReplies.
-	MaxLookups        int           // default 64
-	MaxPendingReplies int           // default 1024
-	LookupTimeout     time.Duration // default 10 s
+	MaxLookups int // default 64
+	// MaxUnprovedLookups is a separate bound on lookups for senders
+	// whose connection id failed (their error replies); default 4.
+	MaxUnprovedLookups int
+	MaxPendingReplies  int           // default 1024
+	LookupTimeout      time.Duration // default 10 s
 	// VerifyWorkers check connects' signatures off the receive
 	// goroutine (default half the processors, at least one); VerifyQueue
 	// bounds the cheap signatures waiting for them (default 256), and an
@@ -89,6 +92,9 @@ func (c *Config) fill() {
 	}
 	if c.MaxLookups <= 0 {
 		c.MaxLookups = 64
+	}
+	if c.MaxUnprovedLookups <= 0 {
+		c.MaxUnprovedLookups = 4
 	}
 	if c.MaxPendingReplies <= 0 {
 		c.MaxPendingReplies = 1024
@@ -135,7 +141,10 @@ type Server struct {
 	pending     map[i2p.Hash]*pendingReplies
 	pendingN    int
 	lookupsBusy int
-	ctx         context.Context
+	// unprovedBusy counts lookups for senders a connection id did not
+	// prove.
+	unprovedBusy int
+	ctx          context.Context
 }
 
 const replyBufLen = 20 + MaxPeers*i2p.HashLen
@@ -326,24 +335,41 @@ func (s *Server) handleDatagram3(fromPort uint16, payload []byte) {
 	buf := s.bufs.Get().(*[replyBufLen]byte)
 	defer s.bufs.Put(buf)
 	var reply []byte
+	proved := false
 	switch h.Action {
 	case ActionConnect:
 		s.stats.errorReply(ErrorWrongDatagram)
 		reply = AppendErrorResponse(buf[:0], h.TransactionID, msgNeedDatagram2)
 	case ActionAnnounce, ActionScrape:
-		if !s.ids.Valid(h.ConnectionID, &d.From, s.cfg.Now()) {
+		proved = s.ids.Valid(h.ConnectionID, &d.From, s.cfg.Now())
+		if !proved {
 			s.stats.errorReply(ErrorBadConnID)
 			reply = AppendErrorResponse(buf[:0], h.TransactionID, msgBadConnID)
-		} else if h.Action == ActionAnnounce {
-			reply = s.announce(buf, &d.From, d.Payload, h.TransactionID)
 		} else {
-			reply = s.scrape(buf, d.Payload, h.TransactionID)
+			reply = s.served(buf, &d.From, d.Payload, h)
 		}
 	default:
 		s.stats.errorReply(ErrorUnknownAction)
 		reply = AppendErrorResponse(buf[:0], h.TransactionID, msgUnknownAction)
 	}
-	s.replyToHash(d.From, fromPort, reply)
+	s.replyToHash(d.From, fromPort, reply, proved)
+}
+
+// served answers an announce or scrape from a sender whose connection
+// id proved it, within the sender's budget for the kind.
+func (s *Server) served(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte, h Header) []byte {
+	kind, refusal := ratelimit.Announce, ErrorAnnounceLimited
+	if h.Action == ActionScrape {
+		kind, refusal = ratelimit.Scrape, ErrorScrapeLimited
+	}
+	if !s.limits().Allow(kind, (*ratelimit.Key)(from), s.cfg.Now().UnixNano(), 1) {
+		s.stats.errorReply(refusal)
+		return AppendErrorResponse(buf[:0], h.TransactionID, msgLimited)
+	}
+	if h.Action == ActionAnnounce {
+		return s.announce(buf, from, payload, h.TransactionID)
+	}
+	return s.scrape(buf, payload, h.TransactionID)
 }
 
 func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte, tx uint32) []byte {
@@ -439,8 +465,11 @@ func (s *Server) send(to []byte, toPort uint16, payload []byte) {
 
 // replyToHash sends to a Datagram3 sender: from the cache when we know
 // its Destination, else after a background HostLookup. The payload is
-// copied when it has to wait.
-func (s *Server) replyToHash(h i2p.Hash, toPort uint16, payload []byte) {
+// copied when it has to wait. A sender whose connection id did not
+// prove it (proved false: anyone can claim any hash) is looked up only
+// within a budget of its own, MaxUnprovedLookups, so random senders
+// cannot take the lookups real peers need.
+func (s *Server) replyToHash(h i2p.Hash, toPort uint16, payload []byte, proved bool) {
 	bp := s.destBufs.Get().(*[]byte)
 	d, ok := s.swarms.AppendDestination((*bp)[:0], h)
 	if ok {
@@ -463,20 +492,29 @@ func (s *Server) replyToHash(h i2p.Hash, toPort uint16, payload []byte) {
 		s.pendingN++
 		return
 	}
-	if s.lookupsBusy >= s.cfg.MaxLookups {
-		s.stats.drop(DropLookupsBusy)
+	switch {
+	case !proved && s.unprovedBusy >= s.cfg.MaxUnprovedLookups:
+		s.stats.drop(DropUnprovedLookupsBusy)
+		return
+	case proved && s.lookupsBusy >= s.cfg.MaxLookups:
+		s.stats.drop(DropLookupsBusy) // a real peer starved of lookups
 		return
 	}
 	s.pending[h] = &pendingReplies{replies: []pendingReply{reply}}
 	s.pendingN++
-	s.lookupsBusy++
+	if proved {
+		s.lookupsBusy++
+	} else {
+		s.unprovedBusy++
+	}
 	s.stats.lookups.Add(1)
-	go s.lookup(s.ctx, h)
+	go s.lookup(s.ctx, h, proved)
 }
 
 // lookup resolves h and sends what waited for it. One goroutine per
-// distinct unknown sender, at most MaxLookups at once.
-func (s *Server) lookup(ctx context.Context, h i2p.Hash) {
+// distinct unknown sender, at most MaxLookups (proved senders) plus
+// MaxUnprovedLookups at once.
+func (s *Server) lookup(ctx context.Context, h i2p.Hash, proved bool) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
 	d, err := s.session.Lookup(ctx, h)
 	cancel()
@@ -484,7 +522,11 @@ func (s *Server) lookup(ctx context.Context, h i2p.Hash) {
 	p := s.pending[h]
 	delete(s.pending, h)
 	s.pendingN -= len(p.replies)
-	s.lookupsBusy--
+	if proved {
+		s.lookupsBusy--
+	} else {
+		s.unprovedBusy--
+	}
 	s.mu.Unlock()
 	if err != nil {
 		s.stats.lookupFailures.Add(1)

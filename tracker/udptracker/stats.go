@@ -25,24 +25,26 @@ const (
 	DropOverload
 	DropVerifyBusy
 	DropConnectLimited
+	DropUnprovedLookupsBusy
 	numDropReasons
 )
 
 var dropNames = [numDropReasons]string{
-	DropWrongPort:         "wrong_port",
-	DropFromPortZero:      "from_port_zero",
-	DropDatagram1:         "datagram1",
-	DropWrongProtocol:     "wrong_protocol",
-	DropMalformedDatagram: "malformed_datagram",
-	DropBadSignature:      "bad_signature",
-	DropZeroSender:        "zero_sender",
-	DropMalformed:         "malformed_request",
-	DropPendingFull:       "pending_replies_full",
-	DropLookupsBusy:       "lookups_busy",
-	DropLookupFailed:      "lookup_failed",
-	DropOverload:          "overload",
-	DropVerifyBusy:        "verify_queue_full",
-	DropConnectLimited:    "connect_rate_limited",
+	DropWrongPort:           "wrong_port",
+	DropFromPortZero:        "from_port_zero",
+	DropDatagram1:           "datagram1",
+	DropWrongProtocol:       "wrong_protocol",
+	DropMalformedDatagram:   "malformed_datagram",
+	DropBadSignature:        "bad_signature",
+	DropZeroSender:          "zero_sender",
+	DropMalformed:           "malformed_request",
+	DropPendingFull:         "pending_replies_full",
+	DropLookupsBusy:         "lookups_busy",
+	DropLookupFailed:        "lookup_failed",
+	DropOverload:            "overload",
+	DropVerifyBusy:          "verify_queue_full",
+	DropConnectLimited:      "connect_rate_limited",
+	DropUnprovedLookupsBusy: "lookups_busy_unproved_sender",
 }
 
 // Names returns the reasons' names, indexed by reason.
