@@ -463,8 +463,9 @@ func TestCrowdedForgetsDownloadOnlySwarms(t *testing.T) {
 	if tot := tr.Totals(); tot.Swarms != 10 || tot.Completed != 10 {
 		t.Fatalf("with room: %+v", tot)
 	}
-	for i := 10; i < 16; i++ {
+	for i := 10; i < 16; i++ { // two peers each: none is evicted
 		announce(t, tr, info(i), peer(i), EventStarted, 1, 0)
+		announce(t, tr, info(i), peer(i+100), EventStarted, 1, 0)
 	}
 	if _, err := tr.Announce(&AnnounceRequest{InfoHash: info(99), Peer: peer(99), Left: 1}, nil); err != ErrTooManySwarms {
 		t.Fatalf("full tracker: %v", err)

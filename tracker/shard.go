@@ -16,6 +16,7 @@ type swarmShard struct {
 	// Totals of the shard's swarms.
 	seeds, leechers int
 	completed       uint64
+	singles         int      // swarms of exactly one peer (evict.go)
 	_               [64]byte // keep neighbouring shards' locks apart
 }
 
@@ -95,6 +96,12 @@ func (sh *swarmShard) each(fn func(sw *swarm)) {
 
 // account adds a swarm's change in counts to the shard's totals.
 func (sh *swarmShard) account(sw *swarm, leechers, seeds int, completed uint64) {
+	if leechers+seeds == 1 {
+		sh.singles--
+	}
+	if len(sw.entries) == 1 {
+		sh.singles++
+	}
 	sh.leechers += int(sw.leechers) - leechers
 	sh.seeds += sw.seeders() - seeds
 	sh.completed += sw.completed - completed

@@ -19,6 +19,7 @@ const (
 	RefusedSwarmFull
 	RefusedPeerInTooMany
 	RefusedPeerTableFull
+	RefusedCreatingFast
 	numRefusedReasons
 )
 
@@ -28,6 +29,7 @@ var refusedNames = [numRefusedReasons]string{
 	RefusedSwarmFull:     "swarm_full",
 	RefusedPeerInTooMany: "peer_in_too_many_swarms",
 	RefusedPeerTableFull: "peer_table_full",
+	RefusedCreatingFast:  "creating_swarms_too_fast",
 }
 
 // Names returns the reasons' names, indexed by reason.
@@ -38,7 +40,7 @@ func (r RefusedReason) String() string { return counters.Name(r) }
 // Stats are the swarm model's counters; lock-free.
 type Stats struct {
 	announces, scrapes, expired atomic.Uint64
-	forgotten                   atomic.Uint64
+	forgotten, evicted          atomic.Uint64
 	refused                     counters.Set[RefusedReason]
 }
 
@@ -50,13 +52,16 @@ type Snapshot struct {
 	// Forgotten counts peerless swarms dropped, with their download
 	// counts, to make room near MaxSwarms.
 	Forgotten uint64
-	Refused   map[string]uint64
+	// Evicted counts single-peer swarms evicted to make room for a new
+	// torrent in a full table.
+	Evicted uint64
+	Refused map[string]uint64
 }
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
 	out := Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Expired: s.expired.Load(),
-		Forgotten: s.forgotten.Load(), Refused: s.refused.Snapshot()}
+		Forgotten: s.forgotten.Load(), Evicted: s.evicted.Load(), Refused: s.refused.Snapshot()}
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
 
 // MaxPeersPerReply caps every peer list: 20 + 50 × 32 = 1620 bytes over
@@ -28,6 +29,9 @@ type Config struct {
 	MaxSwarms        int // default 1,000,000
 	MaxPeersPerSwarm int // default 100,000
 	MaxSwarmsPerPeer int // default 2,000; at most 65,535
+	// SwarmCreations bounds the new swarms one peer may create; default
+	// 10 a minute with a burst of 500. PerMinute -1 means no bound.
+	SwarmCreations ratelimit.Limit
 
 	// DestinationCache bounds the hash → Destination cache; default 100,000.
 	DestinationCache int
@@ -58,6 +62,12 @@ func (c *Config) fill() {
 		c.MaxSwarmsPerPeer = 2_000
 	}
 	c.MaxSwarmsPerPeer = min(c.MaxSwarmsPerPeer, maxRefs)
+	switch {
+	case c.SwarmCreations.PerMinute < 0:
+		c.SwarmCreations = ratelimit.Limit{}
+	case c.SwarmCreations.PerMinute == 0:
+		c.SwarmCreations = ratelimit.Limit{PerMinute: 10, Burst: 500}
+	}
 	if c.DestinationCache <= 0 {
 		c.DestinationCache = 100_000
 	}
@@ -83,6 +93,7 @@ var (
 	ErrPeerInTooMany = &ClientError[RefusedReason]{RefusedPeerInTooMany, "peer is in too many torrents"}
 	ErrPeerTableFull = &ClientError[RefusedReason]{RefusedPeerTableFull, "tracker has too many peers"}
 	ErrZeroPeer      = &ClientError[RefusedReason]{RefusedZeroPeer, "zero peer hash"}
+	ErrCreatingFast  = &ClientError[RefusedReason]{RefusedCreatingFast, "peer created too many torrents recently"}
 )
 
 // Tracker is the swarm model. It is safe for concurrent use: swarms are
@@ -95,9 +106,11 @@ type Tracker struct {
 	shards  [swarmShards]swarmShard
 	peers   *peerTable
 	dests   *DestinationCache
-	stats   Stats
-	swarms  atomic.Int64
-	sweepAt atomic.Uint32 // the shard the background sweep visits next
+	// creators is each peer's budget of new swarms (evict.go).
+	creators *ratelimit.Buckets
+	stats    Stats
+	swarms   atomic.Int64
+	sweepAt  atomic.Uint32 // the shard the background sweep visits next
 
 	// Live settings (changed from the console while serving).
 	interval    atomic.Int64 // seconds
@@ -117,6 +130,7 @@ func New(cfg Config, p Persister) *Tracker {
 		t.shards[i].base = base
 	}
 	t.dests = newDestinationCache(cfg.DestinationCache, p, cfg.Now)
+	t.creators = ratelimit.NewBuckets(1<<16, cfg.SwarmCreations)
 	t.SetInterval(cfg.Interval, cfg.PeerExpiry)
 	t.SetDefaultWant(cfg.DefaultWant)
 	return t
@@ -139,6 +153,10 @@ func (t *Tracker) SetDefaultWant(n int) {
 	t.defaultWant.Store(int64(min(max(n, 0), MaxPeersPerReply)))
 }
 
+// SetSwarmCreations changes the bound on new swarms per peer while
+// serving (PerMinute 0: no bound).
+func (t *Tracker) SetSwarmCreations(lim ratelimit.Limit) { t.creators.Set(lim) }
+
 // Config returns the configuration in force (defaults filled in).
 func (t *Tracker) Config() Config { return t.cfg }
 
@@ -152,7 +170,9 @@ func (t *Tracker) Stats() *Stats { return &t.stats }
 // index's hash must be secret).
 func (t *Tracker) infoHash(info *InfoHash) uint64 { return maphash.Bytes(t.seed, info[:]) }
 
-func (t *Tracker) shard(hv uint64) *swarmShard { return &t.shards[(hv>>32)%swarmShards] }
+func (t *Tracker) shard(hv uint64) *swarmShard { return &t.shards[t.shardIndex(hv)] }
+
+func (t *Tracker) shardIndex(hv uint64) int { return int((hv >> 32) % swarmShards) }
 
 // now is the clock in unix seconds.
 func (t *Tracker) now() int64 { return t.cfg.Now().Unix() }
@@ -323,7 +343,10 @@ func (t *Tracker) journal(req *AnnounceRequest, now int64, seed, done, counted b
 // Called with the shard locked; a refusal leaves no empty swarm behind.
 func (t *Tracker) join(sh *swarmShard, sw *swarm, id uint32, hv, pv uint64, req *AnnounceRequest, now int64, seed bool) (*swarm, uint32, int, error) {
 	if sw == nil {
-		if t.swarms.Load() >= int64(t.cfg.MaxSwarms) {
+		if !t.mayCreate((*[32]byte)(&req.Peer), now) {
+			return nil, 0, -1, t.refuse(ErrCreatingFast)
+		}
+		if t.swarms.Load() >= int64(t.cfg.MaxSwarms) && !t.makeRoom(t.shardIndex(hv), (*[32]byte)(&req.Peer), now) {
 			return nil, 0, -1, t.refuse(ErrTooManySwarms)
 		}
 		sw, id = sh.create(hv, &req.InfoHash, t.infoHash)

@@ -110,9 +110,10 @@ func TestLimits(t *testing.T) {
 	if err := try(info(1), peer(3)); err != ErrSwarmFull {
 		t.Fatalf("third peer: %v", err)
 	}
-	if try(info(2), peer(1)) != nil {
+	if try(info(2), peer(1)) != nil || try(info(2), peer(2)) != nil {
 		t.Fatal("second swarm refused")
 	}
+	// Full, and no swarm of a single peer to evict.
 	if err := try(info(3), peer(4)); err != ErrTooManySwarms {
 		t.Fatalf("third swarm: %v", err)
 	}
