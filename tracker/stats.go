@@ -20,6 +20,8 @@ const (
 	RefusedPeerInTooMany
 	RefusedPeerTableFull
 	RefusedCreatingFast
+	RefusedTorrentDenied
+	RefusedPeerDenied
 	numRefusedReasons
 )
 
@@ -30,6 +32,8 @@ var refusedNames = [numRefusedReasons]string{
 	RefusedPeerInTooMany: "peer_in_too_many_swarms",
 	RefusedPeerTableFull: "peer_table_full",
 	RefusedCreatingFast:  "creating_swarms_too_fast",
+	RefusedTorrentDenied: "torrent_not_allowed",
+	RefusedPeerDenied:    "destination_denied",
 }
 
 // Names returns the reasons' names, indexed by reason.

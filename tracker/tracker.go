@@ -94,6 +94,8 @@ var (
 	ErrPeerTableFull = &ClientError[RefusedReason]{RefusedPeerTableFull, "tracker has too many peers"}
 	ErrZeroPeer      = &ClientError[RefusedReason]{RefusedZeroPeer, "zero peer hash"}
 	ErrCreatingFast  = &ClientError[RefusedReason]{RefusedCreatingFast, "peer created too many torrents recently"}
+	ErrTorrentDenied = &ClientError[RefusedReason]{RefusedTorrentDenied, "torrent not allowed on this tracker"}
+	ErrPeerDenied    = &ClientError[RefusedReason]{RefusedPeerDenied, "destination denied by this tracker"}
 )
 
 // Tracker is the swarm model. It is safe for concurrent use: swarms are
@@ -108,6 +110,7 @@ type Tracker struct {
 	dests   *DestinationCache
 	// creators is each peer's budget of new swarms (evict.go).
 	creators *ratelimit.Buckets
+	access   atomic.Pointer[accessBox]
 	stats    Stats
 	swarms   atomic.Int64
 	sweepAt  atomic.Uint32 // the shard the background sweep visits next
@@ -151,6 +154,25 @@ func (t *Tracker) SetInterval(interval, expiry time.Duration) {
 // does not say (capped at MaxPeersPerReply).
 func (t *Tracker) SetDefaultWant(n int) {
 	t.defaultWant.Store(int64(min(max(n, 0), MaxPeersPerReply)))
+}
+
+// AccessList decides which torrents and peers the tracker serves; see
+// package accesslist.
+type AccessList interface {
+	TorrentAllowed(info *InfoHash) bool
+	PeerAllowed(peer *i2p.Hash) bool
+}
+
+type accessBox struct{ a AccessList }
+
+// SetAccessList makes a refuse announces of the torrents and peers it
+// denies (nil: serve all).
+func (t *Tracker) SetAccessList(a AccessList) {
+	if a == nil {
+		t.access.Store(nil)
+		return
+	}
+	t.access.Store(&accessBox{a})
 }
 
 // SetSwarmCreations changes the bound on new swarms per peer while
@@ -218,6 +240,14 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	res := AnnounceResult{Interval: uint32(t.interval.Load())}
 	if req.Peer.IsZero() {
 		return res, t.refuse(ErrZeroPeer)
+	}
+	if b := t.access.Load(); b != nil {
+		switch {
+		case !b.a.PeerAllowed(&req.Peer):
+			return res, t.refuse(ErrPeerDenied)
+		case !b.a.TorrentAllowed(&req.InfoHash):
+			return res, t.refuse(ErrTorrentDenied)
+		}
 	}
 	want := req.NumWant
 	if want < 0 {
