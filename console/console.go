@@ -248,6 +248,7 @@ func (c *Console) buildView(r *http.Request) view {
 	now := c.opt.Now()
 	st := c.src.Status()
 	st.Problems = slices.Concat(st.Problems, c.problems())
+	st.Woodpeckers = nonNil(st.Woodpeckers)
 	v := view{Status: st, Title: c.opt.Title, Now: now, CSRF: c.csrf, Refresh: c.opt.RefreshSeconds, Settings: c.src.Settings()}
 	for _, s := range v.Settings {
 		if s.AwaitsRestart {

@@ -491,6 +491,22 @@ func TestStatsModes(t *testing.T) {
 	if code, _ := get("bogus"); code != 400 {
 		t.Errorf("bogus mode: %d", code)
 	}
+	f.mu.Lock()
+	f.status.Woodpeckers = []Woodpecker{{Peer: "x.b32.i2p", Total: 9, Refused: map[string]uint64{"announce": 7, "scrape": 2}, Last: start}}
+	f.mu.Unlock()
+	want := fmt.Sprintf("x.b32.i2p total 9 connect 0 announce 7 scrape 2 http 0 last %d\n", start.Unix())
+	if _, body := get("woodpeckers"); body != want {
+		t.Errorf("woodpeckers: %q, want %q", body, want)
+	}
+	c, err := New(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
+	if body := rec.Body.String(); !strings.Contains(body, "x.b32.i2p") || !strings.Contains(body, "announce 7") {
+		t.Error("the page does not list the woodpecker")
+	}
 }
 
 // TestStatusJSONShape: /api/status gives durations as duration strings

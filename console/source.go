@@ -30,6 +30,20 @@ type Status struct {
 	// were counted ("udp", "http", "i2cp", "tracker").
 	Problems []Problem
 	Store    StoreStatus
+	// Woodpeckers are the senders refused most by the rate limits,
+	// most first.
+	Woodpeckers []Woodpecker
+}
+
+// Woodpecker is a sender the rate limits refused often (opentracker's
+// name for a client that hammers the tracker).
+type Woodpecker struct {
+	Peer string // its .b32.i2p address
+	// Refused counts refusals by kind of request: connect, announce,
+	// scrape, http.
+	Refused map[string]uint64
+	Total   uint64
+	Last    time.Time
 }
 
 // RouterStatus is the state of the link to the router.

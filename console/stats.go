@@ -10,7 +10,9 @@ import (
 // StatsHandler serves an opentracker-style /stats page: ?mode=peer, torr,
 // conn, udp, tcp, scrp or completed answer in the four-line MRTG format
 // operators script against (value, value, uptime or description, name);
-// mode=everything lists every counter as "key value" lines.
+// mode=everything lists every counter as "key value" lines, and
+// mode=woodpeckers the senders the rate limits refused most, one a line:
+// address, refusals in all, by kind, and the last one's unix time.
 func StatsHandler(src Source, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := src.Status()
@@ -58,8 +60,15 @@ func StatsHandler(src Source, now func() time.Time) http.Handler {
 				fmt.Fprintf(&b, "%s_%s %d\n", p.Where, p.Reason, p.Count)
 			}
 			body = b.String()
+		case "woodpeckers":
+			var b strings.Builder
+			for _, wp := range st.Woodpeckers {
+				fmt.Fprintf(&b, "%s total %d connect %d announce %d scrape %d http %d last %d\n", wp.Peer, wp.Total,
+					wp.Refused["connect"], wp.Refused["announce"], wp.Refused["scrape"], wp.Refused["http"], wp.Last.Unix())
+			}
+			body = b.String()
 		default:
-			http.Error(w, "unknown mode "+mode+": use peer, torr, conn, udp, tcp, scrp, completed or everything", http.StatusBadRequest)
+			http.Error(w, "unknown mode "+mode+": use peer, torr, conn, udp, tcp, scrp, completed, everything or woodpeckers", http.StatusBadRequest)
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

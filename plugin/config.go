@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
 
 // ConfigFileName is the configuration file in the data directory. It is
@@ -46,19 +47,71 @@ type Config struct {
 	MaxSwarms        int          `yaml:"max_swarms"`          // 1,000,000
 	MaxPeersPerSwarm int          `yaml:"max_peers_per_swarm"` // 100,000
 	MaxSwarmsPerPeer int          `yaml:"max_swarms_per_peer"` // 2,000
-	FlushSeconds     int          `yaml:"flush_seconds"`       // store write-behind interval; 1
-	ConsolePassword  string       `yaml:"console_password"`    // required when the console is not on loopback
-	I2CPUsername     string       `yaml:"i2cp_username"`       // for a router whose I2CP asks for credentials (i2cp.auth)
-	I2CPPassword     string       `yaml:"i2cp_password"`
+	DestinationCache int          `yaml:"destination_cache"`   // Destinations kept for replies; 100,000
+	// Abuse limits per sender (a Destination): requests a minute, 0 for
+	// no limit, and the burst an idle sender may send at once.
+	NewSwarmsPerMinute    int    `yaml:"new_swarms_per_minute"` // torrents one peer may create; 10
+	NewSwarmBurst         int    `yaml:"new_swarm_burst"`       // 500
+	UDPConnectsPerMinute  int    `yaml:"udp_connects_per_minute"`
+	UDPConnectBurst       int    `yaml:"udp_connect_burst"`
+	UDPAnnouncesPerMinute int    `yaml:"udp_announces_per_minute"`
+	UDPAnnounceBurst      int    `yaml:"udp_announce_burst"`
+	UDPScrapesPerMinute   int    `yaml:"udp_scrapes_per_minute"`
+	UDPScrapeBurst        int    `yaml:"udp_scrape_burst"`
+	HTTPRequestsPerMinute int    `yaml:"http_requests_per_minute"`
+	HTTPRequestBurst      int    `yaml:"http_request_burst"`
+	FlushSeconds          int    `yaml:"flush_seconds"`    // store write-behind interval; 1
+	ConsolePassword       string `yaml:"console_password"` // required when the console is not on loopback
+	I2CPUsername          string `yaml:"i2cp_username"`    // for a router whose I2CP asks for credentials (i2cp.auth)
+	I2CPPassword          string `yaml:"i2cp_password"`
 }
 
 // DefaultConfig is what a tracker runs with when nothing is configured.
 func DefaultConfig() Config {
-	return Config{
+	c := Config{
 		TrackerPort: 6969, Interval: 1620, Lifetime: 1200, MaxPeers: 50,
 		UDP: true, HTTP: true, TunnelQuantity: 3, TunnelLength: 3,
 		MaxSwarms: 1_000_000, MaxPeersPerSwarm: 100_000, MaxSwarmsPerPeer: 2_000, FlushSeconds: 1,
+		DestinationCache: 100_000, NewSwarmsPerMinute: 10, NewSwarmBurst: 500,
 	}
+	for k, lim := range ratelimit.DefaultLimits() {
+		perMinute, burst := c.limitPair(ratelimit.Kind(k))
+		*perMinute, *burst = lim.PerMinute, lim.Burst
+	}
+	return c
+}
+
+// limitPair returns the settings of the request limit of kind k.
+func (c *Config) limitPair(k ratelimit.Kind) (perMinute, burst *int) {
+	switch k {
+	case ratelimit.Connect:
+		return &c.UDPConnectsPerMinute, &c.UDPConnectBurst
+	case ratelimit.Announce:
+		return &c.UDPAnnouncesPerMinute, &c.UDPAnnounceBurst
+	case ratelimit.Scrape:
+		return &c.UDPScrapesPerMinute, &c.UDPScrapeBurst
+	default:
+		return &c.HTTPRequestsPerMinute, &c.HTTPRequestBurst
+	}
+}
+
+// RequestLimits are the per-sender request limits in c.
+func (c Config) RequestLimits() [ratelimit.NumKinds]ratelimit.Limit {
+	var out [ratelimit.NumKinds]ratelimit.Limit
+	for k := range out {
+		perMinute, burst := c.limitPair(ratelimit.Kind(k))
+		out[k] = ratelimit.Limit{PerMinute: *perMinute, Burst: *burst}
+	}
+	return out
+}
+
+// SwarmCreations is the bound on new swarms per peer, as the tracker
+// takes it (PerMinute -1: none).
+func (c Config) SwarmCreations() ratelimit.Limit {
+	if c.NewSwarmsPerMinute == 0 {
+		return ratelimit.Limit{PerMinute: -1}
+	}
+	return ratelimit.Limit{PerMinute: c.NewSwarmsPerMinute, Burst: c.NewSwarmBurst}
 }
 
 // Validate clamps nothing silently: out-of-range values are errors.
@@ -82,6 +135,12 @@ func (c Config) Validate() error {
 	check("max_peers_per_swarm", c.MaxPeersPerSwarm, 1, 10_000_000)
 	check("max_swarms_per_peer", c.MaxSwarmsPerPeer, 1, 1_000_000)
 	check("flush_seconds", c.FlushSeconds, 1, 60)
+	check("destination_cache", c.DestinationCache, 1_000, 100_000_000)
+	check("new_swarms_per_minute", c.NewSwarmsPerMinute, 0, 1_000_000)
+	check("new_swarm_burst", c.NewSwarmBurst, 1, 1_000_000)
+	for _, s := range limitSettings {
+		check(s.key, *s.field(&c), s.lo, s.hi)
+	}
 	if err := checkHTTPAddress(c.HTTPAddress); err != nil {
 		errs = append(errs, fmt.Errorf("http_address = %q: %w", c.HTTPAddress, err))
 	}
@@ -268,7 +327,7 @@ func parseHTTPAddress(s string) (string, error) {
 
 // settings lists what the console edits; restart marks those that only
 // take effect after a restart.
-var settings = []setting{
+var settings = append([]setting{
 	intSetting("interval", "Announce interval (s)", "How often clients are told to announce.", 60, 86400, false, func(c *Config) *int { return &c.Interval }),
 	intSetting("max_peers", "Peers per reply", "Most peers one announce reply lists (50 at most keeps UDP replies in two tunnel messages).", 0, 50, false, func(c *Config) *int { return &c.MaxPeers }),
 	textSetting("http_address", "HTTP server tunnel address", "The .b32.i2p address (or .i2p host name) of the router's HTTP server tunnel "+
@@ -281,6 +340,47 @@ var settings = []setting{
 	intSetting("tracker_port", "UDP tracker port", "The I2P port UDP announces go to (part of the UDP announce URL).", 1, 65535, true, func(c *Config) *uint16 { return &c.TrackerPort }),
 	intSetting("connection_lifetime", "UDP connection lifetime (s)", "How long a UDP connection id stays valid.", 60, 65535, true, func(c *Config) *int { return &c.Lifetime }),
 	intSetting("max_swarms", "Max torrents", "Torrents tracked at most.", 1, 100_000_000, true, func(c *Config) *int { return &c.MaxSwarms }),
+	intSetting("destination_cache", "Destination cache", "Destinations kept to reply without a router lookup.", 1_000, 100_000_000, true,
+		func(c *Config) *int { return &c.DestinationCache }),
+	intSetting("new_swarms_per_minute", "New torrents per peer a minute", "Torrents one peer may create, sustained (0: no limit).", 0, 1_000_000, false,
+		func(c *Config) *int { return &c.NewSwarmsPerMinute }),
+	intSetting("new_swarm_burst", "New torrents per peer at once", "Torrents an idle peer may create at once.", 1, 1_000_000, false,
+		func(c *Config) *int { return &c.NewSwarmBurst }),
+}, requestLimitSettings()...)
+
+// limitSetting is one number of a per-sender request limit.
+type limitSetting struct {
+	key, label, help string
+	lo, hi           int
+	field            func(*Config) *int
+}
+
+// limitSettings are the per-sender request limits, all live.
+var limitSettings = func() []limitSetting {
+	var out []limitSetting
+	for _, k := range []struct {
+		kind       ratelimit.Kind
+		key, label string
+	}{
+		{ratelimit.Connect, "udp_connect", "UDP connects"}, {ratelimit.Announce, "udp_announce", "UDP announces"},
+		{ratelimit.Scrape, "udp_scrape", "UDP scrapes"}, {ratelimit.HTTP, "http_request", "HTTP requests"},
+	} {
+		out = append(out,
+			limitSetting{k.key + "s_per_minute", k.label + " per sender a minute", "Sustained rate one sender may reach (0: no limit).", 0, 1_000_000,
+				func(c *Config) *int { p, _ := c.limitPair(k.kind); return p }},
+			limitSetting{k.key + "_burst", k.label + " per sender at once", "Requests an idle sender may send at once.", 1, 1_000_000,
+				func(c *Config) *int { _, b := c.limitPair(k.kind); return b }})
+	}
+	return out
+}()
+
+// requestLimitSettings are limitSettings as console settings.
+func requestLimitSettings() []setting {
+	out := make([]setting, len(limitSettings))
+	for i, s := range limitSettings {
+		out[i] = intSetting(s.key, s.label, s.help, int64(s.lo), int64(s.hi), false, s.field)
+	}
+	return out
 }
 
 // findSetting returns the console setting named key.

@@ -31,6 +31,7 @@ var (
 	descPending   = prometheus.NewDesc("opentracker_store_pending", "Changes waiting for the next flush.", nil, nil)
 	descDropped   = prometheus.NewDesc("opentracker_store_dropped_total", "Changes not journaled: the pending set was full.", nil, nil)
 	descPaused    = prometheus.NewDesc("opentracker_store_journal_paused", "1 while the journal waits for free disk space.", nil, nil)
+	descAccess    = prometheus.NewDesc("opentracker_access_list_entries", "Entries in the access lists (allowed_torrents absent: -1).", []string{"list"}, nil)
 
 	descHTTPOpen    = prometheus.NewDesc("opentracker_http_connections_open", "HTTP connections held open (kept alive, partial heads, net/http).", nil, nil)
 	descHTTPRefused = prometheus.NewDesc("opentracker_http_connections_refused_total", "HTTP connections closed unserved, by the bound reached.", []string{"reason"}, nil)
@@ -39,7 +40,7 @@ var (
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter, descStoreSize, descPending, descDropped, descPaused,
-		descHTTPOpen, descHTTPRefused, descHTTPAccept} {
+		descAccess, descHTTPOpen, descHTTPRefused, descHTTPAccept} {
 		ch <- d
 	}
 }
@@ -84,5 +85,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		k(descHTTPRefused, hs.RefusedTotal, "total")
 		k(descHTTPRefused, hs.RefusedPeer, "peer")
 		k(descHTTPAccept, hs.AcceptErrors)
+	}
+	c.p.mu.Lock()
+	r := c.p.run
+	c.p.mu.Unlock()
+	if r != nil {
+		allowed, denied, deniedDests := r.access.Sizes()
+		for list, n := range map[string]int{"allowed_torrents": allowed, "denied_torrents": denied, "denied_destinations": deniedDests} {
+			ch <- prometheus.MustNewConstMetric(descAccess, prometheus.GaugeValue, float64(n), list)
+		}
 	}
 }

@@ -139,7 +139,7 @@ func (p *Plugin) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("plugin: %w", err)
 	}
-	r.start()
+	r.start(p.opts.Logger)
 	p.cfg, p.saved, p.keys, p.run = cfg, cfg, keys, r
 	p.live.Store(r.live(cfg))
 	if !p.mounted {

@@ -16,7 +16,9 @@ import (
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/store"
 	"github.com/go-i2p/go-opentracker/tracker"
+	"github.com/go-i2p/go-opentracker/tracker/accesslist"
 	"github.com/go-i2p/go-opentracker/tracker/httptracker"
+	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 	"github.com/go-i2p/go-opentracker/tracker/udptracker"
 )
 
@@ -31,6 +33,10 @@ type run struct {
 	udp     *udptracker.Server
 	http    *httptracker.Handler
 	console *console.Console
+	// limits are the per-sender request limits; HTTP requests are
+	// charged to ratelimit.HTTP by whoever knows their sender.
+	limits  *ratelimit.Limits
+	access  *accesslist.Lists
 	udpOn   atomic.Bool // the udp setting in force
 	gate    *gate       // shared by every liveState of this run
 	started time.Time
@@ -66,11 +72,16 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 			st.Close()
 		}
 	}()
-	r := &run{store: st, gate: &gate{}}
+	r := &run{store: st, gate: &gate{}, limits: ratelimit.New(ratelimit.Config{Limits: cfg.RequestLimits()}), access: accesslist.New(dir)}
+	if _, err := r.access.Reload(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	r.tracker = tracker.New(tracker.Config{
 		Interval: time.Duration(cfg.Interval) * time.Second, PeerExpiry: cfg.Expiry(), DefaultWant: cfg.MaxPeers,
-		MaxSwarms: cfg.MaxSwarms, MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarmsPerPeer: cfg.MaxSwarmsPerPeer, Logger: log,
+		MaxSwarms: cfg.MaxSwarms, MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarmsPerPeer: cfg.MaxSwarmsPerPeer,
+		SwarmCreations: cfg.SwarmCreations(), DestinationCache: cfg.DestinationCache, Logger: log,
 	}, st)
+	r.tracker.SetAccessList(r.access)
 	if err := restore(ctx, r.tracker, log); err != nil {
 		return nil, err
 	}
@@ -96,7 +107,7 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 	auto := cfg.LegacyLeaseSet == LeaseSetAuto && keys.Offline == nil
 	pr = newProber(r.session, auto, defaultReachTiming(), log, newProbeSession(link, cfg, log))
 	r.reach = pr
-	r.udp, err = udptracker.NewServer(udptracker.Config{Port: cfg.TrackerPort, Lifetime: cfg.Lifetime, Logger: log},
+	r.udp, err = udptracker.NewServer(udptracker.Config{Port: cfg.TrackerPort, Lifetime: cfg.Lifetime, Limits: r.limits, Logger: log},
 		keys.Destination.Hash(), secret, r.tracker, r.session)
 	if err != nil {
 		return nil, err
@@ -137,17 +148,22 @@ func openStore(dir string, cfg Config, log *slog.Logger) (*store.Store, error) {
 	return st, err
 }
 
-// start runs the session, the expiry and the console until close.
-func (r *run) start() {
+// accessPoll is how often the access lists' files are checked for edits.
+const accessPoll = 5 * time.Second
+
+// start runs the session, the reachability probe, the expiry, the
+// access lists' watch and the console until close.
+func (r *run) start(log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.udp.SetContext(ctx)
 	r.cancel, r.done, r.started = cancel, make(chan struct{}), time.Now()
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() { defer wg.Done(); r.session.Run(ctx) }()
 	go func() { defer wg.Done(); r.reach.run(ctx) }()
 	go func() { defer wg.Done(); r.tracker.Run(ctx) }()
 	go func() { defer wg.Done(); r.console.Run(ctx) }()
+	go func() { defer wg.Done(); r.access.Watch(ctx, accessPoll, log) }()
 	go func() { wg.Wait(); close(r.done) }()
 }
 
@@ -177,6 +193,10 @@ func (r *run) applyLive(cfg Config) {
 	r.http.SetFullScrape(cfg.FullScrape)
 	r.http.SetStrict(cfg.StrictDests)
 	r.udpOn.Store(cfg.UDP)
+	for k, lim := range cfg.RequestLimits() {
+		r.limits.Set(ratelimit.Kind(k), lim)
+	}
+	r.tracker.SetSwarmCreations(cfg.SwarmCreations())
 }
 
 // restore replays the store into the tracker before it serves: the

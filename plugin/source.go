@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/console"
+	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 	"github.com/go-i2p/go-opentracker/webui"
 )
 
@@ -56,7 +58,13 @@ func (c consoleSource) Status() console.Status {
 	add("udp", map[string]uint64{"bad_bep41_options": us.BadOptions})
 	add("http", hs.Failures)
 	add("http", map[string]uint64{"peers_omitted_no_destination": hs.Omitted})
-	add("tracker", tr.Stats().Snapshot().Refused)
+	ts := tr.Stats().Snapshot()
+	add("tracker", ts.Refused)
+	add("tracker", map[string]uint64{"evicted_single_peer_swarms": ts.Evicted})
+	ls := r.limits.Stats()
+	add("rate_limit", ls.Refused)
+	add("access_list", map[string]uint64{"reload_errors": r.access.Stats().ReloadErrors.Load()})
+	out.Woodpeckers = woodpeckers(r.limits)
 	is := sess.Stats()
 	add("i2cp", map[string]uint64{"unclaimed": is.DroppedUnclaimed, "malformed": is.DroppedMalformed, "send_queue_full": is.DroppedQueueFull,
 		"not_ready": is.DroppedNotReady, "lookup_failures": is.LookupFailures, "delivery_failures": is.MessageFailures})
@@ -68,6 +76,23 @@ func (c consoleSource) Status() console.Status {
 	}
 	if out.Store.JournalPaused = ss2.Disk.Paused; ss2.Disk.Paused {
 		out.Store.Err = "journal paused, announces answered from memory: " + ss2.Disk.Reason
+	}
+	return out
+}
+
+// woodpeckersShown is how many of the senders refused most the console
+// and /stats list.
+const woodpeckersShown = 20
+
+func woodpeckers(l *ratelimit.Limits) []console.Woodpecker {
+	rows := l.Woodpeckers(woodpeckersShown)
+	out := make([]console.Woodpecker, len(rows))
+	for i, w := range rows {
+		by := make(map[string]uint64, ratelimit.NumKinds)
+		for k, n := range w.Refused {
+			by[ratelimit.Kind(k).String()] = n
+		}
+		out[i] = console.Woodpecker{Peer: i2p.Hash(w.Peer).B32(), Refused: by, Total: w.Total, Last: w.Last}
 	}
 	return out
 }

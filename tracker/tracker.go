@@ -238,16 +238,8 @@ type AnnounceResult struct {
 // expired) and completes again has downloaded again, and counts again.
 func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResult, error) {
 	res := AnnounceResult{Interval: uint32(t.interval.Load())}
-	if req.Peer.IsZero() {
-		return res, t.refuse(ErrZeroPeer)
-	}
-	if b := t.access.Load(); b != nil {
-		switch {
-		case !b.a.PeerAllowed(&req.Peer):
-			return res, t.refuse(ErrPeerDenied)
-		case !b.a.TorrentAllowed(&req.InfoHash):
-			return res, t.refuse(ErrTorrentDenied)
-		}
+	if err := t.admit(req); err != nil {
+		return res, err
 	}
 	want := req.NumWant
 	if want < 0 {
@@ -341,6 +333,22 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 		sh.tidy(t.infoHash)
 	}
 	return res, nil
+}
+
+// admit refuses a zero peer and what the access list denies.
+func (t *Tracker) admit(req *AnnounceRequest) error {
+	if req.Peer.IsZero() {
+		return t.refuse(ErrZeroPeer)
+	}
+	if b := t.access.Load(); b != nil {
+		switch {
+		case !b.a.PeerAllowed(&req.Peer):
+			return t.refuse(ErrPeerDenied)
+		case !b.a.TorrentAllowed(&req.InfoHash):
+			return t.refuse(ErrTorrentDenied)
+		}
+	}
+	return nil
 }
 
 // refuse counts a refusal under its reason and returns it.
