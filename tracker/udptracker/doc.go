@@ -27,5 +27,18 @@
 // request is dropped, before any signature check or swarm work, with a
 // probability that rises linearly to 1 at 90 % ("overload"). Nothing
 // waits without bound: lookups in flight and the replies waiting on them
-// are capped (Config.MaxLookups, Config.MaxPendingReplies).
+// are capped (Config.MaxLookups, Config.MaxPendingReplies), and senders
+// whose connection id failed have a lookup budget of their own
+// (Config.MaxUnprovedLookups), so they cannot starve real peers.
+//
+// # Signatures and limits
+//
+// A connect's signature is checked by a verify worker, not on the
+// receive goroutine: cheap (Ed25519) and costly signatures wait in
+// separate bounded queues, cheap first, and what does not fit is dropped
+// ("verify_queue_full"); a flood of slow signatures cannot hold up
+// announces. With Config.Limits, each sender has token buckets for
+// connects (priced by signature cost, charged only once the signature
+// proves the sender), announces and scrapes (charged once the connection
+// id proves it); past them it gets a BEP 15 error, counted by kind.
 package udptracker

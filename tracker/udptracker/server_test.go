@@ -14,6 +14,7 @@ import (
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker"
+	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
 
 // sent is one datagram the transport handed to the session.
@@ -524,24 +525,38 @@ func TestOverloadEarlyDrop(t *testing.T) {
 
 // BenchmarkAnnounceTransport: one announce through the transport, from
 // the Datagram3 to the raw reply handed to the session, whose backlog
-// (reported empty) is checked for early drop as the I2CP session's is.
+// (reported empty) is checked for early drop as the I2CP session's is;
+// with the default per-sender limits, and without any.
 func BenchmarkAnnounceTransport(b *testing.B) {
-	t := &testing.T{}
-	h := newHarness(t)
-	h.session.got = make(chan struct{}, 1)
-	h.withBacklog()
-	alice := h.newClient(6880)
-	h.srv.HandleMessage(datagram.ProtocolDatagram2, 6880, DefaultPort, h.dg2(alice, AppendConnectRequest(nil, 1)))
-	<-h.session.got
-	hash := alice.keys.Destination.Hash()
-	alice.cid = h.srv.ConnIDs().Issue(&hash, h.now)
-	a := Announce{Header: Header{ConnectionID: alice.cid}, InfoHash: [20]byte{1}, NumWant: -1}
-	msg := h.dg3(alice, AppendAnnounceRequest(nil, &a))
-	b.ReportAllocs()
-	for b.Loop() {
-		h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, msg)
-		<-h.session.got
-		h.session.sent = h.session.sent[:0]
+	for _, c := range []struct {
+		name   string
+		limits *ratelimit.Limits
+	}{
+		{"limits", ratelimit.New(ratelimit.Config{Limits: [ratelimit.NumKinds]ratelimit.Limit{ratelimit.Announce: {PerMinute: 1 << 30, Burst: 1 << 20}}})},
+		{"nolimits", nil},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			t := &testing.T{}
+			h := newHarness(t)
+			h.session.got = make(chan struct{}, 1)
+			h.withBacklog()
+			h.srv.cfg.Limits = c.limits
+			alice := h.newClient(6880)
+			hash := alice.keys.Destination.Hash()
+			h.swarms.RememberDestination(alice.keys.Destination)
+			alice.cid = h.srv.ConnIDs().Issue(&hash, h.now)
+			a := Announce{Header: Header{ConnectionID: alice.cid}, InfoHash: [20]byte{1}, NumWant: -1}
+			msg := h.dg3(alice, AppendAnnounceRequest(nil, &a))
+			b.ReportAllocs()
+			for b.Loop() {
+				h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, msg)
+				<-h.session.got
+				h.session.sent = h.session.sent[:0]
+			}
+			if n := h.srv.Stats().Snapshot().Announces; n == 0 {
+				b.Fatal("nothing announced")
+			}
+		})
 	}
 }
 
