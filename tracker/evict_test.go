@@ -1,6 +1,7 @@
 package tracker
 
 import (
+	"github.com/go-i2p/go-opentracker/i2p"
 	"testing"
 	"time"
 
@@ -72,5 +73,26 @@ func TestSwarmCreationsBounded(t *testing.T) {
 	tr.SetSwarmCreations(ratelimit.Limit{})
 	for i := range 100 {
 		announce(t, tr, info(100+i), peer(1), EventStarted, 1, 0)
+	}
+}
+
+// denyNone is an access list that allows everything.
+type denyNone struct{}
+
+func (denyNone) TorrentAllowed(InfoHash) bool { return true }
+func (denyNone) PeerAllowed(i2p.Hash) bool    { return true }
+
+// TestAccessListAllocatesNothing: consulting an access list does not
+// move the request to the heap.
+func TestAccessListAllocatesNothing(t *testing.T) {
+	tr := New(Config{}, nil)
+	tr.SetAccessList(denyNone{})
+	buf := make([]i2p.Hash, MaxPeersPerReply)
+	ih, p := info(1), peer(1)
+	announce(t, tr, ih, p, EventStarted, 1, 0)
+	if n := testing.AllocsPerRun(100, func() {
+		tr.Announce(&AnnounceRequest{InfoHash: ih, Peer: p, Left: 1}, buf)
+	}); n != 0 {
+		t.Fatalf("%v allocations an announce", n)
 	}
 }

@@ -159,8 +159,10 @@ func (t *Tracker) SetDefaultWant(n int) {
 // AccessList decides which torrents and peers the tracker serves; see
 // package accesslist.
 type AccessList interface {
-	TorrentAllowed(info *InfoHash) bool
-	PeerAllowed(peer *i2p.Hash) bool
+	// Values, not pointers: an interface call would make a pointer
+	// argument, and the request it points into, escape to the heap.
+	TorrentAllowed(info InfoHash) bool
+	PeerAllowed(peer i2p.Hash) bool
 }
 
 type accessBox struct{ a AccessList }
@@ -342,9 +344,9 @@ func (t *Tracker) admit(req *AnnounceRequest) error {
 	}
 	if b := t.access.Load(); b != nil {
 		switch {
-		case !b.a.PeerAllowed(&req.Peer):
+		case !b.a.PeerAllowed(req.Peer):
 			return t.refuse(ErrPeerDenied)
-		case !b.a.TorrentAllowed(&req.InfoHash):
+		case !b.a.TorrentAllowed(req.InfoHash):
 			return t.refuse(ErrTorrentDenied)
 		}
 	}

@@ -95,15 +95,15 @@ func (l *Lists) Sizes() (allowed, denied, deniedDests int) {
 }
 
 // TorrentAllowed reports whether info may be tracked.
-func (l *Lists) TorrentAllowed(info *tracker.InfoHash) bool {
+func (l *Lists) TorrentAllowed(info tracker.InfoHash) bool {
 	s := l.cur.Load()
 	if s.allow != nil {
-		if _, ok := s.allow[*info]; !ok {
+		if _, ok := s.allow[info]; !ok {
 			l.stats.DeniedTorrents.Add(1)
 			return false
 		}
 	}
-	if _, ok := s.deny[*info]; ok {
+	if _, ok := s.deny[info]; ok {
 		l.stats.DeniedTorrents.Add(1)
 		return false
 	}
@@ -112,9 +112,9 @@ func (l *Lists) TorrentAllowed(info *tracker.InfoHash) bool {
 
 // PeerAllowed reports whether the Destination whose hash is peer may
 // announce.
-func (l *Lists) PeerAllowed(peer *i2p.Hash) bool {
+func (l *Lists) PeerAllowed(peer i2p.Hash) bool {
 	s := l.cur.Load()
-	if _, ok := s.denyDests[*peer]; ok {
+	if _, ok := s.denyDests[peer]; ok {
 		l.stats.DeniedDestinations.Add(1)
 		return false
 	}

@@ -110,8 +110,7 @@ func TestWatchReloads(t *testing.T) {
 	write(t, dir, DeniedTorrentsFile, hexOf(7)+"\n", time.Unix(1_800_000_000, 0))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		info := ih(7)
-		if !l.TorrentAllowed(&info) {
+		if !l.TorrentAllowed(ih(7)) {
 			return
 		}
 		if time.Now().After(deadline) {
