@@ -1,6 +1,7 @@
 package udptracker
 
 import (
+	"github.com/go-i2p/go-opentracker/i2p"
 	"testing"
 
 	"github.com/go-i2p/go-opentracker/datagram"
@@ -110,5 +111,30 @@ func TestConnectLimit(t *testing.T) {
 	// Another sender is not affected.
 	if r := h.connect(h.newClient(6881)); len(r.payload) != 18 {
 		t.Fatalf("other sender: %q", r.payload)
+	}
+}
+
+// panickySwarms panics where a connect is answered.
+type panickySwarms struct{ Swarms }
+
+func (panickySwarms) RememberDestination(i2p.Destination) { panic("bug") }
+
+// TestVerifyWorkerSurvivesPanic: a panic while handling a connect on a
+// verify worker is counted, and the worker serves the next one.
+func TestVerifyWorkerSurvivesPanic(t *testing.T) {
+	h := newHarness(t)
+	srv, err := NewServer(Config{Now: h.srv.cfg.Now, VerifyWorkers: 1}, h.tracker.Destination.Hash(), []byte("0123456789abcdef0123456789abcdef"),
+		panickySwarms{h.swarms}, h.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = srv
+	c := h.newClient(6880)
+	for range 2 {
+		h.srv.HandleMessage(datagram.ProtocolDatagram2, c.port, DefaultPort, h.dg2(c, AppendConnectRequest(nil, 1)))
+		h.settle()
+	}
+	if n := h.srv.Stats().drops.Load(DropVerifyPanic); n != 2 {
+		t.Fatalf("%d panics counted, want 2", n)
 	}
 }

@@ -26,6 +26,7 @@ const (
 	DropVerifyBusy
 	DropConnectLimited
 	DropUnprovedLookupsBusy
+	DropVerifyPanic
 	numDropReasons
 )
 
@@ -45,6 +46,7 @@ var dropNames = [numDropReasons]string{
 	DropVerifyBusy:          "verify_queue_full",
 	DropConnectLimited:      "connect_rate_limited",
 	DropUnprovedLookupsBusy: "lookups_busy_unproved_sender",
+	DropVerifyPanic:         "verify_panic",
 }
 
 // Names returns the reasons' names, indexed by reason.

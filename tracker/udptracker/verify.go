@@ -1,6 +1,8 @@
 package udptracker
 
 import (
+	"runtime/debug"
+
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
@@ -91,8 +93,20 @@ func (s *Server) verifyWorker() {
 				return
 			}
 		}
-		s.handleDatagram2(job.fromPort, *job.buf, job.cost)
+		s.verifyOne(job)
+	}
+}
+
+// verifyOne handles one queued connect. A panic in it (a bug, on bytes
+// from anyone) is logged and counted, and the worker goes on.
+func (s *Server) verifyOne(job verifyJob) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.stats.drop(DropVerifyPanic)
+			s.cfg.Logger.Error("panic verifying a connect", "panic", v, "stack", string(debug.Stack()))
+		}
 		s.jobBufs.Put(job.buf)
 		s.verifying.Add(-1)
-	}
+	}()
+	s.handleDatagram2(job.fromPort, *job.buf, job.cost)
 }
