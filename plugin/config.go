@@ -25,7 +25,7 @@ const ConfigFileName = "go-opentracker.yaml"
 
 // ErrConfig marks an error in the configuration file: one that can't be
 // parsed, an unknown key, or a value out of range. A host tells it apart
-// from a runtime failure with errors.Is (the standalone binary exits 2 on
+// from a runtime failure with errors.Is (the standalone binary exits 78 on
 // it, so systemd does not restart it in a loop).
 var ErrConfig = errors.New("configuration error")
 

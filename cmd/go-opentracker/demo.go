@@ -24,7 +24,7 @@ func runDemo(ctx context.Context, o options, stdout io.Writer, log *slog.Logger)
 		return exitError
 	}
 	defer router.Close()
-	if o.data == "" || o.data == envOr("GO_OPENTRACKER_DATA", defaultDataDir()) {
+	if !o.dataGiven {
 		dir, err := os.MkdirTemp("", "go-opentracker-demo-")
 		if err != nil {
 			log.Error("demo data directory", "err", err)

@@ -11,13 +11,21 @@
 // router's HTTP server tunnel points at) and the operator's console on
 // --console.
 //
-// Exit codes: 0 after a clean stop (SIGINT or SIGTERM, state flushed); 1
-// for a runtime failure (a listener that fails, a data directory another
-// process holds, a stop that could not flush and close the store); 2 for
-// a usage or configuration error (a bad flag, a bad go-opentracker.yaml,
-// a console beyond loopback without a password); 3 for a data directory
-// whose store is damaged or was written by a newer version. A service
-// manager should not retry on 2 or 3.
+// Exit codes follow sysexits(3), so none collides with the 2 Go's
+// runtime exits with on a panic or fatal error:
+//
+//	 0  a clean stop (SIGINT or SIGTERM, state flushed), --help, --version
+//	 1  a runtime failure: a listener that fails, a data directory another
+//	    process holds, a stop that could not flush and close the store
+//	 2  a panic or fatal error in Go's runtime (not ours: a crash)
+//	64  EX_USAGE: a bad flag, command or argument
+//	65  EX_DATAERR: a data directory whose store or key file is damaged,
+//	    or whose store was written by a newer version
+//	78  EX_CONFIG: a bad go-opentracker.yaml, or a console beyond loopback
+//	    without a password
+//
+// A service manager restarts on 1 and 2 and not on 64, 65 or 78, which
+// the operator has to fix.
 package main
 
 import (
@@ -46,10 +54,11 @@ import (
 
 // Exit codes (see the package comment).
 const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
-	exitData  = 3 // the data directory is damaged or from a newer version
+	exitOK     = 0
+	exitError  = 1
+	exitUsage  = 64 // EX_USAGE
+	exitData   = 65 // EX_DATAERR: the data directory is damaged or from a newer version
+	exitConfig = 78 // EX_CONFIG
 )
 
 // gcPercent is the collector's target unless GOGC says otherwise. Most of
@@ -89,57 +98,16 @@ func main() {
 	os.Exit(runWith(ctx, os.Args[1:], os.Stdout, os.Stderr, serving))
 }
 
-type options struct {
-	data, i2cp, http, console string
-	logLevel                  string
-	pprof                     string
-	version                   bool
-	identityOnly              bool
-	// serving, if set, is called once the tracker serves (main uses it
-	// to lower the GC target and narrow GOMAXPROCS after the restore).
-	serving     func()
-	demoClients int
-	// stopTimeout overrides stopTimeout (tests); negative: already expired.
-	stopTimeout time.Duration
-	// wrapListener, if set, wraps the listeners before they serve
-	// (tests).
-	wrapListener func(net.Listener) net.Listener
-}
-
-func parse(args []string, stderr io.Writer) (cmd string, o options, err error) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	fl := flag.NewFlagSet("go-opentracker", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.StringVar(&o.data, "data", envOr("GO_OPENTRACKER_DATA", defaultDataDir()), "data directory (identity, store, config); env GO_OPENTRACKER_DATA")
-	fl.StringVar(&o.i2cp, "i2cp", envOr("GO_OPENTRACKER_I2CP", plugin.DefaultI2CPAddr), "router I2CP address, host:port or unix:/path; env GO_OPENTRACKER_I2CP")
-	fl.StringVar(&o.http, "http", "127.0.0.1:7662", "HTTP tracker and public pages (what the router's HTTP server tunnel exposes)")
-	fl.StringVar(&o.console, "console", "127.0.0.1:7663", "operator console (keep it on loopback; a password is required elsewhere)")
-	fl.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
-	fl.StringVar(&o.pprof, "pprof", "", "serve Go profiles (CPU, heap) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
-	fl.BoolVar(&o.version, "version", false, "print the version and exit")
-	fl.BoolVar(&o.identityOnly, "identity", false, "create or load the identity, print the addresses and exit")
-	fl.IntVar(&o.demoClients, "clients", 200, "demo: number of simulated clients")
-	if err := fl.Parse(args); err != nil {
-		return "", o, err
-	}
-	if fl.NArg() > 0 {
-		return "", o, fmt.Errorf("unexpected argument %q", fl.Arg(0))
-	}
-	if cmd != "" && cmd != "demo" {
-		return "", o, fmt.Errorf("unknown command %q (want no command, or demo)", cmd)
-	}
-	return cmd, o, nil
-}
-
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, serving func()) int {
-	cmd, o, err := parse(args, stderr)
+	cmd, o, err := parse(args)
 	o.serving = serving
+	if errors.Is(err, flag.ErrHelp) {
+		usage(stdout, o, cmd)
+		return exitOK
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "go-opentracker:", err)
-		}
+		fmt.Fprintln(stderr, "go-opentracker:", err)
+		fmt.Fprintln(stderr, usageHint)
 		return exitUsage
 	}
 	m, err := opentracker.LoadManifest()
@@ -151,12 +119,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, servi
 		fmt.Fprintf(stdout, "%s %s\n", m.Name, m.Version)
 		return exitOK
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
-		fmt.Fprintln(stderr, "go-opentracker: --log-level:", err)
-		return exitUsage
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
 	if o.identityOnly {
 		return printIdentity(o.data, o.http, stdout, log)
 	}
@@ -167,14 +130,14 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, servi
 }
 
 // exitFor maps an error that stops the tracker to its exit code: a
-// configuration error (2) and a data directory that is damaged or was
-// written by a newer version (3) are the operator's to fix, and the
+// configuration error (78) and a data directory that is damaged or was
+// written by a newer version (65) are the operator's to fix, and the
 // systemd unit does not restart on them; anything else is a runtime
 // failure (1), a directory another process holds included.
 func exitFor(err error) int {
 	switch {
 	case errors.Is(err, plugin.ErrConfig):
-		return exitUsage
+		return exitConfig
 	case errors.Is(err, plugin.ErrData):
 		return exitData
 	}
@@ -251,7 +214,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		h = &host{dataDir: o.data, i2cpAddr: o.i2cp}
 	}
 	// The configuration is checked before anything listens: an error in
-	// it is the operator's to fix and exits 2.
+	// it is the operator's to fix and exits 78.
 	cfg, err := plugin.LoadConfig(h.dataDir)
 	if err != nil {
 		log.Error("configuration", "err", err)
@@ -260,7 +223,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	if !isLoopback(o.console) && cfg.ConsolePassword == "" {
 		log.Error("the console listens beyond loopback without a password: set console_password in the config file", "console", o.console,
 			"config", filepath.Join(h.dataDir, plugin.ConfigFileName))
-		return exitUsage
+		return exitConfig
 	}
 	if o.pprof != "" {
 		stopPprof, err := startPprof(o.pprof, log)

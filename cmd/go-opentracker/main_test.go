@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
@@ -60,16 +61,69 @@ func TestCorruptKeyFileIsAnError(t *testing.T) {
 	}
 }
 
+// TestUsage: a bad command line exits 64 (EX_USAGE) with one line that
+// says what is wrong and the usage hint, and nothing else.
 func TestUsage(t *testing.T) {
-	var out, errs bytes.Buffer
-	for _, args := range [][]string{{"--nope"}, {"serve-everything"}, {"--log-level", "loud"}} {
-		if code := run(context.Background(), args, &out, &errs); code != exitUsage {
-			t.Fatalf("%v: exit %d, want %d", args, code, exitUsage)
+	cases := []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--nope"}, "flag provided but not defined: -nope"},
+		{[]string{"serve-everything"}, "unknown command"},
+		{[]string{"--log-level", "loud"}, `--log-level "loud": want one of debug, info, warn, error`},
+		{[]string{"demo", "--clients", "-5"}, "--clients -5: must be 1..100000"},
+		{[]string{"demo", "--clients", "0"}, "--clients 0: must be 1..100000"},
+		{[]string{"demo", "--clients", "many"}, "invalid value"},
+		{[]string{"--clients", "5"}, "--clients applies to the demo only"},
+		{[]string{"demo", "--identity"}, "--identity and demo"},
+		{[]string{"--http", "127.0.0.1:70000"}, `--http "127.0.0.1:70000": port 70000: must be 0..65535`},
+		{[]string{"--console", "localhost"}, `--console "localhost": want host:port`},
+		{[]string{"--i2cp", "127.0.0.1:0"}, "must be 1..65535"},
+		{[]string{"--data", ""}, "--data: must not be empty"},
+		{[]string{"--version", "extra"}, `unexpected argument "extra"`},
+	}
+	for _, c := range cases {
+		var out, errs bytes.Buffer
+		if code := run(context.Background(), c.args, &out, &errs); code != 64 {
+			t.Errorf("%q: exit %d, want 64", c.args, code)
+		}
+		lines := strings.Split(strings.TrimSuffix(errs.String(), "\n"), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "go-opentracker: ") || !strings.Contains(lines[0], c.says) || lines[1] != usageHint || out.Len() != 0 {
+			t.Errorf("%q: want one line with %q and the hint; stdout %q, stderr:\n%s", c.args, c.says, out.String(), errs.String())
 		}
 	}
-	out.Reset()
+	var out, errs bytes.Buffer
 	if code := run(context.Background(), []string{"--version"}, &out, &errs); code != exitOK || !strings.HasPrefix(out.String(), "go-opentracker ") {
 		t.Fatalf("--version: %d %q", code, out.String())
+	}
+	// Accepted: a level in any case.
+	if _, o, err := parse([]string{"--log-level", "DEBUG"}); err != nil || o.level != slog.LevelDebug {
+		t.Fatalf("--log-level DEBUG: %v, %v", err, o.level)
+	}
+}
+
+// TestHelp: --help prints the commands, every flag and the data
+// directory in use to stdout, and exits 0.
+func TestHelp(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "somewhere")
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"--data", dir, "--help"}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	help := out.String()
+	want := []string{"demo [flags]", "--identity", "Data directory: " + dir, "Exit codes:"}
+	newFlags(&options{}).VisitAll(func(f *flag.Flag) { want = append(want, "--"+f.Name+" ") })
+	for _, w := range want {
+		if !strings.Contains(help, w) {
+			t.Errorf("--help lacks %q:\n%s", w, help)
+		}
+	}
+	if errs.Len() != 0 {
+		t.Errorf("--help wrote to stderr: %s", errs.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"demo", "-h"}, &out, &errs); code != 0 || !strings.Contains(out.String(), "Data directory: a new temporary directory") {
+		t.Fatalf("demo -h: exit %d:\n%s", code, out.String())
 	}
 }
 
@@ -249,9 +303,12 @@ func binary(t *testing.T) string {
 	return bin
 }
 
-// TestExitCodes runs the built binary: a bad flag and a bad config file
-// exit 2 (the code the systemd unit does not restart on), --version 0,
-// and SIGTERM stops it cleanly with 0.
+// TestExitCodes runs the built binary: a bad flag exits 64 (EX_USAGE), a
+// bad config file 78 (EX_CONFIG), a damaged or newer data directory 65
+// (EX_DATAERR) — codes the systemd unit does not restart on, and none of
+// them 2, Go's code for a crash — --version and --help 0, and SIGTERM
+// stops it cleanly with 0. The codes are spelled out: they are the
+// unit's and the README's contract.
 func TestExitCodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
@@ -301,17 +358,18 @@ func TestExitCodes(t *testing.T) {
 		code   int
 		output string // in stdout or stderr
 	}{
-		{"bad flag", []string{"--nope"}, exitUsage, "flag provided but not defined"},
-		{"unknown command", []string{"serve-everything"}, exitUsage, "unknown command"},
-		{"version", []string{"--version"}, exitOK, "go-opentracker "},
-		{"interval out of range", append([]string{"--data", badConfig(t, "interval: 5\n")}, listen...), exitUsage, "interval = 5"},
-		{"unparsable config", append([]string{"--data", badConfig(t, "interval: [\n")}, listen...), exitUsage, plugin.ConfigFileName},
-		{"unknown key", append([]string{"--data", badConfig(t, "intervall: 900\n")}, listen...), exitUsage, "intervall"},
-		{"store from a newer version", append([]string{"--data", newerStore(t)}, listen...), exitData, "newer version"},
-		{"damaged store", append([]string{"--data", damagedStore(t)}, listen...), exitData, "damaged"},
+		{"bad flag", []string{"--nope"}, 64, "flag provided but not defined"},
+		{"unknown command", []string{"serve-everything"}, 64, "unknown command"},
+		{"version", []string{"--version"}, 0, "go-opentracker "},
+		{"help", []string{"--help"}, 0, "Usage"},
+		{"interval out of range", append([]string{"--data", badConfig(t, "interval: 5\n")}, listen...), 78, "interval"},
+		{"unparsable config", append([]string{"--data", badConfig(t, "interval: [\n")}, listen...), 78, plugin.ConfigFileName},
+		{"unknown key", append([]string{"--data", badConfig(t, "intervall: 900\n")}, listen...), 78, "intervall"},
+		{"store from a newer version", append([]string{"--data", newerStore(t)}, listen...), 65, "newer version"},
+		{"damaged store", append([]string{"--data", damagedStore(t)}, listen...), 65, "damaged"},
 		{"console beyond loopback without a password", []string{"--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "0.0.0.0:0"},
-			exitUsage, "console_password"},
-		{"bad config with --identity", []string{"--identity", "--data", badConfig(t, "http_address: http://x.i2p/\n")}, exitUsage, "http_address"},
+			78, "console_password"},
+		{"bad config with --identity", []string{"--identity", "--data", badConfig(t, "http_address: http://x.i2p/\n")}, 78, "http_address"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -362,7 +420,7 @@ func (failingListener) Accept() (net.Conn, error) { return nil, errors.New("acce
 // the tracker with exit 1 and says why, the state flushed, instead of
 // serving on without it.
 func TestListenerFailureEndsTheTracker(t *testing.T) {
-	_, o, err := parse([]string{"--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"}, io.Discard)
+	_, o, err := parse([]string{"--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
