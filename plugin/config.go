@@ -1,10 +1,8 @@
 package plugin
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -114,35 +112,67 @@ func (c Config) SwarmCreations() ratelimit.Limit {
 	return ratelimit.Limit{PerMinute: c.NewSwarmsPerMinute, Burst: c.NewSwarmBurst}
 }
 
-// Validate clamps nothing silently: out-of-range values are errors.
-func (c Config) Validate() error {
-	var errs []error
-	check := func(name string, v, lo, hi int) {
-		if v < lo || v > hi {
-			errs = append(errs, fmt.Errorf("%s = %d: must be from %d to %d", name, v, lo, hi))
+// intLimit is the range a whole-number setting must be in.
+type intLimit struct {
+	key    string
+	lo, hi int
+}
+
+// intLimits are the ranges of the whole-number settings, by their keys in
+// the file (peer_expiry, whose range depends on the interval, is checked
+// on its own).
+var intLimits = []intLimit{
+	{"tracker_port", 1, 65535},
+	{"interval", 60, 86400},
+	{"connection_lifetime", 60, 65535},
+	{"max_peers", 0, 50},
+	{"tunnel_quantity", 1, 16},
+	{"tunnel_length", 0, 7},
+	{"max_swarms", 1, 100_000_000},
+	{"max_peers_per_swarm", 1, 10_000_000},
+	{"max_swarms_per_peer", 1, 1_000_000},
+	{"flush_seconds", 1, 60},
+	{"destination_cache", 1_000, 100_000_000},
+	{"new_swarms_per_minute", 0, 1_000_000},
+	{"new_swarm_burst", 1, 1_000_000},
+}
+
+// intRange is the range of the whole-number setting named key, from
+// intLimits or the per-sender limits; ok is false for a key with none.
+func intRange(key string) (lo, hi int, ok bool) {
+	for _, l := range intLimits {
+		if l.key == key {
+			return l.lo, l.hi, true
 		}
 	}
-	check("tracker_port", int(c.TrackerPort), 1, 65535)
-	check("interval", c.Interval, 60, 86400)
-	if c.PeerExpiry != 0 {
-		check("peer_expiry", c.PeerExpiry, c.Interval, 4*86400)
+	for _, l := range limitSettings {
+		if l.key == key {
+			return l.lo, l.hi, true
+		}
 	}
-	check("connection_lifetime", c.Lifetime, 60, 65535)
-	check("max_peers", c.MaxPeers, 0, 50)
-	check("tunnel_quantity", c.TunnelQuantity, 1, 16)
-	check("tunnel_length", c.TunnelLength, 0, 7)
-	check("max_swarms", c.MaxSwarms, 1, 100_000_000)
-	check("max_peers_per_swarm", c.MaxPeersPerSwarm, 1, 10_000_000)
-	check("max_swarms_per_peer", c.MaxSwarmsPerPeer, 1, 1_000_000)
-	check("flush_seconds", c.FlushSeconds, 1, 60)
-	check("destination_cache", c.DestinationCache, 1_000, 100_000_000)
-	check("new_swarms_per_minute", c.NewSwarmsPerMinute, 0, 1_000_000)
-	check("new_swarm_burst", c.NewSwarmBurst, 1, 1_000_000)
-	for _, s := range limitSettings {
-		check(s.key, *s.field(&c), s.lo, s.hi)
+	return 0, 0, false
+}
+
+// Validate clamps nothing silently: out-of-range values are errors, one
+// per key, each naming the key, the value and the range.
+func (c Config) Validate() error {
+	var errs []error
+	for _, l := range intLimits {
+		if v := c.intValue(l.key); v < int64(l.lo) || v > int64(l.hi) {
+			errs = append(errs, fmt.Errorf("%s: %d: must be %d..%d", l.key, v, l.lo, l.hi))
+		}
+	}
+	if c.PeerExpiry != 0 && (c.PeerExpiry < c.Interval || c.PeerExpiry > 4*86400) {
+		errs = append(errs, fmt.Errorf("peer_expiry: %d: must be %d..%d (the interval to 4 days), or 0 for 1.5 × interval",
+			c.PeerExpiry, c.Interval, 4*86400))
+	}
+	for _, l := range limitSettings {
+		if v := *l.field(&c); v < l.lo || v > l.hi {
+			errs = append(errs, fmt.Errorf("%s: %d: must be %d..%d", l.key, v, l.lo, l.hi))
+		}
 	}
 	if err := checkHTTPAddress(c.HTTPAddress); err != nil {
-		errs = append(errs, fmt.Errorf("http_address = %q: %w", c.HTTPAddress, err))
+		errs = append(errs, fmt.Errorf("http_address: %q: %w", c.HTTPAddress, err))
 	}
 	return errors.Join(errs...)
 }
@@ -215,7 +245,8 @@ func checkHTTPAddress(s string) error {
 
 // LoadConfig reads dir/go-opentracker.yaml over the defaults; a missing
 // file means defaults. A file that does not parse or holds a bad value
-// is an error that wraps ErrConfig; one that cannot be read is not.
+// is a *ConfigError (which wraps ErrConfig); one that cannot be read is
+// not.
 func LoadConfig(dir string) (Config, error) {
 	cfg := DefaultConfig()
 	path := filepath.Join(dir, ConfigFileName)
@@ -226,13 +257,12 @@ func LoadConfig(dir string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("read config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
-	}
+	problems := decodeConfig(b, &cfg)
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
+		problems = append(problems, errorLines(err)...)
+	}
+	if len(problems) > 0 {
+		return cfg, &ConfigError{File: path, Problems: problems}
 	}
 	cfg.HTTPAddress = strings.ToLower(strings.TrimSpace(cfg.HTTPAddress))
 	return cfg, nil

@@ -144,12 +144,25 @@ func exitFor(err error) int {
 	return exitError
 }
 
+// logError logs err under msg; a configuration file's problems get a
+// line each.
+func logError(log *slog.Logger, msg string, err error) {
+	var ce *plugin.ConfigError
+	if !errors.As(err, &ce) {
+		log.Error(msg, "err", err)
+		return
+	}
+	for _, p := range ce.Problems {
+		log.Error("configuration", "file", ce.File, "problem", p)
+	}
+}
+
 // printIdentity creates or loads the identity and prints the addresses;
 // httpListen is the --http address a tunnel would point at.
 func printIdentity(dir, httpListen string, stdout io.Writer, log *slog.Logger) int {
 	a, created, err := plugin.Identify(dir)
 	if err != nil {
-		log.Error("identity", "err", err)
+		logError(log, "identity", err)
 		return exitFor(err)
 	}
 	if created {
@@ -217,7 +230,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	// it is the operator's to fix and exits 78.
 	cfg, err := plugin.LoadConfig(h.dataDir)
 	if err != nil {
-		log.Error("configuration", "err", err)
+		logError(log, "configuration", err)
 		return exitFor(err)
 	}
 	if !isLoopback(o.console) && cfg.ConsolePassword == "" {
@@ -259,7 +272,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		return exitError
 	}
 	if err := p.Start(ctx); err != nil {
-		log.Error("cannot start the tracker", "err", err)
+		logError(log, "cannot start the tracker", err)
 		return exitFor(err)
 	}
 	if o.serving != nil {

@@ -362,7 +362,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"serve-everything"}, 64, "unknown command"},
 		{"version", []string{"--version"}, 0, "go-opentracker "},
 		{"help", []string{"--help"}, 0, "Usage"},
-		{"interval out of range", append([]string{"--data", badConfig(t, "interval: 5\n")}, listen...), 78, "interval"},
+		{"interval out of range", append([]string{"--data", badConfig(t, "interval: 5\n")}, listen...), 78, "interval: 5: must be 60..86400"},
 		{"unparsable config", append([]string{"--data", badConfig(t, "interval: [\n")}, listen...), 78, plugin.ConfigFileName},
 		{"unknown key", append([]string{"--data", badConfig(t, "intervall: 900\n")}, listen...), 78, "intervall"},
 		{"store from a newer version", append([]string{"--data", newerStore(t)}, listen...), 65, "newer version"},
@@ -459,5 +459,23 @@ func TestConsoleRefusesRebinding(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("Host %s: %s, want %d", host, resp.Status, want)
 		}
+	}
+}
+
+// TestConfigProblemsOneLineEach: a config file with several problems
+// exits 78 and logs each on a line of its own.
+func TestConfigProblemsOneLineEach(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, plugin.ConfigFileName), []byte("tracker_port: 70000\nintervall: 900\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"--data", dir, "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"}, &out, &errs); code != 78 {
+		t.Fatalf("exit %d, want 78:\n%s", code, errs.String())
+	}
+	lines := strings.Split(strings.TrimSpace(errs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `problem="tracker_port: 70000: must be 1..65535`) ||
+		!strings.Contains(lines[1], "did you mean interval?") {
+		t.Fatalf("want one line per problem:\n%s", errs.String())
 	}
 }

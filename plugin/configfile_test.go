@@ -1,0 +1,94 @@
+package plugin
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestConfigErrors: each problem of a file is one line that names the
+// key, the value and what it must be, not a YAML decoder's message; a
+// misspelt key gets the nearest one.
+func TestConfigErrors(t *testing.T) {
+	cases := []struct {
+		file string
+		want []string // the problems, in order, each a part of its line
+	}{
+		{"tracker_port: 70000\n", []string{"tracker_port: 70000: must be 1..65535 (line 1)"}},
+		{"tracker_port: -1\n", []string{"tracker_port: -1: must be 1..65535"}},
+		{"interval: 5\n", []string{"interval: 5: must be 60..86400"}},
+		{"udp_connects_per_minute: -1\n", []string{"udp_connects_per_minute: -1: must be 0..1000000 (line 1)"}},
+		{"destination_cache: 10\n", []string{"destination_cache: 10: must be 1000..100000000"}},
+		{"interval: soon\n", []string{"interval: soon: must be a whole number 60..86400"}},
+		{"interval: 1.5\n", []string{"interval: 1.5: must be a whole number 60..86400"}},
+		{"intervall: 900\n", []string{"intervall: unknown key (line 1); did you mean interval?"}},
+		{"trackerport: 1\n", []string{"did you mean tracker_port?"}},
+		{"Full_Scrape: true\n", []string{"did you mean full_scrape?"}},
+		{"colour: blue\n", []string{"colour: unknown key (line 1)"}},
+		{"udp: maybe\n", []string{"udp: maybe: must be true or false"}},
+		{"legacy_leaseset: maybe\n", []string{`legacy_leaseset: "maybe": must be auto, true or false (line 1)`}},
+		{"max_peers: [1, 2]\n", []string{"max_peers: a list: must be a whole number 0..50"}},
+		{"http_address: {a: b}\n", []string{"http_address: a map: must be one value"}},
+		{"interval: 900\ninterval: 600\n", []string{"interval: set twice (lines 1 and 2)"}},
+		{"peer_expiry: 10\n", []string{"peer_expiry: 10: must be 1620..345600"}},
+		{"http_address: http://x.i2p/\n", []string{`http_address: "http://x.i2p/": want the HTTP server tunnel's host name`}},
+		{"interval: [\n", []string{"not valid YAML: line 1"}},
+		{"- interval\n", []string{"line 1: want key: value lines"}},
+		{"# a comment\ntracker_port: 70000\nmax_swarms: 0\nintervall: 900\nudp: maybe\n", []string{
+			"tracker_port: 70000: must be 1..65535 (line 2)",
+			"max_swarms: 0: must be 1..100000000 (line 3)",
+			"intervall: unknown key (line 4); did you mean interval?",
+			"udp: maybe: must be true or false (line 5)",
+		}},
+	}
+	for _, c := range cases {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte(c.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadConfig(dir)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !errors.Is(err, ErrConfig) {
+			t.Errorf("%q: %v, want a ConfigError", c.file, err)
+			continue
+		}
+		if len(ce.Problems) != len(c.want) {
+			t.Errorf("%q: problems %q, want %d", c.file, ce.Problems, len(c.want))
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.Contains(ce.Problems[i], w) || strings.Contains(ce.Problems[i], "unmarshal") {
+				t.Errorf("%q: problem %d is %q, want %q", c.file, i, ce.Problems[i], w)
+			}
+		}
+		if lines := strings.Split(err.Error(), "\n"); len(lines) != len(c.want) {
+			t.Errorf("%q: the error is %d lines, want %d:\n%v", c.file, len(lines), len(c.want), err)
+		}
+	}
+}
+
+// TestConfigValuesKeptOrDefault: good keys are read beside bad ones, and
+// a bad value leaves the default, never a wrapped-around number.
+func TestConfigValuesKeptOrDefault(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte("tracker_port: 70000\ninterval: 900\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(dir)
+	if err == nil || cfg.TrackerPort != 6969 || cfg.Interval != 900 {
+		t.Fatalf("%+v %v", cfg, err)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"interval", "intervall", 1}, {"kitten", "sitting", 3}, {"flaw", "lawn", 2}} {
+		if d := editDistance(c.a, c.b); d != c.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, d, c.d)
+		}
+	}
+}
