@@ -73,6 +73,40 @@ func ParsePrivateKeys(b []byte) (*PrivateKeys, error) {
 	return k, nil
 }
 
+// ErrKeyMismatch marks a key file whose signing private key does not
+// sign for its Destination: a router would refuse every session with it.
+var ErrKeyMismatch = errors.New("i2p: the key file's signing private key does not match its Destination's public key")
+
+// keyProbe is the message CheckKeys signs.
+const keyProbe = "go-opentracker: does this key sign for its Destination?"
+
+// CheckKeys signs a probe message with the key that signs for the
+// Destination and verifies the signature as a router would: with the
+// Destination's signing public key, or, for offline keys, with the
+// transient public key after checking that the Destination's key signed
+// the delegation (its expiry is not checked here). An error wraps
+// ErrKeyMismatch.
+func (k *PrivateKeys) CheckKeys() error {
+	msg := []byte(keyProbe)
+	sig, err := k.Signer().Sign(msg)
+	if err != nil {
+		return fmt.Errorf("%w: cannot sign: %w", ErrKeyMismatch, err)
+	}
+	if k.Offline == nil {
+		if err := k.Destination.Verify(msg, sig); err != nil {
+			return fmt.Errorf("%w: %w", ErrKeyMismatch, err)
+		}
+		return nil
+	}
+	if err := k.Destination.Verify(k.Offline.signedPart(), k.Offline.Signature); err != nil {
+		return fmt.Errorf("%w: the offline signature: %w", ErrKeyMismatch, err)
+	}
+	if err := Verify(k.Offline.TransientType, k.Offline.TransientKey, msg, sig); err != nil {
+		return fmt.Errorf("%w: the transient key: %w", ErrKeyMismatch, err)
+	}
+	return nil
+}
+
 // Bytes serializes the key file.
 func (k *PrivateKeys) Bytes() []byte {
 	out := bytes.Clone(k.Destination.Bytes())

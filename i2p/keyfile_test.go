@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdh"
 	"crypto/rand"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -255,5 +256,57 @@ func TestOfflineKeyFileOnDisk(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestCheckKeys: a key file whose signing key signs for its Destination
+// passes; one byte flipped in the signing key, the Destination's public
+// key, the transient key or the offline signature is an ErrKeyMismatch.
+func TestCheckKeys(t *testing.T) {
+	k, err := NewIdentity(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.CheckKeys(); err != nil {
+		t.Fatalf("a sound key file: %v", err)
+	}
+	flipped := func(raw []byte, at int) *PrivateKeys {
+		t.Helper()
+		b := bytes.Clone(raw)
+		b[at] ^= 0x01
+		back, err := ParsePrivateKeys(b)
+		if err != nil {
+			t.Fatalf("flip at %d: %v", at, err)
+		}
+		return back
+	}
+	raw := k.Bytes()
+	signingAt := k.Destination.Len() + len(k.EncryptionKey)
+	for name, at := range map[string]int{"signing private key": signingAt, "last signing key byte": len(raw) - 1, "signing public key": 384 - 1} {
+		if err := flipped(raw, at).CheckKeys(); !errors.Is(err, ErrKeyMismatch) {
+			t.Errorf("%s flipped: %v, want ErrKeyMismatch", name, err)
+		}
+	}
+	// The padding and the unused encryption key sign nothing: CheckKeys
+	// passes (the address changes, which the plugin's address file sees).
+	if err := flipped(raw, 5).CheckKeys(); err != nil {
+		t.Errorf("padding flipped: %v", err)
+	}
+
+	transient, _ := GenerateSigningKey(SigECDSASHA256P256, rand.Reader)
+	off, err := NewOfflineSignature(k.SigningKey, transient, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offline := &PrivateKeys{Destination: k.Destination, EncryptionKey: k.EncryptionKey,
+		SigningKey: SigningKey{Type: SigEd25519, Private: make([]byte, 32)}, Offline: &off, TransientKey: transient}
+	if err := offline.CheckKeys(); err != nil {
+		t.Fatalf("a sound offline key file: %v", err)
+	}
+	raw = offline.Bytes()
+	for name, at := range map[string]int{"transient private key": len(raw) - 1, "offline signature": len(raw) - transient.Type.PrivateKeyLen() - 1} {
+		if err := flipped(raw, at).CheckKeys(); !errors.Is(err, ErrKeyMismatch) {
+			t.Errorf("offline: %s flipped: %v, want ErrKeyMismatch", name, err)
+		}
 	}
 }

@@ -276,22 +276,7 @@ func SaveConfig(dir string, cfg Config) error {
 		return fmt.Errorf("encode config: %w", err)
 	}
 	header := []byte("# go-opentracker settings. Edit here or on the console; the console rewrites this file.\n")
-	tmp, err := os.CreateTemp(dir, "."+ConfigFileName+".tmp*")
-	if err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save config: %w", err)
-	}
-	_, werr := tmp.Write(append(header, b...))
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return fmt.Errorf("save config: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, ConfigFileName)); err != nil {
+	if err := writeFileAtomic(dir, ConfigFileName, append(header, b...)); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
 	return nil

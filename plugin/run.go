@@ -46,7 +46,8 @@ type run struct {
 }
 
 // ErrData marks a data directory the tracker must not use as it is: its
-// store is damaged or was written by a newer version. A host tells it
+// store is damaged or was written by a newer version, or its key file is
+// damaged (see AddressFileName). A host tells it
 // apart from a runtime failure with errors.Is (the standalone binary
 // exits 65, EX_DATAERR, on it).
 var ErrData = errors.New("data directory unusable")

@@ -53,8 +53,8 @@ func TestCorruptKeyFileIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errs bytes.Buffer
-	if code := run(context.Background(), []string{"--data", dir, "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"}, &out, &errs); code != exitError {
-		t.Fatalf("exit %d, want %d", code, exitError)
+	if code := run(context.Background(), []string{"--data", dir, "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"}, &out, &errs); code != 65 {
+		t.Fatalf("exit %d, want 65 (EX_DATAERR):\n%s", code, errs.String())
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, plugin.KeyFileName)); string(b) != "garbage" {
 		t.Fatal("corrupt key file was replaced")
@@ -344,6 +344,24 @@ func TestExitCodes(t *testing.T) {
 		}
 		return dir
 	}
+	// A key file whose padding has one byte flipped gives another
+	// address than the one recorded beside it.
+	flippedKey := func(t *testing.T) string {
+		dir := t.TempDir()
+		if _, _, err := plugin.Identify(dir); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, plugin.KeyFileName)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[10] ^= 1
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
 	damagedStore := func(t *testing.T) string {
 		dir := newerStore(t)
 		if err := os.WriteFile(filepath.Join(dir, "store", "SCHEMA"), []byte("one\n"), 0o600); err != nil {
@@ -367,6 +385,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown key", append([]string{"--data", badConfig(t, "intervall: 900\n")}, listen...), 78, "intervall"},
 		{"store from a newer version", append([]string{"--data", newerStore(t)}, listen...), 65, "newer version"},
 		{"damaged store", append([]string{"--data", damagedStore(t)}, listen...), 65, "damaged"},
+		{"damaged key file", append([]string{"--data", flippedKey(t)}, listen...), 65, plugin.AddressFileName + " says the tracker's address is"},
+		{"damaged key file with --identity", []string{"--identity", "--data", flippedKey(t)}, 65, "gives the address"},
 		{"console beyond loopback without a password", []string{"--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "0.0.0.0:0"},
 			78, "console_password"},
 		{"bad config with --identity", []string{"--identity", "--data", badConfig(t, "http_address: http://x.i2p/\n")}, 78, "http_address"},
