@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"strings"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2cp"
@@ -30,5 +31,15 @@ func (r *run) health(now time.Time) health {
 			return health{State: "session up, no tunnels", Detail: tunnelAdvice, Since: ss.Since}
 		}
 	}
+	if ss.Phase == i2cp.PhaseDisconnected && strings.Contains(ss.Detail, i2cp.ErrRefused.Error()) {
+		return health{State: PhaseRefused, Detail: ss.Detail, Since: ss.Since}
+	}
 	return health{State: ss.Phase.String(), Detail: ss.Detail, Since: ss.Since}
 }
+
+// PhaseRefused is the router link's state while the router answers the
+// tracker's CreateSession with a refusal (SessionStatus Refused or
+// Invalid): a router is there, and starting one is not the answer; the
+// session is retried in the background. The i2cp session reports it as
+// a disconnect whose detail carries ErrRefused's text.
+const PhaseRefused = "refused by the router"

@@ -90,3 +90,41 @@ func TestRouterStateWithoutRouter(t *testing.T) {
 		t.Fatalf("without a router the link is %q", phase)
 	}
 }
+
+// TestRefusedSessionNamed: while the router refuses the tracker's
+// session, RouterState and the console name the link refused (not
+// merely disconnected, as with no router at all), and once the router
+// accepts it the tracker attaches.
+func TestRefusedSessionNamed(t *testing.T) {
+	router := newRouter(t)
+	router.SetRefuseSessions(true)
+	p, err := New(newTestHost(t, t.TempDir(), router), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(context.Background())
+	deadline := time.Now().Add(10 * time.Second)
+	phase, detail := p.RouterState()
+	for phase != PhaseRefused && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		phase, detail = p.RouterState()
+	}
+	if phase != PhaseRefused || !strings.Contains(detail, "refused") {
+		t.Fatalf("router link %q (%s), want %q", phase, detail, PhaseRefused)
+	}
+	if st := (consoleSource{p}).Status().Router; st.State != PhaseRefused || st.Healthy {
+		t.Fatalf("console router status %+v", st)
+	}
+	router.SetRefuseSessions(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.WaitRouter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if phase, _ := p.RouterState(); phase == PhaseRefused {
+		t.Fatalf("attached, but the link is still %q", phase)
+	}
+}

@@ -35,6 +35,9 @@ type options struct {
 	demoClients int
 	// stopTimeout overrides stopTimeout (tests); negative: already expired.
 	stopTimeout time.Duration
+	// explainAfter overrides when the router link is first explained
+	// (tests).
+	explainAfter time.Duration
 	// wrapListener, if set, wraps the listeners before they serve
 	// (tests).
 	wrapListener func(net.Listener) net.Listener

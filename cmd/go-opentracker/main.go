@@ -304,7 +304,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	if started != nil {
 		started(p, httpLn.Addr().String(), consoleLn.Addr().String())
 	} else {
-		go explainRouter(ctx, p, o.i2cp, log)
+		go explainRouter(ctx, p, o.i2cp, o.explainAfter, log)
 	}
 	code := exitOK
 	select {
@@ -330,11 +330,15 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 }
 
 // explainRouter tells the operator what to do while the tracker is not
-// reachable: with no router session, start one; with a session, what the
-// tracker waits for (tunnels, a probe). Reaching the tracker is logged
-// by the plugin itself.
-func explainRouter(ctx context.Context, p *plugin.Plugin, addr string, log *slog.Logger) {
-	for wait := 5 * time.Second; ; wait = time.Minute {
+// reachable, first after wait (5 s when 0), then once a minute: with no
+// router session, start one; with a session the router refuses, why it
+// may; with a session, what the tracker waits for (tunnels, a probe).
+// Reaching the tracker is logged by the plugin itself.
+func explainRouter(ctx context.Context, p *plugin.Plugin, addr string, wait time.Duration, log *slog.Logger) {
+	if wait <= 0 {
+		wait = 5 * time.Second
+	}
+	for ; ; wait = time.Minute {
 		wctx, cancel := context.WithTimeout(ctx, wait)
 		err := p.WaitReachable(wctx)
 		cancel()
@@ -343,6 +347,10 @@ func explainRouter(ctx context.Context, p *plugin.Plugin, addr string, log *slog
 		}
 		state, detail := p.RouterState()
 		switch state {
+		case plugin.PhaseRefused:
+			log.Error("the router refuses the tracker's session: another client may hold the same Destination ("+plugin.KeyFileName+
+				"), or the router rejects its keys or tunnel options (see the router's log); retrying in the background",
+				"i2cp", addr, "state", state, "detail", detail)
 		case i2cp.PhaseConnecting.String(), i2cp.PhaseConnected.String(), i2cp.PhaseDisconnected.String():
 			log.Warn("no I2P router session yet: start a router with I2CP enabled (i2pd: [i2cp] enabled = true; Java I2P: I2CP is on by default), "+
 				"or point --i2cp at it; retrying in the background", "i2cp", addr, "state", state, "detail", detail)

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/plugin"
 	"github.com/go-i2p/go-opentracker/store"
@@ -497,5 +498,35 @@ func TestConfigProblemsOneLineEach(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], `problem="tracker_port: 70000: must be 1..65535`) ||
 		!strings.Contains(lines[1], "did you mean interval?") {
 		t.Fatalf("want one line per problem:\n%s", errs.String())
+	}
+}
+
+// TestRefusedSessionLogged: while the router refuses the session the log
+// says so, and does not tell the operator to start a router.
+func TestRefusedSessionLogged(t *testing.T) {
+	router, err := i2cptest.NewRouter("127.0.0.1:0", i2cptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer router.Close()
+	router.SetRefuseSessions(true)
+	_, o, err := parse([]string{"--data", t.TempDir(), "--i2cp", router.Addr(), "--http", "127.0.0.1:0", "--console", "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.explainAfter = 200 * time.Millisecond
+	errs := &syncBuffer{}
+	_, _, stop := startFunc(t, func(ctx context.Context, stdout, _ io.Writer) int {
+		return serve(ctx, o, stdout, slog.New(slog.NewTextHandler(errs, nil)), nil)
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(errs.String(), "router refuses the tracker's session") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := stop(); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if log := errs.String(); !strings.Contains(log, "router refuses the tracker's session") || strings.Contains(log, "start a router") {
+		t.Fatalf("the log does not name the refusal:\n%s", log)
 	}
 }
