@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -528,5 +529,34 @@ func TestRefusedSessionLogged(t *testing.T) {
 	}
 	if log := errs.String(); !strings.Contains(log, "router refuses the tracker's session") || strings.Contains(log, "start a router") {
 		t.Fatalf("the log does not name the refusal:\n%s", log)
+	}
+}
+
+// TestUnitRestartPolicy: the example unit restarts on a runtime failure
+// (1) and a crash (2, Go's code for a panic; or a signal), and not on the
+// codes that name the operator's mistakes, which the command uses.
+func TestUnitRestartPolicy(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "contrib", "go-opentracker.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			settings[k] = v
+		}
+	}
+	if settings["Restart"] != "on-failure" {
+		t.Errorf("Restart=%s, want on-failure", settings["Restart"])
+	}
+	prevent := strings.Fields(settings["RestartPreventExitStatus"])
+	want := []string{strconv.Itoa(exitUsage), strconv.Itoa(exitData), strconv.Itoa(exitConfig)}
+	if strings.Join(prevent, " ") != strings.Join(want, " ") {
+		t.Errorf("RestartPreventExitStatus=%s, want %s", settings["RestartPreventExitStatus"], strings.Join(want, " "))
+	}
+	for _, code := range []int{exitUsage, exitData, exitConfig} {
+		if code == exitError || code == 2 {
+			t.Errorf("exit code %d collides with a runtime failure or a crash", code)
+		}
 	}
 }

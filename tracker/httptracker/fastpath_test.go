@@ -3,14 +3,12 @@ package httptracker
 import (
 	"bufio"
 	"crypto/rand"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2p"
@@ -104,22 +102,8 @@ func TestServerAnnounces(t *testing.T) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	exchange := func(raw string) string {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, raw)
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(body)
+		_, body := exchangeOnce(t, ln.Addr().String(), raw)
+		return body
 	}
 	alice, bob := newDest(t), newDest(t)
 	info := strings.Repeat("s", 20)

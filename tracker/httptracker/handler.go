@@ -13,6 +13,7 @@ import (
 	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/internal/counters"
+	"github.com/go-i2p/go-opentracker/internal/panics"
 	"github.com/go-i2p/go-opentracker/tracker"
 )
 
@@ -52,6 +53,7 @@ type Handler struct {
 	fullScrape atomic.Bool
 	bufs       sync.Pool // *[]byte
 	scratch    sync.Pool // *announceScratch
+	panics     panics.Log
 }
 
 // announceScratch keeps the request and the peer sample off the heap:
@@ -107,11 +109,22 @@ func IsScrapePath(p string) bool {
 // httpserver.Responder.
 func (h *Handler) Respond(dst []byte, r *httpserver.Request) (status int, body []byte, handled bool) {
 	req := requestOf(r)
-	return h.respond(dst, &req)
+	status, body, handled = h.respond(dst, &req)
+	if status == statusPanic {
+		r.Close = true // whatever the connection holds after it is suspect
+	}
+	return status, body, handled
 }
 
+// statusPanic answers a request whose handling panicked, and only such a
+// request: announces and scrapes answer failures with 200 and a
+// bencoded reason.
+const statusPanic = http.StatusInternalServerError
+
 // respond answers the tracker paths for both ways in, Respond and
-// ServeHTTP.
+// ServeHTTP. A panic while answering is recovered, counted (FailPanic)
+// and logged: the client gets a 500 (statusPanic), and the tracker
+// serves on.
 func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, handled bool) {
 	announce := IsAnnouncePath(r.Path)
 	if !announce && !IsScrapePath(r.Path) {
@@ -125,6 +138,13 @@ func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, hand
 		h.stats.count(FailMethod)
 		return http.StatusMethodNotAllowed, append(dst, "method not allowed: use GET\n"...), true
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			h.stats.count(FailPanic)
+			h.panics.Recovered(h.cfg.Logger, "HTTP tracker "+r.Path, v)
+			status, body, handled = statusPanic, append(dst, "internal error\n"...), true
+		}
+	}()
 	// Called directly, not through a func value, so r stays on the
 	// caller's stack.
 	if announce {
@@ -403,13 +423,14 @@ const (
 	FailRefused
 	FailIPTooLong
 	FailMethod
+	FailPanic // the handler panicked on it: recovered, counted, logged
 	numFailReasons
 )
 
 var failNames = [numFailReasons]string{
 	FailMalformed: "malformed", FailNoIP: "no_ip", FailClearnetIP: "clearnet_ip", FailBadDest: "bad_destination",
 	FailMismatch: "ip_mismatch", FailNotTunneled: "not_tunneled", FailInproxy: "inproxy", FailFullScrape: "full_scrape_disabled",
-	FailRefused: "refused", FailIPTooLong: "ip_too_long", FailMethod: "method_not_allowed",
+	FailRefused: "refused", FailIPTooLong: "ip_too_long", FailMethod: "method_not_allowed", FailPanic: "handler_panic",
 }
 
 // Names returns the reasons' names, indexed by reason.

@@ -16,13 +16,19 @@ import (
 	"github.com/go-i2p/go-opentracker/tracker"
 )
 
-// recording wraps the real tracker to see what the handler asked of it.
+// recording wraps the real tracker to see what the handler asked of it;
+// an announce for panicOn, when set, panics (as a bug on a crafted
+// request would).
 type recording struct {
 	*tracker.Tracker
-	last tracker.AnnounceRequest
+	last    tracker.AnnounceRequest
+	panicOn *tracker.InfoHash
 }
 
 func (r *recording) Announce(req *tracker.AnnounceRequest, peers []i2p.Hash) (tracker.AnnounceResult, error) {
+	if r.panicOn != nil && req.InfoHash == *r.panicOn {
+		panic("crafted input")
+	}
 	r.last = *req
 	return r.Tracker.Announce(req, peers)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/panics"
 	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
@@ -125,6 +126,7 @@ type Server struct {
 	session Session
 	backlog Backlogger // nil: the session reports no backlog
 	stats   Stats
+	panics  panics.Log
 
 	bufs     sync.Pool // *[replyBufLen]byte
 	scratch  sync.Pool // *announceScratch
@@ -225,7 +227,11 @@ func (s *Server) ConnIDs() *ConnIDs { return s.ids }
 // probability that reaches 1 at 90 %: the queue sheds load gradually
 // instead of refusing everything once full, and replies the queue could
 // not take are not computed at all.
+//
+// A panic while handling one payload is recovered, counted (DropPanic)
+// and logged: the session serves the next one.
 func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload []byte) {
+	defer s.recoverPanic()
 	switch {
 	case s.backlog != nil && s.overloaded():
 		s.stats.drop(DropOverload)
@@ -241,6 +247,14 @@ func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload 
 		s.stats.drop(DropDatagram1)
 	default:
 		s.stats.drop(DropWrongProtocol)
+	}
+}
+
+// recoverPanic, deferred, recovers a panic of the handler it ends.
+func (s *Server) recoverPanic() {
+	if v := recover(); v != nil {
+		s.stats.drop(DropPanic)
+		s.panics.Recovered(s.cfg.Logger, "UDP tracker", v)
 	}
 }
 

@@ -1,11 +1,14 @@
 package udptracker
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -596,5 +599,58 @@ func TestRefusalText(t *testing.T) {
 		if n := h.srv.Stats().errors.Load(ErrorRefused); n != 1 {
 			t.Fatalf("%v: %d counted refused, want 1", c.err, n)
 		}
+	}
+}
+
+// panickyScrape is the swarm model, but a scrape of one crafted info
+// hash panics (as a bug on some hostile input would).
+type panickyScrape struct {
+	*tracker.Tracker
+	bad tracker.InfoHash
+}
+
+func (p panickyScrape) Scrape(info tracker.InfoHash) tracker.ScrapeResult {
+	if info == p.bad {
+		panic("crafted input")
+	}
+	return p.Tracker.Scrape(info)
+}
+
+// TestPanicRecovered: a handler that panics on a crafted request gives
+// no reply, is counted (handler_panic) and logged, and the transport
+// serves the next request; the goroutine that called it lives on.
+func TestPanicRecovered(t *testing.T) {
+	h := newHarness(t)
+	var logged bytes.Buffer
+	cfg := h.srv.cfg
+	cfg.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	bad := tracker.InfoHash{0xba, 0xd0}
+	srv, err := NewServer(cfg, h.tracker.Destination.Hash(), []byte("0123456789abcdef0123456789abcdef"), panickyScrape{h.swarms, bad}, h.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = srv
+	alice := h.newClient(6880)
+	h.connect(alice)
+	for range 3 {
+		h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, AppendScrapeRequest(nil, alice.cid, 9, bad)))
+	}
+	h.session.none(t)
+	if n := h.srv.Stats().drops.Load(DropPanic); n != 3 {
+		t.Fatalf("%d panics counted, want 3", n)
+	}
+	if snap := h.srv.Stats().Snapshot(); snap.Drops["handler_panic"] != 3 {
+		t.Fatalf("snapshot drops %v", snap.Drops)
+	}
+	if !strings.Contains(logged.String(), "recovered a panic") || !strings.Contains(logged.String(), "crafted input") {
+		t.Fatalf("not logged:\n%s", logged.String())
+	}
+	// Served on: a good scrape and an announce are answered.
+	h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, AppendScrapeRequest(nil, alice.cid, 9, [20]byte{1})))
+	if r := h.session.take(t); action(r.payload) != ActionScrape {
+		t.Fatalf("scrape after the panics: %x", r.payload)
+	}
+	if r := h.announce(alice, [20]byte{1}, tracker.EventStarted, 1, -1); action(r.payload) != ActionAnnounce {
+		t.Fatalf("announce after the panics: %x", r.payload)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	DropConnectLimited
 	DropUnprovedLookupsBusy
 	DropVerifyPanic
+	DropPanic // the handler panicked on it: recovered, counted, logged
 	numDropReasons
 )
 
@@ -47,6 +48,7 @@ var dropNames = [numDropReasons]string{
 	DropConnectLimited:      "connect_rate_limited",
 	DropUnprovedLookupsBusy: "lookups_busy_unproved_sender",
 	DropVerifyPanic:         "verify_panic",
+	DropPanic:               "handler_panic",
 }
 
 // Names returns the reasons' names, indexed by reason.

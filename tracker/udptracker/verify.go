@@ -1,8 +1,6 @@
 package udptracker
 
 import (
-	"runtime/debug"
-
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
@@ -98,12 +96,13 @@ func (s *Server) verifyWorker() {
 }
 
 // verifyOne handles one queued connect. A panic in it (a bug, on bytes
-// from anyone) is logged and counted, and the worker goes on.
+// from anyone) is counted and logged (at most one a minute, with its
+// stack), and the worker goes on.
 func (s *Server) verifyOne(job verifyJob) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.stats.drop(DropVerifyPanic)
-			s.cfg.Logger.Error("panic verifying a connect", "panic", v, "stack", string(debug.Stack()))
+			s.panics.Recovered(s.cfg.Logger, "UDP tracker, verifying a connect", v)
 		}
 		s.jobBufs.Put(job.buf)
 		s.verifying.Add(-1)
