@@ -116,6 +116,9 @@ func (o *options) check() error {
 			return err
 		}
 	}
+	if o.pprof != "" && !isLoopback(o.pprof) {
+		return fmt.Errorf("--pprof %s: profiles are served on a loopback address only", o.pprof)
+	}
 	return nil
 }
 

@@ -242,7 +242,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 		stopPprof, err := startPprof(o.pprof, log)
 		if err != nil {
 			log.Error("profiles", "err", err)
-			return exitUsage
+			return exitError // a listener that fails, as below
 		}
 		defer stopPprof()
 	}

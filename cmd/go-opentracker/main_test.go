@@ -82,6 +82,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"--console", "localhost"}, `--console "localhost": want host:port`},
 		{[]string{"--i2cp", "127.0.0.1:0"}, "must be 1..65535"},
 		{[]string{"--data", ""}, "--data: must not be empty"},
+		{[]string{"--pprof", "0.0.0.0:6060"}, "loopback address only"},
 		{[]string{"--version", "extra"}, `unexpected argument "extra"`},
 	}
 	for _, c := range cases {
