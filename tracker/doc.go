@@ -28,3 +28,8 @@
 // way round). Replies copy the sampled hashes before the swarm's lock is
 // released. The expiry sweep visits one shard at a time.
 package tracker
+
+// ImportPath is this package's import path. A transport that recovers a
+// panic of its handler lets one raised in here go on (it may have left a
+// shard locked), so that the process ends and restarts.
+const ImportPath = "github.com/go-i2p/go-opentracker/tracker"

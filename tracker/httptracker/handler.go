@@ -140,6 +140,9 @@ func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, hand
 	}
 	defer func() {
 		if v := recover(); v != nil {
+			if panics.Within(tracker.ImportPath) {
+				panic(v) // the swarm model's state cannot be trusted
+			}
 			h.stats.count(FailPanic)
 			h.panics.Recovered(h.cfg.Logger, "HTTP tracker "+r.Path, v)
 			status, body, handled = statusPanic, append(dst, "internal error\n"...), true

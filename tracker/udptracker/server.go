@@ -250,9 +250,14 @@ func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload 
 	}
 }
 
-// recoverPanic, deferred, recovers a panic of the handler it ends.
+// recoverPanic, deferred, recovers a panic of the handler it ends,
+// unless it was raised in the swarm model, whose locks and indexes it may
+// have left half done: that one goes on and ends the process.
 func (s *Server) recoverPanic() {
 	if v := recover(); v != nil {
+		if panics.Within(tracker.ImportPath) {
+			panic(v)
+		}
 		s.stats.drop(DropPanic)
 		s.panics.Recovered(s.cfg.Logger, "UDP tracker", v)
 	}

@@ -654,3 +654,46 @@ func TestPanicRecovered(t *testing.T) {
 		t.Fatalf("announce after the panics: %x", r.payload)
 	}
 }
+
+// coreScrape is the swarm model, but a scrape of one crafted info hash
+// panics inside the model's own code (its ScrapeAll walk), as a bug in
+// the swarm model would.
+type coreScrape struct {
+	*tracker.Tracker
+	bad tracker.InfoHash
+}
+
+func (p coreScrape) Scrape(info tracker.InfoHash) tracker.ScrapeResult {
+	if info == p.bad {
+		p.Tracker.ScrapeAll(func(tracker.InfoHash, tracker.ScrapeResult) bool { panic("inside the swarm model") })
+	}
+	return p.Tracker.Scrape(info)
+}
+
+// TestPanicInModelNotRecovered: a panic raised in the swarm model's code
+// may have left a shard locked, so the transport does not serve on: the
+// panic goes on (and, in the binary, ends the process for a restart).
+func TestPanicInModelNotRecovered(t *testing.T) {
+	h := newHarness(t)
+	alice := h.newClient(6880)
+	h.connect(alice)
+	bad := tracker.InfoHash{0xba, 0xd1}
+	h.announce(alice, bad, tracker.EventStarted, 1, -1) // a swarm for ScrapeAll to walk
+	srv, err := NewServer(h.srv.cfg, h.tracker.Destination.Hash(), []byte("0123456789abcdef0123456789abcdef"), coreScrape{h.swarms, bad}, h.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = srv
+	h.connect(alice)
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, AppendScrapeRequest(nil, alice.cid, 9, bad)))
+	}()
+	if got != "inside the swarm model" {
+		t.Fatalf("the handler returned %v; want the model's panic to go on", got)
+	}
+	if n := h.srv.Stats().drops.Load(DropPanic); n != 0 {
+		t.Fatalf("%d counted as recovered, want 0", n)
+	}
+}

@@ -3,6 +3,8 @@ package udptracker
 import (
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/panics"
+	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
 
@@ -101,6 +103,9 @@ func (s *Server) verifyWorker() {
 func (s *Server) verifyOne(job verifyJob) {
 	defer func() {
 		if v := recover(); v != nil {
+			if panics.Within(tracker.ImportPath) {
+				panic(v) // the swarm model's state cannot be trusted
+			}
 			s.stats.drop(DropVerifyPanic)
 			s.panics.Recovered(s.cfg.Logger, "UDP tracker, verifying a connect", v)
 		}
