@@ -1,142 +1,20 @@
 package i2cp_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2cp"
-	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/i2pdtest"
 )
 
-// The integration test runs a real i2pd (Debian's 2.45.1) offline, as its
-// own only floodfill, started from testdata/i2pd-offline.conf (a copy of
-// shared/i2pd/i2pd-offline.conf; TestI2pdConfigCopy keeps them equal) with
-// free ports. What we learned running it (see that file's header too):
-//   - only zero-hop tunnels become ready offline;
-//   - 2.45.1 cannot look up LeaseSet2s locally, so the sessions that
-//     receive publish the older LeaseSet (LegacyLeaseSet) with an ElGamal
-//     key; a session with the default LeaseSet2 is accepted, published and
-//     can send;
-//   - the router asks for the LeaseSet 5-12 s after the session is created,
-//     and the first message between two fresh sessions waits on a lookup
-//     the router answers itself, so the first sends are retried;
-//   - SIGTERM can hang while sessions are open: stop with SIGKILL after a
-//     grace period;
-//   - it answers GetDate at any time with SetDate, so a short keepalive
-//     (1 s here) keeps the link up and proves the liveness check does not
-//     misfire on a real router.
-
-const i2pdConfig = "testdata/i2pd-offline.conf"
-
-type i2pd struct {
-	t       *testing.T
-	dir     string
-	i2cp    string
-	cmd     *exec.Cmd
-	bin     string
-	logPath string
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func startI2pd(t *testing.T) *i2pd {
-	t.Helper()
-	bin, err := exec.LookPath("i2pd")
-	if err != nil {
-		bin = "/usr/sbin/i2pd"
-		if _, err := os.Stat(bin); err != nil {
-			if os.Getenv("GO_OPENTRACKER_REQUIRE_I2PD") != "" {
-				t.Fatal("i2pd is not installed (apt-get install i2pd)")
-			}
-			t.Skip("i2pd not installed")
-		}
-	}
-	tmpl, err := os.ReadFile(i2pdConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	p := &i2pd{t: t, dir: dir, i2cp: fmt.Sprintf("127.0.0.1:%d", freePort(t)), logPath: filepath.Join(dir, "i2pd.log")}
-	conf := strings.ReplaceAll(string(tmpl), "@DIR@", dir)
-	conf = strings.Replace(conf, "port = 17901", fmt.Sprintf("port = %d", freePort(t)), 1)
-	conf = strings.Replace(conf, "port = 7654", fmt.Sprintf("port = %s", strings.Split(p.i2cp, ":")[1]), 1)
-	// We speak I2CP only; SAM stays off so no fixed port can collide.
-	conf = strings.Replace(conf, "[sam]\nenabled = true", "[sam]\nenabled = false", 1)
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "tunnels.d"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "tunnels.conf"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "i2pd.conf"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p.bin = bin
-	p.start()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *i2pd) start() {
-	p.t.Helper()
-	p.cmd = exec.Command(p.bin, "--conf="+filepath.Join(p.dir, "i2pd.conf"), "--datadir="+filepath.Join(p.dir, "data"))
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, _ := os.Create(filepath.Join(p.dir, "stdout.log"))
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", p.i2cp, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(p.logPath)
-			p.t.Fatalf("i2pd did not open I2CP on %s: %v\n%s", p.i2cp, err, log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (p *i2pd) stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
-	p.cmd = nil
-}
+// The integration test runs a real i2pd offline through internal/i2pdtest
+// (its package comment lists what running 2.45.1 offline taught). Beside
+// that, this test relies on i2pd answering GetDate at any time with
+// SetDate, so a short keepalive (1 s here) keeps the link up and proves
+// the liveness check does not misfire on a real router.
 
 // TestI2pdInterop: two of our sessions exchange raw, Datagram2 and
 // Datagram3 payloads through a real i2pd, and come back after i2pd
@@ -145,9 +23,9 @@ func TestI2pdInterop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test with a real router")
 	}
-	router := startI2pd(t)
+	router := i2pdtest.Start(t, i2pdtest.Options{})
 	cfg := func() i2cp.Config {
-		return i2cp.Config{Addr: router.i2cp, LegacyLeaseSet: true, Options: offlineOptions(), KeepAlive: time.Second}
+		return i2cp.Config{Addr: router.I2CP, LegacyLeaseSet: true, Options: i2pdtest.SessionOptions(), KeepAlive: time.Second}
 	}
 	alice, bob, carol := newKeys(t), newKeys(t), newKeys(t)
 	a := startSession(t, alice, cfg())
@@ -168,8 +46,7 @@ func TestI2pdInterop(t *testing.T) {
 		m := i2cp.Message{Protocol: proto, FromPort: 7000, ToPort: 6969, Payload: payload}
 		sends, err := sendUntilDelivered(from, bob.Destination, in, m, 2*time.Second, 60*time.Second)
 		if err != nil {
-			log, _ := os.ReadFile(router.logPath)
-			t.Fatalf("protocol %d through i2pd: %v (b %+v)\n%s", proto, err, b.State(), tail(log))
+			t.Fatalf("protocol %d through i2pd: %v (b %+v)", proto, err, b.State())
 		}
 		t.Logf("protocol %d delivered through i2pd after %d sends", proto, sends)
 	}
@@ -205,44 +82,14 @@ func TestI2pdInterop(t *testing.T) {
 	}
 
 	// The router goes away and comes back: same identities, same handlers.
-	router.stop()
+	router.Stop()
 	deadline := time.Now().Add(10 * time.Second)
 	for a.State().Phase != i2cp.PhaseDisconnected && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	router.start()
+	router.Restart()
 	exchange(a, datagram.ProtocolRaw, []byte("after the router restarted"))
 	if b.Stats().Reconnects == 0 {
 		t.Fatal("no reconnect counted")
-	}
-}
-
-func offlineOptions() i2p.Mapping {
-	return i2p.Mapping{
-		{Key: "inbound.length", Value: "0"}, {Key: "outbound.length", Value: "0"},
-		{Key: "inbound.quantity", Value: "1"}, {Key: "outbound.quantity", Value: "1"},
-	}
-}
-
-func tail(b []byte) string {
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
-// TestI2pdConfigCopy keeps testdata's router config equal to the shared
-// one when the shared directory is beside the repository.
-func TestI2pdConfigCopy(t *testing.T) {
-	shared, err := os.ReadFile("../../shared/i2pd/i2pd-offline.conf")
-	if err != nil {
-		t.Skip("shared/ not beside the repository")
-	}
-	ours, err := os.ReadFile(i2pdConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(ours, shared) {
-		t.Fatal("testdata/i2pd-offline.conf differs from shared/i2pd/i2pd-offline.conf: copy it again")
 	}
 }

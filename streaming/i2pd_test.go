@@ -87,8 +87,7 @@ func interopConfig() streaming.Config {
 func session(t *testing.T, r *i2pdtest.Router, keys *i2p.PrivateKeys) *streaming.Manager {
 	t.Helper()
 	s, err := i2cp.NewSession(keys, i2cp.Config{Addr: r.I2CP, LegacyLeaseSet: true, KeepAlive: 5 * time.Second,
-		Options: i2p.Mapping{{Key: "inbound.length", Value: "0"}, {Key: "outbound.length", Value: "0"},
-			{Key: "inbound.quantity", Value: "1"}, {Key: "outbound.quantity", Value: "1"}}})
+		Options: i2pdtest.SessionOptions()})
 	if err != nil {
 		t.Fatal(err)
 	}

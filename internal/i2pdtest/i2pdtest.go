@@ -56,6 +56,15 @@ i2cp.leaseSetType = 1
 i2cp.leaseSetEncType = 0
 `
 
+// SessionOptions returns the I2CP session options a client of this
+// router needs: zero-hop tunnels, one each way.
+func SessionOptions() i2p.Mapping {
+	return i2p.Mapping{
+		{Key: "inbound.length", Value: "0"}, {Key: "outbound.length", Value: "0"},
+		{Key: "inbound.quantity", Value: "1"}, {Key: "outbound.quantity", Value: "1"},
+	}
+}
+
 // Options shape the router.
 type Options struct {
 	// Tunnels is the content of tunnels.conf: client and server tunnels.
@@ -73,6 +82,7 @@ type Options struct {
 type Router struct {
 	I2CP      string // host:port of I2CP
 	SAM       string // host:port of SAM
+	SAMUDP    string // host:port where 2.45.1 takes SAM datagrams: SAM's port - 1
 	HTTPProxy string // host:port of the HTTP proxy, if enabled
 	Dir       string // the config directory
 	DataDir   string // i2pd's datadir: key files of tunnels
@@ -118,7 +128,9 @@ func Start(t testing.TB, opt Options) *Router {
 	bin := Binary(t)
 	dir := t.TempDir()
 	r := &Router{t: t, bin: bin, Dir: dir, DataDir: filepath.Join(dir, "data"), LogPath: filepath.Join(dir, "i2pd.log"),
-		I2CP: loopback(FreePort(t)), SAM: loopback(FreePort(t))}
+		I2CP: loopback(FreePort(t))}
+	sam := FreePort(t)
+	r.SAM, r.SAMUDP = loopback(sam), loopback(sam-1)
 	conf := r.config(t, opt)
 	for _, d := range []string{r.DataDir, filepath.Join(dir, "tunnels.d")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
