@@ -11,7 +11,7 @@ import (
 // The race detector adds no allocations to it (checked with -race), so the
 // guard holds in both modes.
 func TestParseDatagram3Allocs(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	for name, vec := range v.Datagram3 {
 		if vec.Result.Rejected {
 			continue

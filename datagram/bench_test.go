@@ -10,7 +10,7 @@ import (
 )
 
 func BenchmarkParseDatagram2Ed25519(b *testing.B) {
-	v := loadVectors(b)
+	v := testvectors.Must(b)
 	to := keysOf(b, v, "tracker").Destination.Hash()
 	raw := testvectors.Hex(v.Datagram2["connect"].Datagram)
 	now := time.Now()
@@ -28,7 +28,7 @@ func BenchmarkParseDatagram2Ed25519(b *testing.B) {
 // bytes (receiver hash, then everything between sender and signature) and
 // the signature.
 func connectSigned(b *testing.B) (raw []byte, to i2p.Hash, pub ed25519.PublicKey, signed, sig []byte) {
-	v := loadVectors(b)
+	v := testvectors.Must(b)
 	vec := v.Datagram2["connect"]
 	raw = testvectors.Hex(vec.Datagram)
 	copy(to[:], testvectors.Hex(vec.ToHash))
@@ -105,7 +105,7 @@ func BenchmarkDatagram2VerifyOverhead(b *testing.B) {
 }
 
 func BenchmarkParseDatagram3(b *testing.B) {
-	v := loadVectors(b)
+	v := testvectors.Must(b)
 	raw := testvectors.Hex(v.Datagram3["announce"].Datagram)
 	b.ReportAllocs()
 	var d Datagram3
@@ -117,7 +117,7 @@ func BenchmarkParseDatagram3(b *testing.B) {
 }
 
 func BenchmarkAppendDatagram3(b *testing.B) {
-	v := loadVectors(b)
+	v := testvectors.Must(b)
 	payload := testvectors.Hex(v.Payloads.Announce)
 	from := i2p.HashOf([]byte("x"))
 	buf := make([]byte, 0, 256)

@@ -13,15 +13,6 @@ import (
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 )
 
-func loadVectors(t testing.TB) *testvectors.Vectors {
-	t.Helper()
-	v, err := testvectors.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // keysOf parses a reference identity's private key file.
 func keysOf(t testing.TB, v *testvectors.Vectors, name string) *i2p.PrivateKeys {
 	t.Helper()
@@ -54,7 +45,7 @@ func optionsMap(t *testing.T, m i2p.Mapping) map[string]string {
 // TestReferenceDatagram2 makes every reference Datagram2 byte for byte
 // (Ed25519 is deterministic) and parses it to the reference's result.
 func TestReferenceDatagram2(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	sender := keysOf(t, v, "sender")
 	tracker := keysOf(t, v, "tracker")
 	for name, vec := range v.Datagram2 {
@@ -97,7 +88,7 @@ func TestReferenceDatagram2(t *testing.T) {
 // accepts the one the reference accepts at its intended receiver, to the
 // same sender, payload and options.
 func TestReferenceDatagram2Negative(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	for i, e := range loadDatagramVectors(t).Datagram2Negative {
 		t.Run(e.Description, func(t *testing.T) {
 			verdict := e.Result
@@ -122,7 +113,7 @@ func TestReferenceDatagram2Negative(t *testing.T) {
 }
 
 func TestReferenceDatagram3(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	sender := keysOf(t, v, "sender").Destination.Hash()
 	for name, vec := range v.Datagram3 {
 		t.Run(name, func(t *testing.T) {
@@ -245,7 +236,7 @@ func TestDatagram2Offline(t *testing.T) {
 }
 
 func TestDatagramErrors(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	tracker := keysOf(t, v, "tracker").Destination.Hash()
 	good := testvectors.Hex(v.Datagram2["connect"].Datagram)
 	var d2 Datagram2

@@ -10,7 +10,7 @@ import (
 )
 
 func FuzzParseDatagram2(f *testing.F) {
-	v := loadVectors(f)
+	v := testvectors.Must(f)
 	for _, vec := range v.Datagram2 {
 		f.Add(testvectors.Hex(vec.Datagram))
 	}
@@ -69,7 +69,7 @@ func FuzzParseDatagram2(f *testing.F) {
 }
 
 func FuzzParseDatagram3(f *testing.F) {
-	v := loadVectors(f)
+	v := testvectors.Must(f)
 	for _, vec := range v.Datagram3 {
 		f.Add(testvectors.Hex(vec.Datagram))
 	}

@@ -192,7 +192,7 @@ func checkAccepted(t *testing.T, d *Datagram2, p *refVerdict, from *i2p.PrivateK
 // included, byte for byte, checks the layout the reference reports, and
 // parses it at the receiver the reference used, to the reference's result.
 func TestReferenceDatagram2Made(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	dv := loadDatagramVectors(t)
 	entries := map[string]dg2Entry{}
 	for name, e := range dv.Datagram2 {
@@ -315,7 +315,7 @@ func TestReferenceDatagram2NegativeDerived(t *testing.T) {
 // bytes: protocol, length, flags, the reference's b32 of the sender and its
 // cross-checks, and the negative vector's derivation and reason.
 func TestReferenceDatagram3Fields(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	dv := loadDatagramVectors(t)
 	sender := keysOf(t, v, "sender").Destination
 	connect := testvectors.Hex(dv.Datagram3["connect"].Datagram)

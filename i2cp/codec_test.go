@@ -15,17 +15,8 @@ import (
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 )
 
-func vectors(t testing.TB) *testvectors.Vectors {
-	t.Helper()
-	v, err := testvectors.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 func TestGzipVectors(t *testing.T) {
-	for name, vec := range vectors(t).Gzip {
+	for name, vec := range testvectors.Must(t).Gzip {
 		t.Run(name, func(t *testing.T) {
 			payload := testvectors.Hex(vec.Payload)
 			h := Header{Protocol: uint8(vec.Proto), FromPort: uint16(vec.FromPort), ToPort: uint16(vec.ToPort)}
@@ -101,7 +92,7 @@ func TestGzipCompressed(t *testing.T) {
 
 func trackerKeys(t testing.TB) *i2p.PrivateKeys {
 	t.Helper()
-	k, err := i2p.ParsePrivateKeys(testvectors.Hex(vectors(t).Destinations["tracker"].PrivateKeyFile))
+	k, err := i2p.ParsePrivateKeys(testvectors.Hex(testvectors.Must(t).Destinations["tracker"].PrivateKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +102,7 @@ func trackerKeys(t testing.TB) *i2p.PrivateKeys {
 // TestLeaseSet2Vector rebuilds the reference LeaseSet2 and its
 // CreateLeaseSet2 message byte for byte.
 func TestLeaseSet2Vector(t *testing.T) {
-	v := vectors(t)
+	v := testvectors.Must(t)
 	keys := trackerKeys(t)
 	vec := v.LeaseSet2
 	ls := &LeaseSet2{

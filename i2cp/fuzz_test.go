@@ -75,10 +75,7 @@ func parseAny(typ byte, body []byte) {
 // FuzzMessageBodies feeds every parser the same bytes, seeded with real
 // bodies of each message.
 func FuzzMessageBodies(f *testing.F) {
-	v, err := testvectors.Load()
-	if err != nil {
-		f.Fatal(err)
-	}
+	v := testvectors.Must(f)
 	seed := func(frame []byte) {
 		_, body, err := ReadFrame(bufio.NewReader(bytes.NewReader(frame)), nil)
 		if err == nil {
@@ -97,10 +94,7 @@ func FuzzMessageBodies(f *testing.F) {
 }
 
 func FuzzParseGzip(f *testing.F) {
-	v, err := testvectors.Load()
-	if err != nil {
-		f.Fatal(err)
-	}
+	v := testvectors.Must(f)
 	for _, g := range v.Gzip {
 		f.Add(testvectors.Hex(g.Wire))
 	}

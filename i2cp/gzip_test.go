@@ -50,10 +50,7 @@ func standardGunzip(b []byte) ([]byte, error) {
 // to the same bytes; whatever compress/gzip reads from a well-formed
 // envelope (FLG 0, one member, nothing after it), ParseGzip accepts too.
 func FuzzGzipAgainstStandard(f *testing.F) {
-	v, err := testvectors.Load()
-	if err != nil {
-		f.Fatal(err)
-	}
+	v := testvectors.Must(f)
 	for _, g := range v.Gzip {
 		f.Add(testvectors.Hex(g.Wire))
 	}
@@ -174,10 +171,7 @@ func javaLike(payload []byte, proto byte) []byte {
 // sends (compressed, since they exceed 66 bytes): a Datagram3 announce and
 // a Datagram2 connect from the reference vectors.
 func BenchmarkParseGzipJava(b *testing.B) {
-	v, err := testvectors.Load()
-	if err != nil {
-		b.Fatal(err)
-	}
+	v := testvectors.Must(b)
 	for name, dg := range map[string][]byte{
 		"dg3announce": testvectors.Hex(v.Datagram3["announce"].Datagram),
 		"dg2connect":  testvectors.Hex(v.Datagram2["connect"].Datagram),

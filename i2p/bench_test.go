@@ -7,7 +7,7 @@ import (
 )
 
 func BenchmarkParseDestination(b *testing.B) {
-	raw := testvectors.Hex(loadVectors(b).Destinations["sender"].Destination)
+	raw := testvectors.Hex(testvectors.Must(b).Destinations["sender"].Destination)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := ParseDestination(raw); err != nil {
@@ -17,7 +17,7 @@ func BenchmarkParseDestination(b *testing.B) {
 }
 
 func BenchmarkHashDestination(b *testing.B) {
-	raw := testvectors.Hex(loadVectors(b).Destinations["sender"].Destination)
+	raw := testvectors.Hex(testvectors.Must(b).Destinations["sender"].Destination)
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = HashOf(raw)
@@ -25,7 +25,7 @@ func BenchmarkHashDestination(b *testing.B) {
 }
 
 func BenchmarkParseDestinationBase64(b *testing.B) {
-	s := loadVectors(b).Destinations["sender"].DestinationB64
+	s := testvectors.Must(b).Destinations["sender"].DestinationB64
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := ParseDestinationBase64(s); err != nil {

@@ -29,7 +29,7 @@ func TestCompactDestination(t *testing.T) {
 		{"0.9.57 padding", k.Destination, 3 + 32 + 391 - 352},
 		{"random padding", plain, 1 + 391},
 	}
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	for _, id := range v.Destinations {
 		d, _, err := ParseDestination(testvectors.Hex(id.Destination))
 		if err != nil {

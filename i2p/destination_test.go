@@ -12,7 +12,7 @@ import (
 )
 
 func TestParseDestinationErrors(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	good := testvectors.Hex(v.Destinations["sender"].Destination)
 	mutate := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	cases := []struct {
@@ -93,7 +93,7 @@ func TestParseDestinationBase64Errors(t *testing.T) {
 	if _, err := ParseDestinationBase64(strings.Repeat("A", 4000)); err == nil {
 		t.Fatal("oversized accepted")
 	}
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	b := testvectors.Hex(v.Destinations["sender"].Destination)
 	if _, err := ParseDestinationBase64(EncodeBase64(append(b, 1, 2, 3))); err == nil {
 		t.Fatal("trailing bytes accepted")

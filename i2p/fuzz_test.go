@@ -9,7 +9,7 @@ import (
 )
 
 func FuzzParseDestination(f *testing.F) {
-	v := loadVectors(f)
+	v := testvectors.Must(f)
 	for _, id := range v.Destinations {
 		f.Add(testvectors.Hex(id.Destination))
 	}
@@ -32,7 +32,7 @@ func FuzzParseDestination(f *testing.F) {
 }
 
 func FuzzParsePrivateKeys(f *testing.F) {
-	v := loadVectors(f)
+	v := testvectors.Must(f)
 	for _, id := range v.Destinations {
 		f.Add(testvectors.Hex(id.PrivateKeyFile))
 	}
@@ -87,7 +87,7 @@ func FuzzParseOfflineSignature(f *testing.F) {
 }
 
 func FuzzParseCompactDestination(f *testing.F) {
-	v := loadVectors(f)
+	v := testvectors.Must(f)
 	for _, id := range v.Destinations {
 		if d, _, err := ParseDestination(testvectors.Hex(id.Destination)); err == nil {
 			f.Add(d.AppendCompact(nil))

@@ -15,19 +15,10 @@ import (
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 )
 
-func loadVectors(t testing.TB) *testvectors.Vectors {
-	t.Helper()
-	v, err := testvectors.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // TestReferenceDestinations rebuilds every reference Destination from its
 // inputs and parses the reference bytes back to the same fields.
 func TestReferenceDestinations(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	for name, id := range v.Destinations {
 		t.Run(name, func(t *testing.T) {
 			raw := testvectors.Hex(id.Destination)
@@ -94,7 +85,7 @@ func TestReferenceDestinations(t *testing.T) {
 // TestReferenceKeyFiles parses each reference private key file, checks the
 // keys it holds, and writes it back byte for byte.
 func TestReferenceKeyFiles(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	for name, id := range v.Destinations {
 		t.Run(name, func(t *testing.T) {
 			raw := testvectors.Hex(id.PrivateKeyFile)
@@ -193,7 +184,7 @@ func atoi(t testing.TB, s string) int {
 // identity beyond its bytes: type names, how its inputs were derived, the
 // padding rule, the key-file layout and the reference's own b32 and size.
 func TestReferenceDestinationExtras(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 	extras := loadDestinationExtras(t)
 	for name, id := range v.Destinations {
 		x := extras[name]
@@ -263,7 +254,7 @@ func TestReferenceDestinationExtras(t *testing.T) {
 // reference's key file back byte for byte.
 func TestNewIdentityJavaStyle(t *testing.T) {
 	const name = "javastyle_ed25519_elgamal0"
-	id := loadVectors(t).Destinations[name]
+	id := testvectors.Must(t).Destinations[name]
 	rule := loadDestinationExtras(t)[name].Inputs.Rule
 	m := regexp.MustCompile(`(\d+)-byte 'ElGamal' field = pattern repeated.*, (\d+)-byte padding = pattern repeated, crypto type (\d+) in the key cert; unused (\d+)-byte private key = SHA-256\("[^"]+"\) repeated`).FindStringSubmatch(rule)
 	if m == nil {

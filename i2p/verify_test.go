@@ -161,7 +161,7 @@ func TestEdwardsModel(t *testing.T) {
 // over the bytes handed to Verify; su3 files, the type's intended use, hand
 // it SHA-512 of their content.
 func TestVerifyEd25519ph(t *testing.T) {
-	v := loadVectors(t)
+	v := testvectors.Must(t)
 
 	// A signature the reference made: Java's DSAEngine signs with the same
 	// EdDSA engine, digest and curve for types 7 and 8, so its signature of

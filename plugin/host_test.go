@@ -573,10 +573,7 @@ func TestRestartNotice(t *testing.T) {
 // DIR/eepPriv.dat is the tracker's identity: the reference vector's b32,
 // published under that hash, and the file kept byte for byte.
 func TestZzzotKeyFile(t *testing.T) {
-	v, err := testvectors.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := testvectors.Must(t)
 	id, ok := v.Destinations["javastyle_ed25519_elgamal0"]
 	if !ok {
 		t.Fatal("vector javastyle_ed25519_elgamal0 missing")

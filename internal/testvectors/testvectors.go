@@ -147,6 +147,16 @@ func Load() (*Vectors, error) {
 	return &v, nil
 }
 
+// Must decodes the embedded vectors and fails t if it cannot.
+func Must(t testing.TB) *Vectors {
+	t.Helper()
+	v, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // Hex decodes a lowercase hex string from the vectors, panicking on a
 // malformed one: the vectors are fixed test data, not input.
 func Hex(s string) []byte {

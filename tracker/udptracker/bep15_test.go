@@ -12,10 +12,7 @@ import (
 )
 
 func TestReferencePayloads(t *testing.T) {
-	v, err := testvectors.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := testvectors.Must(t)
 	connect := testvectors.Hex(v.Payloads.Connect)
 	h, err := ParseHeader(connect)
 	if err != nil || CheckConnect(h) != nil || h.Action != ActionConnect || h.TransactionID != 0x01020304 {
@@ -145,10 +142,7 @@ func TestResponses(t *testing.T) {
 }
 
 func FuzzParseRequest(f *testing.F) {
-	v, err := testvectors.Load()
-	if err != nil {
-		f.Fatal(err)
-	}
+	v := testvectors.Must(f)
 	f.Add(testvectors.Hex(v.Payloads.Connect))
 	f.Add(testvectors.Hex(v.Payloads.Announce))
 	f.Add(append(testvectors.Hex(v.Payloads.Announce), "\x02\x05/a?x=\x01\x00"...))
