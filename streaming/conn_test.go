@@ -311,16 +311,15 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-// TestDeadlinesAndReset: a Read past its deadline fails with
-// os.ErrDeadlineExceeded and the stream lives on; a peer that vanishes
-// makes the stream fail after the resend limit.
-func TestDeadlinesAndReset(t *testing.T) {
-	n := newMemNet(1, 0, 0, 0)
-	cfg := fastConfig()
-	cfg.MaxResends, cfg.InitialRTO, cfg.MaxRTO = 3, 50*time.Millisecond, 100*time.Millisecond
-	srv, cli := n.node(t, cfg), n.node(t, cfg)
-	l, _ := srv.Listen()
-	defer l.Close()
+// dialAccept listens on srv, dials it from cli and returns the dialed
+// stream and a channel that yields the accepted one.
+func dialAccept(t *testing.T, srv, cli *Manager) (*Conn, <-chan net.Conn) {
+	t.Helper()
+	l, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		c, err := l.Accept()
@@ -332,6 +331,18 @@ func TestDeadlinesAndReset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, accepted
+}
+
+// TestDeadlinesAndReset: a Read past its deadline fails with
+// os.ErrDeadlineExceeded and the stream lives on; a peer that vanishes
+// makes the stream fail after the resend limit.
+func TestDeadlinesAndReset(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	cfg.MaxResends, cfg.InitialRTO, cfg.MaxRTO = 3, 50*time.Millisecond, 100*time.Millisecond
+	srv, cli := n.node(t, cfg), n.node(t, cfg)
+	c, accepted := dialAccept(t, srv, cli)
 	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	if _, err := c.Read(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("read past deadline: %v", err)
@@ -347,7 +358,7 @@ func TestDeadlinesAndReset(t *testing.T) {
 	n.block[srv.Destination().Hash()] = true
 	n.mu.Unlock()
 	c.Write([]byte("anyone?"))
-	_, err = c.Read(buf)
+	_, err := c.Read(buf)
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("read from a vanished peer: %v", err)
 	}
@@ -363,19 +374,7 @@ func TestChoke(t *testing.T) {
 	cfg := fastConfig()
 	cfg.RecvBuffer, cfg.SendBuffer = 8<<10, 64<<10
 	srv, cli := n.node(t, cfg), n.node(t, cfg)
-	l, _ := srv.Listen()
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := l.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
-	c, err := Dialer{Manager: cli}.Dial(context.Background(), srv.Destination())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, accepted := dialAccept(t, srv, cli)
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<10)
 	go func() { c.Write(data); c.CloseWrite() }()
 	sc := <-accepted
