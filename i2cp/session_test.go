@@ -149,6 +149,18 @@ func waitPublished(t testing.TB, r *i2cptest.Router, s *i2cp.Session) {
 	}
 }
 
+// publishedPair starts two sessions with default settings on r and waits
+// until both are published; it returns them and the second one's keys.
+func publishedPair(t testing.TB, r *i2cptest.Router) (a, b *i2cp.Session, bob *i2p.PrivateKeys) {
+	t.Helper()
+	bob = newKeys(t)
+	a = startSession(t, newKeys(t), i2cp.Config{Addr: r.Addr()})
+	b = startSession(t, bob, i2cp.Config{Addr: r.Addr()})
+	waitPublished(t, r, a)
+	waitPublished(t, r, b)
+	return a, b, bob
+}
+
 func newRouter(t testing.TB) *i2cptest.Router {
 	t.Helper()
 	r, err := i2cptest.NewRouter("127.0.0.1:0", i2cptest.Options{})
@@ -221,15 +233,10 @@ func TestTwoSessionsExchangeDatagrams(t *testing.T) {
 
 // TestSpecificHandlerWins: a handler for the exact port beats one for any.
 func TestSpecificHandlerWins(t *testing.T) {
-	r := newRouter(t)
-	alice, bob := newKeys(t), newKeys(t)
-	a := startSession(t, alice, i2cp.Config{Addr: r.Addr()})
-	b := startSession(t, bob, i2cp.Config{Addr: r.Addr()})
+	a, b, bob := publishedPair(t, newRouter(t))
 	exact, any := newInbox(), newInbox()
 	b.Handle(18, 0, any.handle)
 	b.Handle(18, 7000, exact.handle)
-	waitPublished(t, r, a)
-	waitPublished(t, r, b)
 	a.Send(bob.Destination, 18, 1, 7000, []byte("exact"))
 	a.Send(bob.Destination, 18, 1, 7001, []byte("other"))
 	if m := exact.next(t); string(m.Payload) != "exact" {
@@ -244,15 +251,10 @@ func TestSpecificHandlerWins(t *testing.T) {
 // gets messages to every to-port, one for a specific port still wins,
 // and other protocols stay unclaimed.
 func TestStreamingAnyPort(t *testing.T) {
-	r := newRouter(t)
-	alice, bob := newKeys(t), newKeys(t)
-	a := startSession(t, alice, i2cp.Config{Addr: r.Addr()})
-	b := startSession(t, bob, i2cp.Config{Addr: r.Addr()})
+	a, b, bob := publishedPair(t, newRouter(t))
 	streams, web := newInbox(), newInbox()
 	b.Handle(6, i2cp.AnyPort, streams.handle)
 	b.Handle(6, 80, web.handle)
-	waitPublished(t, r, a)
-	waitPublished(t, r, b)
 	for _, port := range []uint16{0, 1, 6969, 65535} {
 		if err := a.Send(bob.Destination, 6, 4242, port, []byte("syn")); err != nil {
 			t.Fatal(err)
