@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	crand "crypto/rand"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -68,20 +69,32 @@ func TestAnnounceSemantics(t *testing.T) {
 	if len(peers) != 0 || res.Seeders != 2 {
 		t.Fatalf("stopped: %+v %v", res, peers)
 	}
-	// num_want 0 returns counts only; 200 is capped at 50.
-	if _, peers = announce(t, tr, ih, peer(4), EventStarted, 1, 0); len(peers) != 0 {
+	checkNumWant(t, tr, ih)
+	checkReadOnly(t, tr, ih)
+}
+
+// checkNumWant: num_want 0 returns counts only; 200 is capped at 50; a
+// zero peer is refused.
+func checkNumWant(t *testing.T, tr *Tracker, ih InfoHash) {
+	t.Helper()
+	if _, peers := announce(t, tr, ih, peer(4), EventStarted, 1, 0); len(peers) != 0 {
 		t.Fatal("num_want 0 returned peers")
 	}
 	for i := 10; i < 100; i++ {
 		announce(t, tr, ih, peer(i), EventStarted, 1, 0)
 	}
-	if _, peers = announce(t, tr, ih, peer(5), EventStarted, 1, 200); len(peers) != MaxPeersPerReply {
+	if _, peers := announce(t, tr, ih, peer(5), EventStarted, 1, 200); len(peers) != MaxPeersPerReply {
 		t.Fatalf("num_want 200 gave %d", len(peers))
 	}
 	if _, err := tr.Announce(&AnnounceRequest{InfoHash: ih}, nil); err != ErrZeroPeer {
 		t.Fatalf("zero peer: %v", err)
 	}
-	// Read-only announces change nothing.
+}
+
+// checkReadOnly: a read-only announce changes nothing, and the totals
+// match the swarm.
+func checkReadOnly(t *testing.T, tr *Tracker, ih InfoHash) {
+	t.Helper()
 	before := tr.Scrape(ih)
 	buf := make([]i2p.Hash, 50)
 	if _, err := tr.Announce(&AnnounceRequest{InfoHash: ih, Peer: peer(999), Left: 1, NumWant: 5, ReadOnly: true}, buf); err != nil {
@@ -204,74 +217,17 @@ func TestProperties(t *testing.T) {
 	tr, c := newTestTracker(NewMemoryPersister())
 	rng := rand.New(rand.NewPCG(7, 8))
 	buf := make([]i2p.Hash, MaxPeersPerReply)
-	model := map[InfoHash]map[i2p.Hash]bool{}
+	model := swarmModel{}
 	for step := range 20000 {
-		ih, p := info(rng.IntN(8)), peer(rng.IntN(120))
-		ev := Event(rng.IntN(4))
-		left := uint64(rng.IntN(3))
-		want := rng.IntN(80) - 10
-		res, err := tr.Announce(&AnnounceRequest{InfoHash: ih, Peer: p, Event: ev, Left: left, NumWant: want}, buf)
+		req := &AnnounceRequest{InfoHash: info(rng.IntN(8)), Peer: peer(rng.IntN(120)), Event: Event(rng.IntN(4)),
+			Left: uint64(rng.IntN(3)), NumWant: rng.IntN(80) - 10}
+		res, err := tr.Announce(req, buf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sw := model[ih]
-		if sw == nil {
-			sw = map[i2p.Hash]bool{}
-			model[ih] = sw
-		}
-		if ev == EventStopped {
-			delete(sw, p)
-		} else {
-			sw[p] = left == 0 || ev == EventCompleted
-		}
-		var seeds, leechers uint32
-		for _, s := range sw {
-			if s {
-				seeds++
-			} else {
-				leechers++
-			}
-		}
-		if res.Seeders != seeds || res.Leechers != leechers {
-			t.Fatalf("step %d: counts %d/%d, model %d/%d", step, res.Seeders, res.Leechers, seeds, leechers)
-		}
-		if res.NumPeers > MaxPeersPerReply || 20+32*res.NumPeers > 4096 {
-			t.Fatalf("step %d: %d peers", step, res.NumPeers)
-		}
-		seen := map[i2p.Hash]bool{}
-		var sentSeeds, sentLeechers uint32
-		for _, q := range buf[:res.NumPeers] {
-			if q == p {
-				t.Fatalf("step %d: peer received itself", step)
-			}
-			if seen[q] {
-				t.Fatalf("step %d: duplicate peer in reply", step)
-			}
-			seen[q] = true
-			s, ok := sw[q]
-			if !ok {
-				t.Fatalf("step %d: reply lists a peer not in the swarm", step)
-			}
-			if s {
-				sentSeeds++
-			} else {
-				sentLeechers++
-			}
-		}
-		// A seed gets leechers first: seeds only once every leecher is in.
-		if (left == 0 || ev == EventCompleted) && sentSeeds > 0 && sentLeechers != leechers {
-			t.Fatalf("step %d: a seed was sent %d seeds but %d of %d leechers", step, sentSeeds, sentLeechers, leechers)
-		}
-		want2 := want
-		if want2 < 0 {
-			want2 = 50
-		}
-		others := len(sw)
-		if _, in := sw[p]; in {
-			others--
-		}
-		if ev != EventStopped && res.NumPeers != min(want2, others, 50) {
-			t.Fatalf("step %d: %d peers, expected %d", step, res.NumPeers, min(want2, others, 50))
+		sw := model.apply(req)
+		if err := sw.check(req, res, buf[:res.NumPeers]); err != nil {
+			t.Fatalf("step %d: %v", step, err)
 		}
 		if step%1000 == 0 {
 			c.advance(time.Second)
@@ -284,6 +240,97 @@ func TestProperties(t *testing.T) {
 	if tot := tr.Totals(); tot.Entries != entries {
 		t.Fatalf("entries %d, model %d", tot.Entries, entries)
 	}
+}
+
+// swarmModel is what TestProperties expects the tracker to hold: for each
+// swarm, its peers and whether each is a seed.
+type swarmModel map[InfoHash]modelSwarm
+
+type modelSwarm map[i2p.Hash]bool
+
+// apply records an announce and returns the swarm it went to.
+func (m swarmModel) apply(req *AnnounceRequest) modelSwarm {
+	sw := m[req.InfoHash]
+	if sw == nil {
+		sw = modelSwarm{}
+		m[req.InfoHash] = sw
+	}
+	if req.Event == EventStopped {
+		delete(sw, req.Peer)
+	} else {
+		sw[req.Peer] = isSeed(req)
+	}
+	return sw
+}
+
+func isSeed(req *AnnounceRequest) bool { return req.Left == 0 || req.Event == EventCompleted }
+
+// counts returns the swarm's seeds and leechers.
+func (sw modelSwarm) counts() (seeds, leechers uint32) {
+	for _, s := range sw {
+		if s {
+			seeds++
+		} else {
+			leechers++
+		}
+	}
+	return seeds, leechers
+}
+
+// check compares the tracker's reply to req with the model's swarm.
+func (sw modelSwarm) check(req *AnnounceRequest, res AnnounceResult, peers []i2p.Hash) error {
+	seeds, leechers := sw.counts()
+	if res.Seeders != seeds || res.Leechers != leechers {
+		return fmt.Errorf("counts %d/%d, model %d/%d", res.Seeders, res.Leechers, seeds, leechers)
+	}
+	if res.NumPeers > MaxPeersPerReply || 20+32*res.NumPeers > 4096 {
+		return fmt.Errorf("%d peers", res.NumPeers)
+	}
+	sentSeeds, sentLeechers, err := sw.checkPeers(req.Peer, peers)
+	if err != nil {
+		return err
+	}
+	// A seed gets leechers first: seeds only once every leecher is in.
+	if isSeed(req) && sentSeeds > 0 && sentLeechers != leechers {
+		return fmt.Errorf("a seed was sent %d seeds but %d of %d leechers", sentSeeds, sentLeechers, leechers)
+	}
+	want := req.NumWant
+	if want < 0 {
+		want = 50
+	}
+	others := len(sw)
+	if _, in := sw[req.Peer]; in {
+		others--
+	}
+	if req.Event != EventStopped && res.NumPeers != min(want, others, 50) {
+		return fmt.Errorf("%d peers, expected %d", res.NumPeers, min(want, others, 50))
+	}
+	return nil
+}
+
+// checkPeers requires the peers sent to p to be distinct members of the
+// swarm other than p, and counts the seeds and leechers among them.
+func (sw modelSwarm) checkPeers(p i2p.Hash, peers []i2p.Hash) (seeds, leechers uint32, err error) {
+	seen := map[i2p.Hash]bool{}
+	for _, q := range peers {
+		if q == p {
+			return 0, 0, errors.New("peer received itself")
+		}
+		if seen[q] {
+			return 0, 0, errors.New("duplicate peer in reply")
+		}
+		seen[q] = true
+		s, ok := sw[q]
+		if !ok {
+			return 0, 0, errors.New("reply lists a peer not in the swarm")
+		}
+		if s {
+			seeds++
+		} else {
+			leechers++
+		}
+	}
+	return seeds, leechers, nil
 }
 
 func TestBusiest(t *testing.T) {
