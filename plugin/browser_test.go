@@ -52,7 +52,66 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	exe := chromium(t)
 	e := start(t, t.TempDir(), newRouter(t))
+	startTraffic(t, e)
+	pg := &consolePage{t: t, e: e, ctx: newBrowser(t, exe)}
 
+	// The page shows what the tracker holds.
+	initial := e.plugin.Tracker().Totals()
+	pg.floor = &initial
+	first := pg.within("console", false, chromedp.Navigate(e.consoleURL), chromedp.WaitVisible(chromedp.CSS("#total-peers")))
+	if first.Peers == 0 {
+		t.Fatal("console shows no peers")
+	}
+	if !pg.exists("#http-hint") || pg.exists("#http-url") {
+		t.Fatal("console offers an HTTP URL before http_address is set")
+	}
+	pg.waitRefreshed(first)
+	pg.checkIntervalSetting()
+
+	// The public page: UDP only while http_address is unset.
+	pg.within("public page", true, chromedp.Navigate(e.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#peers")))
+	wantUDP, _ := e.plugin.URLs()
+	if got := pg.text("#udp-url"); got != wantUDP {
+		t.Fatalf("public page shows UDP %q, want %q", got, wantUDP)
+	}
+	if pg.exists("#http-url") {
+		t.Fatal("public page shows an HTTP URL before http_address is set")
+	}
+
+	// Set the HTTP server tunnel's address through the form: the console
+	// and the public page show the HTTP announce URL on it.
+	tunnel := strings.Repeat("t", 52) + ".b32.i2p"
+	wantHTTP := "http://" + tunnel + "/a"
+	if flash := pg.submit("http_address", tunnel); !strings.Contains(flash, "Saved") {
+		t.Fatalf("http_address not saved: %q", flash)
+	}
+	if got := pg.text("#http-url"); got != wantHTTP || pg.exists("#http-hint") {
+		t.Fatalf("console shows HTTP %q, want %q", got, wantHTTP)
+	}
+	pg.within("console after the changes", false)
+
+	checkNoticeAndWindows(t, pg.ctx)
+
+	// Every card, table and URL fits a phone's width and a desktop's.
+	shots := screenshotDir(t)
+	checkLayout(t, pg.ctx, shots, "console", e.consoleURL, "#total-peers")
+	checkLayout(t, pg.ctx, shots, "public", e.http.URL+"/", "#peers")
+	if err := chromedp.Do(pg.ctx, chromedp.EmulateViewport(1280, 1600)); err != nil {
+		t.Fatal(err)
+	}
+	pg.within("public page with http_address", true, chromedp.Navigate(e.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#peers")))
+	if got := pg.text("#http-url"); got != wantHTTP {
+		t.Fatalf("public page shows HTTP %q, want %q", got, wantHTTP)
+	}
+	if got := pg.text("#udp-url"); got != wantUDP {
+		t.Fatalf("public page shows UDP %q, want %q", got, wantUDP)
+	}
+}
+
+// startTraffic runs the demo's simulated clients against e until the test
+// ends, and waits until they hold 10 peers in 2 swarms.
+func startTraffic(t *testing.T, e *env) {
+	t.Helper()
 	trafficCtx, stopTraffic := context.WithCancel(context.Background())
 	trafficDone := make(chan error, 1)
 	go func() {
@@ -67,7 +126,12 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
 
+// newBrowser starts headless Chromium at exe for the test and returns its
+// context, bounded to 150 s.
+func newBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox,
@@ -81,112 +145,90 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.WindowSize(1280, 1600),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
+	t.Cleanup(cancelA)
 	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
+	t.Cleanup(cancelB)
 	bctx, cancelT := context.WithTimeout(bctx, 150*time.Second)
-	defer cancelT()
+	t.Cleanup(cancelT)
+	return bctx
+}
 
-	// within runs actions that load a page and reads the totals it shows
-	// (ids are the console's or, with public, the help page's); the
-	// tracker's totals read just before and just after must bracket them.
-	// Without actions it reads the page as it is, rendered at some time
-	// since floor: then floor's totals are the lower bound.
-	var floor *tracker.Totals
-	within := func(what string, public bool, actions ...chromedp.Action[chromedp.Void]) shownTotals {
-		t.Helper()
-		peers, swarms, seeds := "total-peers", "total-swarms", "total-seeds"
-		if public {
-			peers, swarms, seeds = "peers", "swarms", "seeds"
-		}
-		js := fmt.Sprintf(`({peers: +document.getElementById(%q).textContent, swarms: +document.getElementById(%q).textContent,
+// consolePage reads the console and the public page in a browser and
+// holds them against the tracker of e.
+type consolePage struct {
+	t   *testing.T
+	e   *env
+	ctx context.Context
+	// floor is the lower bound of what a page read without loading it
+	// may show: the totals when it was first loaded.
+	floor *tracker.Totals
+}
+
+// within runs actions that load a page and reads the totals it shows
+// (ids are the console's or, with public, the help page's); the tracker's
+// totals read just before and just after must bracket them. Without
+// actions it reads the page as it is, rendered at some time since floor:
+// then floor's totals are the lower bound.
+func (pg *consolePage) within(what string, public bool, actions ...chromedp.Action[chromedp.Void]) shownTotals {
+	t := pg.t
+	t.Helper()
+	peers, swarms, seeds := "total-peers", "total-swarms", "total-seeds"
+	if public {
+		peers, swarms, seeds = "peers", "swarms", "seeds"
+	}
+	js := fmt.Sprintf(`({peers: +document.getElementById(%q).textContent, swarms: +document.getElementById(%q).textContent,
 			seeds: +document.getElementById(%q).textContent, refreshed: document.body.dataset.refreshed || ""})`, peers, swarms, seeds)
-		before := e.plugin.Tracker().Totals()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		shown, err := chromedp.Run(bctx, chromedp.Evaluate[shownTotals](js))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		after := e.plugin.Tracker().Totals()
-		if len(actions) == 0 {
-			before = *floor
-		}
-		for _, c := range []struct {
-			name                 string
-			before, shown, after uint64
-		}{{"peers", before.Peers, shown.Peers, after.Peers}, {"swarms", before.Swarms, shown.Swarms, after.Swarms},
-			{"seeds", before.Seeds, shown.Seeds, after.Seeds}} {
-			if c.shown < c.before || c.shown > c.after {
-				t.Fatalf("%s shows %d %s; the tracker had %d before and %d just after", what, c.shown, c.name, c.before, c.after)
-			}
-		}
-		return shown
+	before := pg.e.plugin.Tracker().Totals()
+	if err := chromedp.Do(pg.ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return strings.TrimSpace(s)
+	shown, err := chromedp.Run(pg.ctx, chromedp.Evaluate[shownTotals](js))
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
-	exists := func(sel string) bool {
-		t.Helper()
-		ok, err := chromedp.Run(bctx, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
+	after := pg.e.plugin.Tracker().Totals()
+	if len(actions) == 0 {
+		before = *pg.floor
 	}
-	// submit changes one setting through the form on a freshly loaded
-	// console and returns the message the page shows after.
-	submit := func(field, value string) string {
-		t.Helper()
-		if err := chromedp.Do(bctx,
-			chromedp.Navigate(e.consoleURL),
-			chromedp.WaitVisible(chromedp.CSS("#settings button[type=submit]")),
-			chromedp.SetValue(chromedp.CSS("#s-"+field), value),
-			chromedp.Click(chromedp.CSS("#settings button[type=submit]")),
-			chromedp.WaitVisible(chromedp.CSS(".flash")),
-		); err != nil {
-			t.Fatalf("set %s: %v", field, err)
+	for _, c := range []struct {
+		name                 string
+		before, shown, after uint64
+	}{{"peers", before.Peers, shown.Peers, after.Peers}, {"swarms", before.Swarms, shown.Swarms, after.Swarms},
+		{"seeds", before.Seeds, shown.Seeds, after.Seeds}} {
+		if c.shown < c.before || c.shown > c.after {
+			t.Fatalf("%s shows %d %s; the tracker had %d before and %d just after", what, c.shown, c.name, c.before, c.after)
 		}
-		return text(".flash")
 	}
+	return shown
+}
 
-	// The page shows what the tracker holds.
-	initial := e.plugin.Tracker().Totals()
-	floor = &initial
-	first := within("console", false, chromedp.Navigate(e.consoleURL), chromedp.WaitVisible(chromedp.CSS("#total-peers")))
-	if first.Peers == 0 {
-		t.Fatal("console shows no peers")
-	}
-	if !exists("#http-hint") || exists("#http-url") {
-		t.Fatal("console offers an HTTP URL before http_address is set")
-	}
-
-	// Traffic keeps coming: the page refreshes itself (JavaScript) to
-	// larger totals, and each reading stays within the tracker's since
-	// the page was first loaded.
-	deadline = time.Now().Add(60 * time.Second)
+// waitRefreshed: traffic keeps coming, so the page refreshes itself
+// (JavaScript) to larger totals than first, and each reading stays within
+// the tracker's since the page was first loaded.
+func (pg *consolePage) waitRefreshed(first shownTotals) {
+	pg.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
 	for {
-		now := within("refreshed console", false)
+		now := pg.within("refreshed console", false)
 		if now.Refreshed != "" && now.Peers > first.Peers {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("console did not refresh past %d peers (shows %+v)", first.Peers, now)
+			pg.t.Fatalf("console did not refresh past %d peers (shows %+v)", first.Peers, now)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
+}
 
-	// Change a setting through the form: it applies to announces at once.
-	if flash := submit("interval", "900"); !strings.Contains(flash, "Saved") || e.plugin.Config().Interval != 900 {
-		t.Fatalf("setting not applied: flash %q, interval %d", flash, e.plugin.Config().Interval)
+// checkIntervalSetting changes the interval through the form: it applies
+// to announces at once.
+func (pg *consolePage) checkIntervalSetting() {
+	t := pg.t
+	t.Helper()
+	if flash := pg.submit("interval", "900"); !strings.Contains(flash, "Saved") || pg.e.plugin.Config().Interval != 900 {
+		t.Fatalf("setting not applied: flash %q, interval %d", flash, pg.e.plugin.Config().Interval)
 	}
-	c, err := e.net.NewClient(6000, true)
+	c, err := pg.e.net.NewClient(6000, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,43 +238,40 @@ func TestConsoleInBrowser(t *testing.T) {
 	if r, err := c.Announce(ctx5(t), [20]byte{0xbe}, tracker.EventStarted, 1, -1); err != nil || r.Interval != 900 {
 		t.Fatalf("announce after the change: %+v %v", r, err)
 	}
+}
 
-	// The public page: UDP only while http_address is unset.
-	within("public page", true, chromedp.Navigate(e.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#peers")))
-	wantUDP, _ := e.plugin.URLs()
-	if got := text("#udp-url"); got != wantUDP {
-		t.Fatalf("public page shows UDP %q, want %q", got, wantUDP)
+// text returns the trimmed text of the element sel.
+func (pg *consolePage) text(sel string) string {
+	pg.t.Helper()
+	s, err := chromedp.Run(pg.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		pg.t.Fatalf("read %s: %v", sel, err)
 	}
-	if exists("#http-url") {
-		t.Fatal("public page shows an HTTP URL before http_address is set")
-	}
+	return strings.TrimSpace(s)
+}
 
-	// Set the HTTP server tunnel's address through the form: the console
-	// and the public page show the HTTP announce URL on it.
-	tunnel := strings.Repeat("t", 52) + ".b32.i2p"
-	wantHTTP := "http://" + tunnel + "/a"
-	if flash := submit("http_address", tunnel); !strings.Contains(flash, "Saved") {
-		t.Fatalf("http_address not saved: %q", flash)
+// exists says whether the page has an element sel.
+func (pg *consolePage) exists(sel string) bool {
+	pg.t.Helper()
+	ok, err := chromedp.Run(pg.ctx, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
+	if err != nil {
+		pg.t.Fatal(err)
 	}
-	if got := text("#http-url"); got != wantHTTP || exists("#http-hint") {
-		t.Fatalf("console shows HTTP %q, want %q", got, wantHTTP)
-	}
-	within("console after the changes", false)
+	return ok
+}
 
-	checkNoticeAndWindows(t, bctx)
-
-	// Every card, table and URL fits a phone's width and a desktop's.
-	shots := screenshotDir(t)
-	checkLayout(t, bctx, shots, "console", e.consoleURL, "#total-peers")
-	checkLayout(t, bctx, shots, "public", e.http.URL+"/", "#peers")
-	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1280, 1600)); err != nil {
-		t.Fatal(err)
+// submit changes one setting through the form on a freshly loaded
+// console and returns the message the page shows after.
+func (pg *consolePage) submit(field, value string) string {
+	pg.t.Helper()
+	if err := chromedp.Do(pg.ctx,
+		chromedp.Navigate(pg.e.consoleURL),
+		chromedp.WaitVisible(chromedp.CSS("#settings button[type=submit]")),
+		chromedp.SetValue(chromedp.CSS("#s-"+field), value),
+		chromedp.Click(chromedp.CSS("#settings button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	); err != nil {
+		pg.t.Fatalf("set %s: %v", field, err)
 	}
-	within("public page with http_address", true, chromedp.Navigate(e.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#peers")))
-	if got := text("#http-url"); got != wantHTTP {
-		t.Fatalf("public page shows HTTP %q, want %q", got, wantHTTP)
-	}
-	if got := text("#udp-url"); got != wantUDP {
-		t.Fatalf("public page shows UDP %q, want %q", got, wantUDP)
-	}
+	return pg.text(".flash")
 }
