@@ -34,9 +34,6 @@ type Manifest struct {
 	All map[string]string
 }
 
-// PluginConfig returns the raw manifest as shipped.
-func PluginConfig() []byte { return bytes.Clone(pluginConfig) }
-
 // LoadManifest parses the embedded plugin.config.
 func LoadManifest() (Manifest, error) { return ParseManifest(pluginConfig) }
 

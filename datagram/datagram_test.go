@@ -23,11 +23,13 @@ func keysOf(t testing.TB, v *testvectors.Vectors, name string) *i2p.PrivateKeys 
 	return k
 }
 
+// mappingOf builds the options of a vector; Mapping.AppendTo sorts them.
 func mappingOf(m map[string]string) i2p.Mapping {
-	if len(m) == 0 {
-		return nil
+	var out i2p.Mapping
+	for k, v := range m {
+		out = append(out, i2p.Pair{Key: k, Value: v})
 	}
-	return i2p.MappingOf(m)
+	return out
 }
 
 func optionsMap(t *testing.T, m i2p.Mapping) map[string]string {

@@ -29,16 +29,6 @@ func (m Mapping) Get(key string) (string, bool) {
 	return "", false
 }
 
-// MappingOf builds a Mapping from a map.
-func MappingOf(kv map[string]string) Mapping {
-	m := make(Mapping, 0, len(kv))
-	for k, v := range kv {
-		m = append(m, Pair{k, v})
-	}
-	m.sort()
-	return m
-}
-
 func (m Mapping) sort() {
 	slices.SortStableFunc(m, func(a, b Pair) int { return strings.Compare(a.Key, b.Key) })
 }

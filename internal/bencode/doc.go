@@ -1,8 +1,7 @@
 // Package bencode writes and reads BitTorrent's bencoding (BEP 3).
 //
-// The writers append to a caller's buffer (AppendString, AppendInt) so a
-// reply is built without allocating; Append writes any value Decode
-// returns, dictionary keys sorted. The readers take untrusted bytes:
+// The writer, AppendString, appends to a caller's buffer so a reply is
+// built without allocating. The readers take untrusted bytes:
 // every length is checked against the input before it is used, integers
 // are bounded to int64, nesting to MaxDepth, and malformed input is an
 // error wrapping ErrInvalid, never a panic. Decode is strict as BEP 3

@@ -82,9 +82,3 @@ func ParseReply(b []byte, peerLen int, r *Reply) error {
 	}
 	return nil
 }
-
-// ScrapeEntry returns the i-th entry of a scrape reply.
-func (r *Reply) ScrapeEntry(i int) (seeders, completed, leechers uint32) {
-	e := r.Entries[i*12:]
-	return binary.BigEndian.Uint32(e), binary.BigEndian.Uint32(e[4:]), binary.BigEndian.Uint32(e[8:])
-}

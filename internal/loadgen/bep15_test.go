@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"encoding/binary"
 	"errors"
 	"testing"
 
@@ -44,4 +45,10 @@ func TestParseReplies(t *testing.T) {
 			t.Errorf("ParseReply(%x) = %v", bad, err)
 		}
 	}
+}
+
+// ScrapeEntry returns the i-th entry of a scrape reply.
+func (r *Reply) ScrapeEntry(i int) (seeders, completed, leechers uint32) {
+	e := r.Entries[i*12:]
+	return binary.BigEndian.Uint32(e), binary.BigEndian.Uint32(e[4:]), binary.BigEndian.Uint32(e[8:])
 }
