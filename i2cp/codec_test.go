@@ -49,12 +49,7 @@ func TestGzipVectors(t *testing.T) {
 // compressed (level 3) payloads, with the ports in the header.
 func TestGzipCompressed(t *testing.T) {
 	payload := bytes.Repeat([]byte("compressible tracker payload "), 40)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, 3)
-	zw.Write(payload)
-	zw.Close()
-	b := buf.Bytes()
-	b[4], b[5], b[6], b[7], b[8], b[9] = 0x1b, 0x39, 0x30, 0x39, 2, 18
+	b := javaLike(payload, 18)
 	var scratch []byte
 	h, data, err := ParseGzip(b, &scratch)
 	if err != nil || !bytes.Equal(data, payload) || h.FromPort != 6969 || h.ToPort != 12345 || h.Protocol != 18 {
@@ -80,8 +75,8 @@ func TestGzipCompressed(t *testing.T) {
 		t.Fatalf("garbage: %v", err)
 	}
 	// A gzip with FNAME set (what a standard writer emits with a name).
-	buf.Reset()
-	zw, _ = gzip.NewWriterLevel(&buf, 1)
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, 1)
 	zw.Name = "x"
 	zw.Write([]byte("named"))
 	zw.Close()

@@ -14,11 +14,7 @@ import (
 // TestGzipStrayBytes refuses bytes between the end of the deflate data and
 // the trailer, as standard gzip readers do.
 func TestGzipStrayBytes(t *testing.T) {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, 3)
-	zw.Write(bytes.Repeat([]byte("tracker "), 100))
-	zw.Close()
-	b := buf.Bytes()
+	b := deflate3(bytes.Repeat([]byte("tracker "), 100))
 	var scratch []byte
 	if _, _, err := ParseGzip(b, &scratch); err != nil {
 		t.Fatalf("clean stream: %v", err)
@@ -54,11 +50,7 @@ func FuzzGzipAgainstStandard(f *testing.F) {
 	for _, g := range v.Gzip {
 		f.Add(testvectors.Hex(g.Wire))
 	}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, 3)
-	zw.Write(bytes.Repeat([]byte("compressible "), 50))
-	zw.Close()
-	b := buf.Bytes()
+	b := deflate3(bytes.Repeat([]byte("compressible "), 50))
 	f.Add(b)
 	// Stray bytes between the deflate data and the trailer.
 	f.Add(append(append(append([]byte(nil), b[:len(b)-8]...), "junk"...), b[len(b)-8:]...))
@@ -118,12 +110,8 @@ func BenchmarkParseGzip(b *testing.B) {
 	payload := make([]byte, 512)
 	rand.Read(payload)
 	stored := AppendGzip(nil, Header{Protocol: 20}, payload)
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, 3)
 	text := bytes.Repeat([]byte("d8:intervali1620e5:peers"), 40)
-	zw.Write(text)
-	zw.Close()
-	compressed := buf.Bytes()
+	compressed := deflate3(text)
 	for _, c := range []struct {
 		name string
 		env  []byte
@@ -155,14 +143,20 @@ func itoa(n int) string {
 	}
 }
 
-// javaLike wraps payload as the Java client does for payloads over 66
-// bytes: deflate level 3, ports and protocol in the header.
-func javaLike(payload []byte, proto byte) []byte {
+// deflate3 gzips payload with the standard writer at level 3, the
+// Java client's level.
+func deflate3(payload []byte) []byte {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, 3)
 	zw.Write(payload)
 	zw.Close()
-	b := buf.Bytes()
+	return buf.Bytes()
+}
+
+// javaLike wraps payload as the Java client does for payloads over 66
+// bytes: deflate level 3, ports and protocol in the header.
+func javaLike(payload []byte, proto byte) []byte {
+	b := deflate3(payload)
 	b[4], b[5], b[6], b[7], b[8], b[9] = 0x1b, 0x39, 0x30, 0x39, 2, proto
 	return b
 }
