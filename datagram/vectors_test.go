@@ -283,15 +283,15 @@ func TestReferenceDatagram2NegativeDerived(t *testing.T) {
 			case flip.MatchString(e.Description):
 				m := flip.FindStringSubmatch(e.Description)
 				x, _ := strconv.ParseUint(m[2], 16, 8)
-				want[atoi(t, m[1])] ^= byte(x)
+				want[testvectors.Atoi(t, m[1])] ^= byte(x)
 			case version.MatchString(e.Description):
-				n := atoi(t, version.FindStringSubmatch(e.Description)[1])
+				n := testvectors.Atoi(t, version.FindStringSubmatch(e.Description)[1])
 				f := &want[dv.Datagram2["connect"].Layout.FlagsOffset+1]
 				*f = *f&^flagVersionMask | byte(n)
 			case truncated.MatchString(e.Description):
 				m := truncated.FindStringSubmatch(e.Description)
-				want = want[:atoi(t, m[1])]
-				if atoi(t, m[2]) != Datagram2MinSize {
+				want = want[:testvectors.Atoi(t, m[1])]
+				if testvectors.Atoi(t, m[2]) != Datagram2MinSize {
 					t.Fatalf("reference minimum %s, ours %d", m[2], Datagram2MinSize)
 				}
 			default:
@@ -331,7 +331,7 @@ func TestReferenceDatagram3Fields(t *testing.T) {
 					t.Fatalf("description %q not understood", e.Description)
 				}
 				want := bytes.Clone(connect)
-				want[i2p.HashLen+1] = want[i2p.HashLen+1]&^flagVersionMask | byte(atoi(t, m[1]))
+				want[i2p.HashLen+1] = want[i2p.HashLen+1]&^flagVersionMask | byte(testvectors.Atoi(t, m[1]))
 				if !bytes.Equal(want, raw) {
 					t.Fatal("negative vector is not the connect vector with its version changed")
 				}
@@ -366,15 +366,6 @@ func TestReferenceDatagram3Fields(t *testing.T) {
 			}
 		})
 	}
-}
-
-func atoi(t testing.TB, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // datagramFieldUse says, for every field of the datagram vectors (with the
@@ -440,24 +431,11 @@ var datagramFieldUse = map[string]string{
 // requires each field to be listed in datagramFieldUse, and each listed
 // field to exist. Negative Datagram2 vectors share the Datagram2 names.
 func TestDatagramVectorFieldsClassified(t *testing.T) {
-	var doc struct {
-		Datagram2         map[string]map[string]any `json:"datagram2"`
-		Datagram2Negative []map[string]any          `json:"datagram2_negative"`
-		Datagram3         map[string]map[string]any `json:"datagram3"`
-	}
-	testvectors.Decode(t, &doc)
 	isOptions := func(path string) bool {
 		return strings.HasSuffix(path, "options") || strings.HasSuffix(path, "options_input")
 	}
-	entries := map[string][]string{}
-	for name, e := range doc.Datagram2 {
-		entries["datagram2 "+name] = testvectors.LeafPaths("datagram2.*", e, isOptions)
-	}
-	for i, e := range doc.Datagram2Negative {
-		entries["datagram2 negative "+strconv.Itoa(i)] = testvectors.LeafPaths("datagram2.*", e, isOptions)
-	}
-	for name, e := range doc.Datagram3 {
-		entries["datagram3 "+name] = testvectors.LeafPaths("datagram3.*", e, isOptions)
-	}
+	entries := testvectors.SectionFields(t, "datagram2", "datagram2.*", isOptions)
+	maps.Copy(entries, testvectors.SectionFields(t, "datagram2_negative", "datagram2.*", isOptions))
+	maps.Copy(entries, testvectors.SectionFields(t, "datagram3", "datagram3.*", isOptions))
 	testvectors.CheckClassified(t, entries, datagramFieldUse)
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"regexp"
-	"strconv"
 	"testing"
 
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
@@ -170,16 +169,6 @@ func repeatTo(pattern []byte, n int) []byte {
 	return bytes.Repeat(pattern, n/len(pattern)+1)[:n]
 }
 
-// atoi converts a number the vectors' rule texts give.
-func atoi(t testing.TB, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // TestReferenceDestinationExtras checks the fields of each reference
 // identity beyond its bytes: type names, how its inputs were derived, the
 // padding rule, the key-file layout and the reference's own b32 and size.
@@ -216,8 +205,8 @@ func TestReferenceDestinationExtras(t *testing.T) {
 				if m == nil {
 					t.Fatalf("padding rule not understood: %q", rule)
 				}
-				n, from, to := atoi(t, m[1]), atoi(t, m[3]), atoi(t, m[4])
-				if len(pattern) != atoi(t, m[2]) || len(padding) != n || !bytes.Equal(padding, repeatTo(pattern, n)) {
+				n, from, to := testvectors.Atoi(t, m[1]), testvectors.Atoi(t, m[3]), testvectors.Atoi(t, m[4])
+				if len(pattern) != testvectors.Atoi(t, m[2]) || len(padding) != n || !bytes.Equal(padding, repeatTo(pattern, n)) {
 					t.Errorf("padding is not the %d-byte pattern repeated to %d bytes", len(pattern), n)
 				}
 				if !bytes.Equal(raw[from:to+1], padding) {
@@ -238,7 +227,7 @@ func TestReferenceDestinationExtras(t *testing.T) {
 			if m == nil {
 				t.Fatalf("key file layout not understood: %q", x.KeyFileLayout)
 			}
-			if atoi(t, m[1]) != ct.PrivateKeyLen() || m[2] != ct.String() || atoi(t, m[3]) != st.PrivateKeyLen() {
+			if testvectors.Atoi(t, m[1]) != ct.PrivateKeyLen() || m[2] != ct.String() || testvectors.Atoi(t, m[3]) != st.PrivateKeyLen() {
 				t.Errorf("layout %q disagrees with %v/%v key sizes", x.KeyFileLayout, ct, st)
 			}
 			if id.PrivateKeyLen != id.DestinationLen+ct.PrivateKeyLen()+st.PrivateKeyLen() {
@@ -260,7 +249,7 @@ func TestNewIdentityJavaStyle(t *testing.T) {
 	if m == nil {
 		t.Fatalf("rule not understood: %q", rule)
 	}
-	fieldLen, padLen, crypto, unusedLen := atoi(t, m[1]), atoi(t, m[2]), atoi(t, m[3]), atoi(t, m[4])
+	fieldLen, padLen, crypto, unusedLen := testvectors.Atoi(t, m[1]), testvectors.Atoi(t, m[2]), testvectors.Atoi(t, m[3]), testvectors.Atoi(t, m[4])
 	seed := testvectors.Hex(id.Inputs.Ed25519Seed)
 	pattern := testvectors.Hex(id.Inputs.PaddingPattern)
 	unused := repeatTo(sha256Label(t, "unused ElGamal key", rule), unusedLen)
@@ -329,13 +318,5 @@ var destinationFieldUse = map[string]string{
 // and requires each of its fields to be listed in destinationFieldUse, and
 // each listed field to exist.
 func TestVectorFieldsClassified(t *testing.T) {
-	var doc struct {
-		Destinations map[string]map[string]any `json:"destinations"`
-	}
-	testvectors.Decode(t, &doc)
-	entries := map[string][]string{}
-	for name, entry := range doc.Destinations {
-		entries["destinations."+name] = testvectors.LeafPaths("", entry, nil)
-	}
-	testvectors.CheckClassified(t, entries, destinationFieldUse)
+	testvectors.CheckClassified(t, testvectors.SectionFields(t, "destinations", "", nil), destinationFieldUse)
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -167,6 +168,17 @@ func Hex(s string) []byte {
 	return b
 }
 
+// Atoi converts a number the vectors give as text, failing t on a
+// malformed one.
+func Atoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // LeafPaths lists the dotted paths of the leaves under v, a decoded JSON
 // value, each prefixed with prefix (and a dot, unless prefix is empty);
 // an object is a leaf too when leaf says so of its path (an options map).
@@ -208,11 +220,29 @@ func CheckClassified(t testing.TB, entries map[string][]string, use map[string]s
 	}
 }
 
-// Decode decodes the embedded document into v, a struct naming the parts a
-// test walks, and fails t if it cannot.
-func Decode(t testing.TB, v any) {
+// SectionFields lists, for each entry of a section of the embedded
+// document (an object of named entries or an array of them), the
+// LeafPaths of the entry under prefix, keyed "section name" or "section
+// index": the entries CheckClassified takes. It fails t if the section is
+// missing or holds neither.
+func SectionFields(t testing.TB, section, prefix string, leaf func(path string) bool) map[string][]string {
 	t.Helper()
-	if err := json.Unmarshal(raw, v); err != nil {
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatalf("testvectors: %v", err)
 	}
+	out := map[string][]string{}
+	switch v := doc[section].(type) {
+	case map[string]any:
+		for name, e := range v {
+			out[section+" "+name] = LeafPaths(prefix, e, leaf)
+		}
+	case []any:
+		for i, e := range v {
+			out[section+" "+strconv.Itoa(i)] = LeafPaths(prefix, e, leaf)
+		}
+	default:
+		t.Fatalf("testvectors: section %q is a %T", section, v)
+	}
+	return out
 }
