@@ -122,7 +122,7 @@ const logRecordOverhead = logMaxHeader + 4 + 8
 func batchBytes(batch map[pkey]op) int64 {
 	var n int64
 	for k, o := range batch {
-		n += int64(logRecordOverhead + k.n + 9 + len(o.dest))
+		n += int64(logRecordOverhead + k.n + 9 + len(o.value))
 	}
 	return n
 }

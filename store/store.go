@@ -128,6 +128,7 @@ const (
 	opDelete
 	opPutCompleted
 	opPutDestination
+	opPutBid
 )
 
 type op struct {
@@ -135,7 +136,7 @@ type op struct {
 	seen     uint32
 	flags    byte // peer record flags
 	count    uint64
-	dest     []byte
+	value    []byte // a Destination's or a bid's record
 	expireAt uint64
 }
 
@@ -362,7 +363,7 @@ func (s *Store) DestinationSeen(d i2p.Destination) {
 	copy(k.b[1:], h[:])
 	k.n = 33
 	expire := s.opts.Now().Add(s.opts.DestinationTTL).Unix()
-	s.record(k, op{kind: opPutDestination, dest: d.AppendCompact(nil), expireAt: uint64(expire)})
+	s.record(k, op{kind: opPutDestination, value: d.AppendCompact(nil), expireAt: uint64(expire)})
 }
 
 // --- the writer ---
@@ -433,8 +434,10 @@ func (s *Store) flush() error {
 			case opPutCompleted:
 				e = badger.NewEntry(key, binary.BigEndian.AppendUint64(nil, o.count))
 			case opPutDestination:
-				e = badger.NewEntry(key, o.dest)
+				e = badger.NewEntry(key, o.value)
 				e.ExpiresAt = o.expireAt
+			case opPutBid:
+				e = badger.NewEntry(key, o.value)
 			}
 			if err := wb.SetEntry(e); err != nil {
 				return err

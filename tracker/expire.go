@@ -40,6 +40,7 @@ func (t *Tracker) sweepShard(i int) int {
 		for j := len(sw.entries) - 1; j >= 0; j-- {
 			if int64(sw.entries[j].lastSeen()) < cutoff {
 				freed = append(freed, sw.entries[j].peer())
+				t.dropBid(i, sw, sw.entries[j].peer(), t.peers.hash(sw.entries[j].peer()), BidExpired)
 				sw.remove(j)
 			}
 		}

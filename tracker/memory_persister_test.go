@@ -15,6 +15,7 @@ type MemoryPersister struct {
 	peers     map[peerKey]PeerRecord
 	completed map[InfoHash]uint64
 	dests     map[i2p.Hash]i2p.Destination
+	bids      map[peerKey]BidRecord
 }
 
 type peerKey struct {
@@ -24,7 +25,7 @@ type peerKey struct {
 
 // NewMemoryPersister returns an empty MemoryPersister.
 func NewMemoryPersister() *MemoryPersister {
-	return &MemoryPersister{peers: map[peerKey]PeerRecord{}, completed: map[InfoHash]uint64{}, dests: map[i2p.Hash]i2p.Destination{}}
+	return &MemoryPersister{peers: map[peerKey]PeerRecord{}, completed: map[InfoHash]uint64{}, dests: map[i2p.Hash]i2p.Destination{}, bids: map[peerKey]BidRecord{}}
 }
 
 // PeerUpdated records a peer.

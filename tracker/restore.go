@@ -15,6 +15,9 @@ func (t *Tracker) Restore(ctx context.Context) error {
 	if err := t.persist.Restore(ctx, restorer{t}); err != nil {
 		return fmt.Errorf("tracker: restore: %w", err)
 	}
+	if err := t.restoreBids(ctx); err != nil {
+		return fmt.Errorf("tracker: restore bids: %w", err)
+	}
 	return nil
 }
 

@@ -2,8 +2,6 @@ package tracker
 
 import (
 	"bytes"
-	"container/heap"
-	"slices"
 	"sync/atomic"
 
 	"github.com/go-i2p/go-opentracker/internal/counters"
@@ -93,51 +91,20 @@ func busier(a, b *SwarmInfo) bool {
 func (t *Tracker) Busiest(offset, limit int) ([]SwarmInfo, int) {
 	offset, limit = max(offset, 0), max(limit, 0)
 	keep := offset + limit
-	var top topSwarms // a min-heap: the least busy kept swarm on top
+	top := best[SwarmInfo]{n: keep, better: busier}
 	total := 0
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
 		sh.each(func(sw *swarm) {
 			total++
-			if keep == 0 {
-				return
-			}
-			s := SwarmInfo{sw.info, uint64(sw.seeders()), uint64(sw.leechers), sw.completed}
-			switch {
-			case len(top) < keep:
-				heap.Push(&top, s)
-			case busier(&s, &top[0]):
-				top[0] = s
-				heap.Fix(&top, 0)
-			}
+			top.offer(SwarmInfo{sw.info, uint64(sw.seeders()), uint64(sw.leechers), sw.completed})
 		})
 		sh.mu.Unlock()
 	}
-	slices.SortFunc(top, func(a, b SwarmInfo) int {
-		if busier(&a, &b) {
-			return -1
-		}
-		if busier(&b, &a) {
-			return 1
-		}
-		return 0
-	})
-	if offset >= len(top) {
+	rows := top.sorted()
+	if offset >= len(rows) {
 		return nil, total
 	}
-	return top[offset:], total
-}
-
-type topSwarms []SwarmInfo
-
-func (h topSwarms) Len() int           { return len(h) }
-func (h topSwarms) Less(i, j int) bool { return busier(&h[j], &h[i]) }
-func (h topSwarms) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *topSwarms) Push(x any)        { *h = append(*h, x.(SwarmInfo)) }
-func (h *topSwarms) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+	return rows[offset:], total
 }

@@ -36,6 +36,8 @@ type Config struct {
 	// DestinationCache bounds the hash → Destination cache; default 100,000.
 	DestinationCache int
 
+	Bids BidConfig // bid announces and bid scrapes (docs/bids.md); off by default
+
 	Now    func() time.Time
 	Rand   *rand.Rand // seeds the per-shard generators; default random
 	Logger *slog.Logger
@@ -71,6 +73,7 @@ func (c *Config) fill() {
 	if c.DestinationCache <= 0 {
 		c.DestinationCache = 100_000
 	}
+	c.Bids.fill()
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -114,6 +117,7 @@ type Tracker struct {
 	stats    Stats
 	swarms   atomic.Int64
 	sweepAt  atomic.Uint32 // the shard the background sweep visits next
+	bids     bidBook
 
 	// Live settings (changed from the console while serving).
 	interval    atomic.Int64 // seconds
@@ -134,6 +138,8 @@ func New(cfg Config, p Persister) *Tracker {
 	}
 	t.dests = newDestinationCache(cfg.DestinationCache, p, cfg.Now)
 	t.creators = ratelimit.NewBuckets(1<<16, cfg.SwarmCreations)
+	t.bids.cfg = cfg.Bids
+	t.bids.on.Store(cfg.Bids.On)
 	t.SetInterval(cfg.Interval, cfg.PeerExpiry)
 	t.SetDefaultWant(cfg.DefaultWant)
 	return t
@@ -216,6 +222,9 @@ type AnnounceRequest struct {
 	// The swarm model does not act on it: it is there for a policy (a
 	// passkey, say) a deployment adds.
 	URLData []byte
+	// Bids is the announce's bid part, nil for none; the tracker
+	// answers in it when bids are on.
+	Bids *BidAnnounce
 }
 
 // AnnounceResult is the answer; the sampled peers are in the caller's
@@ -253,6 +262,10 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	hv := t.infoHash(&req.InfoHash)
 	pv := t.peers.hashOf(&req.Peer)
 	t.stats.announces.Add(1)
+	bidding := req.Bids != nil && t.bids.on.Load()
+	if req.Bids != nil {
+		req.Bids.Applied = bidding
+	}
 
 	sh := t.shard(hv)
 	sh.mu.Lock()
@@ -276,6 +289,7 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 		sw.remove(pos)
 		pos = -1
 		sh.account(sw, leechers, seeds, sw.completed)
+		t.dropBid(shardNum(hv), sw, idx, &req.Peer, BidRemoved)
 		t.peers.release(idx)
 		if t.persist != nil {
 			t.persist.PeerRemoved(req.InfoHash, req.Peer)
@@ -309,6 +323,13 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	if sw == nil {
 		return res, nil
 	}
+	self := noPeer
+	if pos >= 0 {
+		self = sw.entries[pos].peer()
+	}
+	if bidding && self != noPeer && !req.ReadOnly {
+		t.applyBid(shardNum(hv), sw, self, req, now)
+	}
 	res.Seeders, res.Leechers = uint32(sw.seeders()), sw.leechers
 	if req.Event != EventStopped && want > 0 {
 		// A leecher draws from everyone; a seed from the leechers first
@@ -322,6 +343,9 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 		n := sw.sample(&sh.rng, 0, split, pos, sampled[:want])
 		if n < want {
 			n += sw.sample(&sh.rng, split, len(sw.entries), pos, sampled[n:want])
+		}
+		if bidding {
+			n = t.orderByBid(shardNum(hv), sw, sh, req, self, sampled[:], n, now)
 		}
 		// The hashes are copied under the swarm's lock, while every
 		// sampled peer still holds its index.

@@ -42,6 +42,7 @@ func Run(t *testing.T, h Harness) {
 		{"RestoreDestinationsStops", restoreDestinationsStops},
 		{"ConcurrentJournal", concurrentJournal},
 	}
+	cases = append(cases, bidCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, h) })
 	}
