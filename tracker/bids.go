@@ -163,6 +163,30 @@ func (t *Tracker) addSwarmBids(i int, info InfoHash) *swarmBids {
 	return sb
 }
 
+// bidding reports whether the announce req takes part in bids, and
+// tells it so.
+func (t *Tracker) bidding(req *AnnounceRequest) bool {
+	if req.Bids == nil {
+		return false
+	}
+	req.Bids.Applied = t.bids.on.Load()
+	return req.Bids.Applied
+}
+
+// member returns the announcing peer's index once the announce has
+// been applied (noPeer: not a member), taking its bid when bidding.
+// Shard i is locked.
+func (t *Tracker) member(i int, sw *swarm, pos int, req *AnnounceRequest, now int64, bidding bool) uint32 {
+	if pos < 0 {
+		return noPeer
+	}
+	self := sw.entries[pos].peer()
+	if bidding && !req.ReadOnly {
+		t.applyBid(i, sw, self, req, now)
+	}
+	return self
+}
+
 // applyBid takes the announcing peer's bid (it is a member, at index
 // peer); the swarm's shard i is locked.
 func (t *Tracker) applyBid(i int, sw *swarm, peer uint32, req *AnnounceRequest, now int64) {
@@ -235,7 +259,6 @@ func (t *Tracker) dropBid(i int, sw *swarm, peer uint32, h *i2p.Hash, why BidRea
 // with. Shard i is locked.
 func (t *Tracker) orderByBid(i int, sw *swarm, sh *swarmShard, req *AnnounceRequest, self uint32, sampled []uint32, n int, now int64) int {
 	ba := req.Bids
-	ba.Applied = true
 	sb := t.swarmBidsOf(i, sw)
 	if ba.Top && sb != nil && n > 0 {
 		k := ba.NumBid

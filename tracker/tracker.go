@@ -262,10 +262,7 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	hv := t.infoHash(&req.InfoHash)
 	pv := t.peers.hashOf(&req.Peer)
 	t.stats.announces.Add(1)
-	bidding := req.Bids != nil && t.bids.on.Load()
-	if req.Bids != nil {
-		req.Bids.Applied = bidding
-	}
+	bidding := t.bidding(req)
 
 	sh := t.shard(hv)
 	sh.mu.Lock()
@@ -323,13 +320,7 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	if sw == nil {
 		return res, nil
 	}
-	self := noPeer
-	if pos >= 0 {
-		self = sw.entries[pos].peer()
-	}
-	if bidding && self != noPeer && !req.ReadOnly {
-		t.applyBid(shardNum(hv), sw, self, req, now)
-	}
+	self := t.member(shardNum(hv), sw, pos, req, now, bidding)
 	res.Seeders, res.Leechers = uint32(sw.seeders()), sw.leechers
 	if req.Event != EventStopped && want > 0 {
 		// A leecher draws from everyone; a seed from the leechers first

@@ -3,18 +3,10 @@ package bencode
 import (
 	"fmt"
 	"slices"
-	"strconv"
 )
 
 // The tests write values back with Append to check that what Decode
-// accepts is canonical; the tracker's replies need AppendString only.
-
-// AppendInt appends n as an integer.
-func AppendInt(dst []byte, n int64) []byte {
-	dst = append(dst, 'i')
-	dst = strconv.AppendInt(dst, n, 10)
-	return append(dst, 'e')
-}
+// accepts is canonical.
 
 // Append appends v: an int, int64, string or []byte, or a []any or
 // map[string]any of those (dictionary keys sorted, as BEP 3 wants) — any

@@ -54,6 +54,7 @@ type Handler struct {
 	bufs       sync.Pool // *[]byte
 	scratch    sync.Pool // *announceScratch
 	panics     panics.Log
+	bidder     Bidder // nil: the swarm model serves no bids
 }
 
 // announceScratch keeps the request and the peer sample off the heap:
@@ -62,6 +63,7 @@ type announceScratch struct {
 	req   tracker.AnnounceRequest
 	peers [MaxPeers]i2p.Hash
 	dest  []byte // a peer's Destination, for non-compact replies
+	bids  tracker.BidAnnounce
 }
 
 // New returns a Handler over the swarm model.
@@ -70,6 +72,7 @@ func New(cfg Config, swarms Swarms) *Handler {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{cfg: cfg, swarms: swarms}
+	h.bidder, _ = swarms.(Bidder)
 	h.strict.Store(cfg.Strict)
 	h.fullScrape.Store(cfg.FullScrape)
 	h.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
@@ -127,7 +130,8 @@ const statusPanic = http.StatusInternalServerError
 // serves on.
 func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, handled bool) {
 	announce := IsAnnouncePath(r.Path)
-	if !announce && !IsScrapePath(r.Path) {
+	bids := !announce && IsBidsPath(r.Path) && h.bidsOn()
+	if !announce && !bids && !IsScrapePath(r.Path) {
 		return 0, dst, false
 	}
 	if r.Forwarded {
@@ -152,6 +156,9 @@ func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, hand
 	// caller's stack.
 	if announce {
 		return http.StatusOK, h.announce(dst, r), true
+	}
+	if bids {
+		return http.StatusOK, h.bidScrape(dst, r), true
 	}
 	return http.StatusOK, h.scrape(dst, r), true
 }
@@ -284,6 +291,12 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	sc := h.scratch.Get().(*announceScratch)
 	defer h.scratch.Put(sc)
 	sc.req = tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: q.event, Left: left, NumWant: want, ReadOnly: mismatch}
+	if q.bids.given && h.bidsOn() {
+		if err := q.bids.parse(&sc.bids); err != nil {
+			return h.fail(dst, err)
+		}
+		sc.req.Bids = &sc.bids
+	}
 	peers := &sc.peers
 	res, err := h.swarms.Announce(&sc.req, peers[:])
 	if tracker.Debugging(h.cfg.Logger) {
@@ -293,8 +306,14 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 		return h.refused(dst, err)
 	}
 	n := min(res.NumPeers, MaxPeers)
-	// Keys in sorted order: complete, incomplete, interval, peers.
-	dst = append(dst, "d8:completei"...)
+	bids := sc.req.Bids != nil && sc.bids.Applied
+	// Keys in sorted order: [bid ages, bids,] complete, incomplete,
+	// interval, peers.
+	dst = append(dst, 'd')
+	if bids && q.compact {
+		dst = appendCompactBids(dst, &sc.bids, n)
+	}
+	dst = append(dst, "8:completei"...)
 	dst = strconv.AppendUint(dst, uint64(res.Seeders), 10)
 	dst = append(dst, "e10:incompletei"...)
 	dst = strconv.AppendUint(dst, uint64(res.Leechers), 10)
@@ -318,8 +337,12 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 				h.stats.omitted.Add(1)
 				continue
 			}
-			// Keys sorted: ip, peer id, port.
-			dst = append(dst, "d2:ip"...)
+			// Keys sorted: [bid, bid age,] ip, peer id, port.
+			dst = append(dst, 'd')
+			if bids {
+				dst = appendPeerBid(dst, &sc.bids.Peers[i])
+			}
+			dst = append(dst, "2:ip"...)
 			dst = strconv.AppendInt(dst, int64(i2p.Base64Len(len(d))+4), 10)
 			dst = append(dst, ':')
 			dst = i2p.AppendBase64(dst, d)
@@ -406,6 +429,7 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 // Stats counts requests and failures; safe for concurrent use.
 type Stats struct {
 	announces, scrapes atomic.Uint64
+	bidScrapes         atomic.Uint64
 	omitted            atomic.Uint64
 	failures           counters.Set[FailReason]
 }
@@ -445,7 +469,7 @@ func (s *Stats) count(r FailReason) { s.failures.Add(r) }
 
 // Snapshot is a copy of the counters.
 type Snapshot struct {
-	Announces, Scrapes uint64
+	Announces, Scrapes, BidScrapes uint64
 	// Omitted counts peers left out of non-compact replies for want of
 	// their Destination.
 	Omitted  uint64
@@ -454,5 +478,5 @@ type Snapshot struct {
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
-	return Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), Omitted: s.omitted.Load(), Failures: s.failures.Snapshot()}
+	return Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), BidScrapes: s.bidScrapes.Load(), Omitted: s.omitted.Load(), Failures: s.failures.Snapshot()}
 }

@@ -21,6 +21,7 @@ type announceQuery struct {
 	event       tracker.Event
 	numWant     int // -1: the default
 	compact     bool
+	bids        bidParams // read only when bids are on
 }
 
 // scrapeQuery holds the info hashes of a scrape.
@@ -142,6 +143,8 @@ func parseAnnounceQuery(raw string, q *announceQuery) error {
 			q.numWant = v
 		case "compact":
 			q.compact = value == "1"
+		case "bid", "bids", "numbid":
+			q.bids.set(key, value)
 		case "event":
 			ev, err := tracker.ParseEvent(value)
 			if err != nil {
