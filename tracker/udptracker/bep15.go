@@ -85,6 +85,8 @@ type Announce struct {
 	// overruns the request, or URL data past MaxURLData. Options are read
 	// up to it; the announce itself stands.
 	BadOptions bool
+	// Bid is the bid option (docs/bids.md), if any.
+	Bid BidOption
 	// urlBuf holds URLData when more than one option had to be joined.
 	urlBuf [MaxURLData]byte
 }
@@ -115,7 +117,8 @@ func ParseAnnounce(b []byte, a *Announce) error {
 		return fmt.Errorf("%w: %d", ErrBadEvent, a.Event)
 	}
 	url, ok := parseOptions(b[AnnounceRequestLen:], a.urlBuf[:0])
-	a.URLData, a.BadOptions = url, !ok
+	bid, bidOK := findBidOption(b[AnnounceRequestLen:])
+	a.URLData, a.BadOptions, a.Bid = url, !ok || !bidOK, bid
 	return nil
 }
 

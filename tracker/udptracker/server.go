@@ -149,7 +149,7 @@ type Server struct {
 	ctx          context.Context
 }
 
-const replyBufLen = 20 + MaxPeers*i2p.HashLen
+const replyBufLen = 20 + MaxPeers*i2p.HashLen + bidBlockLen
 
 // announceScratch holds what one announce needs beyond the stack: the
 // swarm model takes pointers into it, so it would escape to the heap
@@ -158,6 +158,7 @@ type announceScratch struct {
 	ann   Announce
 	req   tracker.AnnounceRequest
 	peers [MaxPeers]i2p.Hash
+	bids  tracker.BidAnnounce
 }
 
 type pendingReplies struct {
@@ -417,6 +418,10 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	// A negative num_want passes through: the swarm model applies its
 	// (live) default.
 	sc.req = tracker.AnnounceRequest{InfoHash: a.InfoHash, Peer: *from, Event: a.Event, Left: left, NumWant: int(a.NumWant), URLData: a.URLData}
+	if a.Bid.Present {
+		a.Bid.announce(&sc.bids)
+		sc.req.Bids = &sc.bids
+	}
 	res, err := s.swarms.Announce(&sc.req, sc.peers[:])
 	if tracker.Debugging(s.cfg.Logger) {
 		l := tracker.RequestLine{Transport: "udp", Kind: "announce", InfoHash: a.InfoHash, Peer: *from, Event: a.Event, NumWant: int(a.NumWant),
@@ -431,8 +436,12 @@ func (s *Server) announce(buf *[replyBufLen]byte, from *i2p.Hash, payload []byte
 	}
 	s.stats.announces.Add(1)
 	out := AppendAnnounceResponseHeader(buf[:0], tx, res.Interval, res.Leechers, res.Seeders)
-	for i := range min(res.NumPeers, MaxPeers) {
+	n := min(res.NumPeers, MaxPeers)
+	for i := range n {
 		out = append(out, sc.peers[i][:]...)
+	}
+	if sc.req.Bids != nil && sc.bids.Applied {
+		out = appendBidBlock(out, &sc.bids, n)
 	}
 	return out
 }
