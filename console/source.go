@@ -33,6 +33,8 @@ type Status struct {
 	// Woodpeckers are the senders refused most by the rate limits,
 	// most first.
 	Woodpeckers []Woodpecker
+	// Bids is nil while bids are off (docs/bids.md).
+	Bids *BidStatus
 }
 
 // Woodpecker is a sender the rate limits refused often (opentracker's
@@ -44,6 +46,21 @@ type Woodpecker struct {
 	Refused map[string]uint64
 	Total   uint64
 	Last    time.Time
+}
+
+// BidStatus is the bid index: how many bids it holds and the swarms
+// with the highest.
+type BidStatus struct {
+	Held uint64
+	Top  []BidRow
+}
+
+// BidRow is one swarm of the top-bids table.
+type BidRow struct {
+	InfoHash string // hex
+	Best     uint64
+	Bidders  uint64
+	Age      time.Duration
 }
 
 // RouterStatus is the state of the link to the router.

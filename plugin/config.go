@@ -38,6 +38,7 @@ type Config struct {
 	HTTP             bool         `yaml:"http"`                // serve HTTP announces; true
 	HTTPAddress      string       `yaml:"http_address"`        // the HTTP server tunnel's .b32.i2p or .i2p name; "" = none set up
 	FullScrape       bool         `yaml:"full_scrape"`         // allow scrape without info_hash; false
+	Bids             bool         `yaml:"bids"`                // bid announces and bid scrapes (docs/bids.md); false
 	StrictDests      bool         `yaml:"strict_destinations"` // refuse HTTP announces without X-I2P-Dest* headers; false
 	LegacyLeaseSet   LeaseSetMode `yaml:"legacy_leaseset"`     // auto: LeaseSet2, the older LeaseSet when probes find LeaseSet2 unreachable (i2pd < 2.48); true, false fix the form
 	TunnelQuantity   int          `yaml:"tunnel_quantity"`     // inbound and outbound tunnels; 3
@@ -349,6 +350,7 @@ var settings = append([]setting{
 		"that points at the tracker's HTTP listener; it has keys of its own. The HTTP announce URL is http://<this>/a. Empty: no HTTP URL is shown.",
 		false, parseHTTPAddress, func(c *Config) *string { return &c.HTTPAddress }),
 	boolSetting("full_scrape", "Full scrape", "Answer /scrape without info_hash with every torrent.", false, func(c *Config) *bool { return &c.FullScrape }),
+	boolSetting("bids", "Bids", "Take bids with announces, list the highest bidders first when asked, and answer /bids (docs/bids.md).", false, func(c *Config) *bool { return &c.Bids }),
 	boolSetting("strict_destinations", "Strict destinations", "Refuse HTTP announces that did not come through the I2P server tunnel.", false, func(c *Config) *bool { return &c.StrictDests }),
 	boolSetting("udp", "UDP announces", "Serve proposal-160 UDP announces.", false, func(c *Config) *bool { return &c.UDP }),
 	boolSetting("http", "HTTP announces", "Serve HTTP announces.", false, func(c *Config) *bool { return &c.HTTP }),

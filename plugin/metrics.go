@@ -36,11 +36,14 @@ var (
 	descHTTPOpen    = prometheus.NewDesc("opentracker_http_connections_open", "HTTP connections held open (kept alive, partial heads, net/http).", nil, nil)
 	descHTTPRefused = prometheus.NewDesc("opentracker_http_connections_refused_total", "HTTP connections closed unserved, by the bound reached.", []string{"reason"}, nil)
 	descHTTPAccept  = prometheus.NewDesc("opentracker_http_accept_errors_total", "Failed accepts on the HTTP listener (out of descriptors, say).", nil, nil)
+
+	descBids      = prometheus.NewDesc("opentracker_bids", "Standing bids (docs/bids.md).", nil, nil)
+	descBidEvents = prometheus.NewDesc("opentracker_bid_events_total", "Bids placed, changed, refused and ended, by event.", []string{"event"}, nil)
 )
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter, descStoreSize, descPending, descDropped, descPaused,
-		descAccess, descHTTPOpen, descHTTPRefused, descHTTPAccept} {
+		descAccess, descHTTPOpen, descHTTPRefused, descHTTPAccept, descBids, descBidEvents} {
 		ch <- d
 	}
 }
@@ -93,6 +96,13 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		allowed, denied, deniedDests := r.access.Sizes()
 		for list, n := range map[string]int{"allowed_torrents": allowed, "denied_torrents": denied, "denied_destinations": deniedDests} {
 			ch <- prometheus.MustNewConstMetric(descAccess, prometheus.GaugeValue, float64(n), list)
+		}
+	}
+	if tr := c.p.Tracker(); tr != nil {
+		bs := tr.BidStats()
+		g(descBids, bs.Held)
+		for event, n := range bs.Counts {
+			k(descBidEvents, n, event)
 		}
 	}
 }

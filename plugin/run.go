@@ -81,6 +81,7 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 		Interval: time.Duration(cfg.Interval) * time.Second, PeerExpiry: cfg.Expiry(), DefaultWant: cfg.MaxPeers,
 		MaxSwarms: cfg.MaxSwarms, MaxPeersPerSwarm: cfg.MaxPeersPerSwarm, MaxSwarmsPerPeer: cfg.MaxSwarmsPerPeer,
 		SwarmCreations: cfg.SwarmCreations(), DestinationCache: cfg.DestinationCache, Logger: log,
+		Bids: tracker.BidConfig{On: cfg.Bids},
 	}, st)
 	r.tracker.SetAccessList(r.access)
 	if err := restore(ctx, r.tracker, log); err != nil {
@@ -192,6 +193,7 @@ func (r *run) applyLive(cfg Config) {
 	r.store.SetPeerTTL(cfg.Expiry())
 	r.tracker.SetDefaultWant(cfg.MaxPeers)
 	r.http.SetFullScrape(cfg.FullScrape)
+	r.tracker.SetBids(cfg.Bids)
 	r.http.SetStrict(cfg.StrictDests)
 	r.udpOn.Store(cfg.UDP)
 	for k, lim := range cfg.RequestLimits() {

@@ -71,6 +71,7 @@ func (c consoleSource) Status() console.Status {
 	ss2 := st.Stats()
 	out.Store = console.StoreStatus{Path: st.Path(), SizeBytes: ss2.SizeBytes, LastFlush: ss2.LastFlush, Pending: ss2.Pending,
 		Dropped: ss2.Dropped, RestoreDuration: ss2.RestoreDuration, RestoredPeers: int(ss2.RestoredPeers)}
+	out.Bids = bidStatus(tr)
 	if ss2.FlushErrors > 0 {
 		out.Store.Err = "flush errors: changes are kept pending and retried"
 	}

@@ -9,7 +9,7 @@ import "slices"
 // refills from the bidders only when an announce needs more of it than
 // removals have left, at least topCap-MaxPeersPerReply removals apart.
 type swarmBids struct {
-	bidders map[uint32]bidder
+	bidders bidTable
 	top     []rankedBid
 }
 
@@ -52,7 +52,7 @@ func rankCmp(a, b rankedBid) int {
 	return 0
 }
 
-func newSwarmBids() *swarmBids { return &swarmBids{bidders: map[uint32]bidder{}} }
+func newSwarmBids() *swarmBids { return &swarmBids{} }
 
 func ranked(peer uint32, b bidder) rankedBid {
 	return rankedBid{amount: b.amount, changed: b.changed, peer: peer}
@@ -74,12 +74,12 @@ func (s *swarmBids) inTop(r rankedBid) int {
 
 // put sets peer's bid to b, replacing any bid it had.
 func (s *swarmBids) put(peer uint32, b bidder) {
-	if old, ok := s.bidders[peer]; ok {
+	if old, ok := s.bidders.get(peer); ok {
 		s.dropRank(ranked(peer, old))
 	}
-	s.bidders[peer] = b
+	s.bidders.set(peer, b)
 	r := ranked(peer, b)
-	others := len(s.bidders) - 1 - len(s.top) // bidders outside top, r aside
+	others := s.bidders.len() - 1 - len(s.top) // bidders outside top, r aside
 	n := len(s.top)
 	if others > 0 && (n == 0 || !outranks(&r, &s.top[n-1])) {
 		return // r ranks below top's last: it stays outside, and top stays a prefix
@@ -93,19 +93,19 @@ func (s *swarmBids) put(peer uint32, b bidder) {
 
 // touch records that peer stated its unchanged bid at now.
 func (s *swarmBids) touch(peer uint32, now int64) {
-	b := s.bidders[peer]
+	b, _ := s.bidders.get(peer)
 	b.seen = now
-	s.bidders[peer] = b
+	s.bidders.set(peer, b)
 }
 
 // remove forgets peer's bid and reports whether it had one.
 func (s *swarmBids) remove(peer uint32) bool {
-	b, ok := s.bidders[peer]
+	b, ok := s.bidders.get(peer)
 	if !ok {
 		return false
 	}
 	s.dropRank(ranked(peer, b))
-	delete(s.bidders, peer)
+	s.bidders.del(peer)
 	return true
 }
 
@@ -117,13 +117,11 @@ func (s *swarmBids) dropRank(r rankedBid) {
 
 // ensure makes top hold at least k bidders, or all there are (k ≤ topCap).
 func (s *swarmBids) ensure(k int) {
-	if len(s.top) >= k || len(s.top) == len(s.bidders) {
+	if len(s.top) >= k || len(s.top) == s.bidders.len() {
 		return
 	}
-	all := make([]rankedBid, 0, len(s.bidders))
-	for p, b := range s.bidders {
-		all = append(all, ranked(p, b))
-	}
+	all := make([]rankedBid, 0, s.bidders.len())
+	s.bidders.each(func(p uint32, b bidder) { all = append(all, ranked(p, b)) })
 	slices.SortFunc(all, rankCmp)
 	s.top = append(s.top[:0], all[:min(len(all), topCap)]...)
 }

@@ -141,6 +141,16 @@ func (t *Tracker) BidStats() BidStats {
 	return out
 }
 
+// bidBytes estimates the memory of shard i's bids (locked): tables,
+// top lists, and about 64 bytes of map entry and record a swarm.
+func (t *Tracker) bidBytes(i int) int {
+	n := 0
+	for _, sb := range t.bids.shards[i] {
+		n += 64 + sb.bidders.bytes() + 24*cap(sb.top)
+	}
+	return n
+}
+
 // shardNum is the number of the swarm shard for keyed hash hv.
 func shardNum(hv uint64) int { return int((hv >> 32) % swarmShards) }
 
@@ -197,7 +207,7 @@ func (t *Tracker) applyBid(i int, sw *swarm, peer uint32, req *AnnounceRequest, 
 	sb := t.swarmBidsOf(i, sw)
 	old, had := bidder{}, false
 	if sb != nil {
-		old, had = sb.bidders[peer]
+		old, had = sb.bidders.get(peer)
 	}
 	switch {
 	case had && old.amount == ba.Bid:
@@ -210,7 +220,7 @@ func (t *Tracker) applyBid(i int, sw *swarm, peer uint32, req *AnnounceRequest, 
 		ba.Refused = true
 		t.bids.count(BidTooSoon)
 		return
-	case !had && (t.bids.held.Load() >= int64(t.bids.cfg.MaxBids) || (sb != nil && len(sb.bidders) >= t.bids.cfg.MaxBiddersPerSwarm)):
+	case !had && (t.bids.held.Load() >= int64(t.bids.cfg.MaxBids) || (sb != nil && sb.bidders.len() >= t.bids.cfg.MaxBiddersPerSwarm)):
 		ba.Refused = true
 		t.bids.count(BidFull)
 		return
@@ -241,7 +251,7 @@ func (t *Tracker) dropBid(i int, sw *swarm, peer uint32, h *i2p.Hash, why BidRea
 	if sb == nil || !sb.remove(peer) {
 		return
 	}
-	if len(sb.bidders) == 0 {
+	if sb.bidders.len() == 0 {
 		delete(t.bids.shards[i], sw.info)
 	}
 	t.bids.held.Add(-1)
@@ -269,8 +279,12 @@ func (t *Tracker) orderByBid(i int, sw *swarm, sh *swarmShard, req *AnnounceRequ
 		top := sb.best(k, self, topBuf[:0])
 		var restBuf [MaxPeersPerReply]uint32
 		rest := restBuf[:0]
+		var chosen peerSet
+		for _, p := range top {
+			chosen.add(p)
+		}
 		for _, p := range sampled[:n] {
-			if !slices.Contains(top, p) {
+			if !chosen.has(p) {
 				rest = append(rest, p)
 			}
 		}
@@ -283,13 +297,28 @@ func (t *Tracker) orderByBid(i int, sw *swarm, sh *swarmShard, req *AnnounceRequ
 	for j, p := range sampled[:n] {
 		ba.Peers[j] = PeerBid{Age: NoBidAge}
 		if sb != nil {
-			if b, ok := sb.bidders[p]; ok {
+			if b, ok := sb.bidders.get(p); ok {
 				ba.Peers[j] = PeerBid{Amount: b.amount, Age: uint32(min(max(now-b.seen, 0), int64(NoBidAge-1)))}
 			}
 		}
 	}
 	return n
 }
+
+// peerSet is a set of up to MaxPeersPerReply peer indices on the stack:
+// open addressing over twice as many slots, index+1 stored (0: empty).
+type peerSet [2 * MaxPeersPerReply]uint32
+
+func (s *peerSet) slot(p uint32) int {
+	i := int(peerHash(p)>>32) % len(s)
+	for s[i] != 0 && s[i] != p+1 {
+		i = (i + 1) % len(s)
+	}
+	return i
+}
+
+func (s *peerSet) add(p uint32)      { s[s.slot(p)] = p + 1 }
+func (s *peerSet) has(p uint32) bool { return s[s.slot(p)] == p+1 }
 
 // BidSwarm is one line of a bid scrape.
 type BidSwarm struct {
@@ -330,8 +359,8 @@ func (t *Tracker) TopBids(n int, infos []InfoHash) (out []BidSwarm, ok bool) {
 		if len(sb.top) == 0 {
 			return
 		}
-		b := sb.bidders[sb.top[0].peer]
-		s := BidSwarm{InfoHash: info, Best: b.amount, Bidders: len(sb.bidders), Age: uint32(min(max(now-b.seen, 0), int64(NoBidAge-1)))}
+		b, _ := sb.bidders.get(sb.top[0].peer)
+		s := BidSwarm{InfoHash: info, Best: b.amount, Bidders: sb.bidders.len(), Age: uint32(min(max(now-b.seen, 0), int64(NoBidAge-1)))}
 		top.offer(s)
 	}
 	if len(infos) > 0 {
@@ -385,7 +414,7 @@ func (t *Tracker) restoreBid(bp BidPersister, b BidRecord) {
 	had := false
 	if idx != noPeer {
 		if sb = t.swarmBidsOf(i, sw); sb != nil {
-			_, had = sb.bidders[idx]
+			_, had = sb.bidders.get(idx)
 		}
 	}
 	if idx == noPeer || b.Amount > MaxBid || (!had && t.bids.held.Load() >= int64(t.bids.cfg.MaxBids)) {

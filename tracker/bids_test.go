@@ -43,8 +43,8 @@ func TestSwarmBidsMatchesSort(t *testing.T) {
 					t.Fatalf("seed %d step %d: best(%d) = %v, want %v", seed, step, k, got, want)
 				}
 			}
-			if len(sb.bidders) != len(model) || len(sb.top) > topCap {
-				t.Fatalf("seed %d step %d: %d bidders (model %d), top %d", seed, step, len(sb.bidders), len(model), len(sb.top))
+			if sb.bidders.len() != len(model) || len(sb.top) > topCap {
+				t.Fatalf("seed %d step %d: %d bidders (model %d), top %d", seed, step, sb.bidders.len(), len(model), len(sb.top))
 			}
 		}
 	}

@@ -506,7 +506,7 @@ func (t *Tracker) MemoryBytes() int {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
-		n += cap(sh.swarms)*64 + sh.index.bytes() + 4*cap(sh.free)
+		n += cap(sh.swarms)*64 + sh.index.bytes() + 4*cap(sh.free) + t.bidBytes(i)
 		sh.each(func(sw *swarm) {
 			n += 6 * cap(sw.entries)
 			if sw.pos != nil {
