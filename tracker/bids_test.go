@@ -236,3 +236,44 @@ func TestBidsRestore(t *testing.T) {
 		t.Fatalf("orphans %d", tr2.BidStats().Counts["orphaned"])
 	}
 }
+
+// TestBidTableMatchesMap checks the open-addressed table (removal by
+// backward shift, the filter) against a Go map under random changes.
+func TestBidTableMatchesMap(t *testing.T) {
+	for seed := range uint64(10) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		var tb bidTable
+		model := map[uint32]bidder{}
+		keys := uint32(1 + rng.IntN(2000))
+		for step := range 20000 {
+			p := uint32(rng.IntN(int(keys)))
+			if rng.IntN(5) < 3 {
+				b := bidder{amount: rng.Uint64() >> 1, changed: int64(step), seen: int64(step)}
+				tb.set(p, b)
+				model[p] = b
+			} else {
+				_, had := model[p]
+				if tb.del(p) != had {
+					t.Fatalf("seed %d step %d: del(%d) disagrees", seed, step, p)
+				}
+				delete(model, p)
+			}
+			q := uint32(rng.IntN(int(keys)))
+			got, ok := tb.get(q)
+			want, wok := model[q]
+			if ok != wok || got != want || tb.len() != len(model) {
+				t.Fatalf("seed %d step %d: get(%d) = %+v %v, want %+v %v (len %d, %d)", seed, step, q, got, ok, want, wok, tb.len(), len(model))
+			}
+		}
+		n := 0
+		tb.each(func(p uint32, b bidder) {
+			n++
+			if model[p] != b {
+				t.Fatalf("seed %d: each gave %d %+v, model %+v", seed, p, b, model[p])
+			}
+		})
+		if n != len(model) {
+			t.Fatalf("seed %d: each visited %d, want %d", seed, n, len(model))
+		}
+	}
+}

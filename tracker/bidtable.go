@@ -7,9 +7,16 @@ package tracker
 // every peer it returns, so this is the bid path's inner loop; peer
 // indices are handed out by the tracker, not chosen by clients, so a
 // fixed multiplicative hash spreads them.
+//
+// A one-hash Bloom filter of four bits a slot (in L1 for any swarm's
+// bidders) answers most lookups of peers without a bid without
+// touching the slots. Removals leave their bit set; the filter is
+// rebuilt with the table, or once removals outnumber the bids.
 type bidTable struct {
-	slots []bidSlot
-	n     int
+	slots  []bidSlot
+	n      int
+	filter []uint64
+	stale  int // removals since the filter was built
 }
 
 // bidSlot is one bid; times are unix seconds (they fit 32 bits until
@@ -43,8 +50,18 @@ func (t *bidTable) find(peer uint32) (int, bool) {
 	}
 }
 
+// filterBit is peer's bit in the filter: a word and a mask.
+func (t *bidTable) filterBit(peer uint32) (int, uint64) {
+	h := (uint64(peer) + 1) * 0xbf58476d1ce4e5b9 >> 32
+	bit := int(h) & (64*len(t.filter) - 1)
+	return bit / 64, 1 << (bit % 64)
+}
+
 func (t *bidTable) get(peer uint32) (bidder, bool) {
 	if t.n == 0 {
+		return bidder{}, false
+	}
+	if w, m := t.filterBit(peer); t.filter[w]&m == 0 {
 		return bidder{}, false
 	}
 	i, ok := t.find(peer)
@@ -58,6 +75,8 @@ func (t *bidTable) set(peer uint32, b bidder) {
 	i, ok := t.find(peer)
 	if !ok {
 		t.n++
+		w, m := t.filterBit(peer)
+		t.filter[w] |= m
 	}
 	t.slots[i] = bidSlot{key: peer + 1, changed: uint32(b.changed), seen: uint32(b.seen), amount: b.amount}
 }
@@ -83,8 +102,12 @@ func (t *bidTable) del(peer uint32) bool {
 	}
 	t.slots[i] = bidSlot{}
 	t.n--
-	if len(t.slots) > 8 && 8*t.n < len(t.slots) {
+	t.stale++
+	switch {
+	case len(t.slots) > 8 && 8*t.n < len(t.slots):
 		t.resize(len(t.slots) / 2)
+	case t.stale > t.n+8:
+		t.buildFilter()
 	}
 	return true
 }
@@ -92,9 +115,21 @@ func (t *bidTable) del(peer uint32) bool {
 func (t *bidTable) resize(size int) {
 	old := t.slots
 	t.slots, t.n = make([]bidSlot, size), 0
+	t.filter, t.stale = make([]uint64, max(1, size/16)), 0
 	for i := range old {
 		if old[i].key != 0 {
 			t.set(old[i].key-1, old[i].bidder())
+		}
+	}
+}
+
+func (t *bidTable) buildFilter() {
+	clear(t.filter)
+	t.stale = 0
+	for i := range t.slots {
+		if k := t.slots[i].key; k != 0 {
+			w, m := t.filterBit(k - 1)
+			t.filter[w] |= m
 		}
 	}
 }
@@ -108,4 +143,4 @@ func (t *bidTable) each(fn func(peer uint32, b bidder)) {
 	}
 }
 
-func (t *bidTable) bytes() int { return 24 * cap(t.slots) }
+func (t *bidTable) bytes() int { return 24*cap(t.slots) + 8*cap(t.filter) }

@@ -92,3 +92,25 @@ func TestBidsInvisibleToOldClients(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBidParams feeds bid parameters to parseAnnounceQuery and the
+// bid parser: either an error, or a bid within the ceiling.
+func FuzzBidParams(f *testing.F) {
+	for _, seed := range []string{"bid=500", "bid=0&bids=top&numbid=3", "bid=9223372036854775807", "bid=9223372036854775808",
+		"bid=-1", "bids=bottom", "numbid=-2", "bid=%35", "bid=&bids=&numbid=", "bid=1e3&bid=2"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		var q announceQuery
+		if parseAnnounceQuery(raw, &q) != nil {
+			return
+		}
+		var ba tracker.BidAnnounce
+		if err := q.bids.parse(&ba); err != nil {
+			return
+		}
+		if ba.Bid > tracker.MaxBid || ba.NumBid < 0 || (!ba.HasBid && ba.Bid != 0) {
+			t.Fatalf("%q parsed as %+v", raw, ba)
+		}
+	})
+}
