@@ -91,13 +91,6 @@ func (s *swarmBids) put(peer uint32, b bidder) {
 	}
 }
 
-// touch records that peer stated its unchanged bid at now.
-func (s *swarmBids) touch(peer uint32, now int64) {
-	b, _ := s.bidders.get(peer)
-	b.seen = now
-	s.bidders.set(peer, b)
-}
-
 // remove forgets peer's bid and reports whether it had one.
 func (s *swarmBids) remove(peer uint32) bool {
 	b, ok := s.bidders.get(peer)

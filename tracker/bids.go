@@ -49,7 +49,8 @@ type BidAnnounce struct {
 	NumBid int    // with Top; 0 or more than the reply holds: the whole reply
 
 	// Applied: bids are on, and Peers holds the bid of each peer the
-	// announce returned, in the same order.
+	// announce returned, in the same order (entries past them are
+	// left as they were). The tracker sets Applied and Refused.
 	Applied bool
 	// Refused: the stated bid was not taken (a change sooner than
 	// BidChangeEvery after the last, or the index full); any standing
@@ -174,56 +175,57 @@ func (t *Tracker) addSwarmBids(i int, info InfoHash) *swarmBids {
 }
 
 // bidding reports whether the announce req takes part in bids, and
-// tells it so.
+// tells it so. Its Peers are written only as far as the reply goes.
 func (t *Tracker) bidding(req *AnnounceRequest) bool {
 	if req.Bids == nil {
 		return false
 	}
-	req.Bids.Applied = t.bids.on.Load()
+	req.Bids.Applied, req.Bids.Refused = t.bids.on.Load(), false
 	return req.Bids.Applied
 }
 
 // member returns the announcing peer's index once the announce has
-// been applied (noPeer: not a member), taking its bid when bidding.
-// Shard i is locked.
-func (t *Tracker) member(i int, sw *swarm, pos int, req *AnnounceRequest, now int64, bidding bool) uint32 {
-	if pos < 0 {
-		return noPeer
+// been applied (noPeer: not a member) and, when bidding, the swarm's
+// bids after taking the peer's bid (nil: none). Shard i is locked.
+func (t *Tracker) member(i int, sw *swarm, pos int, req *AnnounceRequest, now int64, bidding bool) (uint32, *swarmBids) {
+	self := noPeer
+	if pos >= 0 {
+		self = sw.entries[pos].peer()
 	}
-	self := sw.entries[pos].peer()
-	if bidding && !req.ReadOnly {
-		t.applyBid(i, sw, self, req, now)
+	if !bidding {
+		return self, nil
 	}
-	return self
+	sb := t.swarmBidsOf(i, sw)
+	if self != noPeer && !req.ReadOnly && req.Bids.HasBid {
+		sb = t.applyBid(i, sw, sb, self, req, now)
+	}
+	return self, sb
 }
 
 // applyBid takes the announcing peer's bid (it is a member, at index
-// peer); the swarm's shard i is locked.
-func (t *Tracker) applyBid(i int, sw *swarm, peer uint32, req *AnnounceRequest, now int64) {
+// peer) and returns the swarm's bids (sb, or a new one). The swarm's
+// shard i is locked.
+func (t *Tracker) applyBid(i int, sw *swarm, sb *swarmBids, peer uint32, req *AnnounceRequest, now int64) *swarmBids {
 	ba := req.Bids
-	if !ba.HasBid {
-		return
-	}
-	sb := t.swarmBidsOf(i, sw)
 	old, had := bidder{}, false
 	if sb != nil {
 		old, had = sb.bidders.get(peer)
 	}
 	switch {
 	case had && old.amount == ba.Bid:
-		sb.touch(peer, now)
+		sb.bidders.setSeen(peer, now)
 		if old.seen/journalRefresh != now/journalRefresh {
 			t.journalBid(req, ba.Bid, old.changed, now)
 		}
-		return
+		return sb
 	case had && now-old.changed < BidChangeEvery:
 		ba.Refused = true
 		t.bids.count(BidTooSoon)
-		return
+		return sb
 	case !had && (t.bids.held.Load() >= int64(t.bids.cfg.MaxBids) || (sb != nil && sb.bidders.len() >= t.bids.cfg.MaxBiddersPerSwarm)):
 		ba.Refused = true
 		t.bids.count(BidFull)
-		return
+		return sb
 	}
 	if sb == nil {
 		sb = t.addSwarmBids(i, sw.info)
@@ -236,6 +238,7 @@ func (t *Tracker) applyBid(i int, sw *swarm, peer uint32, req *AnnounceRequest, 
 		t.bids.count(BidPlaced)
 	}
 	t.journalBid(req, ba.Bid, now, now)
+	return sb
 }
 
 func (t *Tracker) journalBid(req *AnnounceRequest, amount uint64, changed, seen int64) {
@@ -266,10 +269,9 @@ func (t *Tracker) dropBid(i int, sw *swarm, peer uint32, h *i2p.Hash, why BidRea
 // returned peers' bids. self is the announcing peer's index (noPeer:
 // none). The sample is a uniform draw of min(want, peers) others, so
 // after the k highest bidders it still holds want-k others to fill
-// with. Shard i is locked.
-func (t *Tracker) orderByBid(i int, sw *swarm, sh *swarmShard, req *AnnounceRequest, self uint32, sampled []uint32, n int, now int64) int {
+// with. sb is the swarm's bids (nil: none); its shard sh is locked.
+func (t *Tracker) orderByBid(sb *swarmBids, sh *swarmShard, req *AnnounceRequest, self uint32, sampled []uint32, n int, now int64) int {
 	ba := req.Bids
-	sb := t.swarmBidsOf(i, sw)
 	if ba.Top && sb != nil && n > 0 {
 		k := ba.NumBid
 		if k <= 0 || k > n {

@@ -45,7 +45,7 @@ func benchAnnounceBids(b *testing.B, size int) {
 				p := i % size
 				req := AnnounceRequest{InfoHash: ih, Peer: benchPeer(p), Left: 1, NumWant: -1}
 				if c.bid {
-					ba = BidAnnounce{HasBid: p%2 == 0, Bid: uint64(p * 7 % 1013), Top: c.top}
+					ba.HasBid, ba.Bid, ba.Top = p%2 == 0, uint64(p*7%1013), c.top
 					req.Bids = &ba
 				}
 				tr.Announce(&req, buf)

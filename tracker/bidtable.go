@@ -81,6 +81,13 @@ func (t *bidTable) set(peer uint32, b bidder) {
 	t.slots[i] = bidSlot{key: peer + 1, changed: uint32(b.changed), seen: uint32(b.seen), amount: b.amount}
 }
 
+// setSeen records that peer, which has a bid, stated it at now.
+func (t *bidTable) setSeen(peer uint32, now int64) {
+	if i, ok := t.find(peer); ok {
+		t.slots[i].seen = uint32(now)
+	}
+}
+
 // del removes peer and reports whether it was there.
 func (t *bidTable) del(peer uint32) bool {
 	if t.n == 0 {

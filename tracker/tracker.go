@@ -320,7 +320,7 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 	if sw == nil {
 		return res, nil
 	}
-	self := t.member(shardNum(hv), sw, pos, req, now, bidding)
+	self, bids := t.member(shardNum(hv), sw, pos, req, now, bidding)
 	res.Seeders, res.Leechers = uint32(sw.seeders()), sw.leechers
 	if req.Event != EventStopped && want > 0 {
 		// A leecher draws from everyone; a seed from the leechers first
@@ -336,7 +336,7 @@ func (t *Tracker) Announce(req *AnnounceRequest, peers []i2p.Hash) (AnnounceResu
 			n += sw.sample(&sh.rng, split, len(sw.entries), pos, sampled[n:want])
 		}
 		if bidding {
-			n = t.orderByBid(shardNum(hv), sw, sh, req, self, sampled[:], n, now)
+			n = t.orderByBid(bids, sh, req, self, sampled[:], n, now)
 		}
 		// The hashes are copied under the swarm's lock, while every
 		// sampled peer still holds its index.

@@ -46,9 +46,10 @@ var (
 	errNumBid  = newFailure(FailMalformed, "numbid must be a non-negative integer")
 )
 
-// parse fills ba from the parameters.
+// parse fills ba's request fields from the parameters (the reply's
+// are the tracker's to write).
 func (b *bidParams) parse(ba *tracker.BidAnnounce) error {
-	*ba = tracker.BidAnnounce{}
+	ba.HasBid, ba.Bid, ba.Top, ba.NumBid = false, 0, false, 0
 	if b.bid != "" {
 		v, err := strconv.ParseUint(b.bid, 10, 64)
 		if err != nil || v > tracker.MaxBid {

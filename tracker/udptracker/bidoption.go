@@ -55,9 +55,10 @@ func findBidOption(b []byte) (o BidOption, ok bool) {
 	return o, true
 }
 
-// announce is the option as the swarm model takes it.
+// announce fills ba's request fields from the option (the reply's are
+// the tracker's to write).
 func (o *BidOption) announce(ba *tracker.BidAnnounce) {
-	*ba = tracker.BidAnnounce{HasBid: o.Flags&BidFlagHasBid != 0, Bid: o.Bid, Top: o.Flags&BidFlagTop != 0, NumBid: int(o.NumBid)}
+	ba.HasBid, ba.Bid, ba.Top, ba.NumBid = o.Flags&BidFlagHasBid != 0, o.Bid, o.Flags&BidFlagTop != 0, int(o.NumBid)
 }
 
 // AppendBidOption appends a bid option (for clients and tests).
