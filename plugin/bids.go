@@ -6,7 +6,22 @@ import (
 
 	"github.com/go-i2p/go-opentracker/console"
 	"github.com/go-i2p/go-opentracker/tracker"
+	"github.com/go-i2p/go-opentracker/tracker/httptracker"
 )
+
+// isTrackerPath reports whether path is the tracker's to answer: an
+// announce or scrape path, or /bids while bids are on (off, /bids is a
+// page path as it always was).
+func (p *Plugin) isTrackerPath(path string) bool {
+	if httptracker.IsAnnouncePath(path) || httptracker.IsScrapePath(path) {
+		return true
+	}
+	if !httptracker.IsBidsPath(path) {
+		return false
+	}
+	tr := p.Tracker()
+	return tr != nil && tr.BidsEnabled()
+}
 
 // consoleBids is how many swarms the console's top-bids table lists.
 const consoleBids = 20

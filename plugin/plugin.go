@@ -230,7 +230,7 @@ func (t trackerRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, trackerStopped, http.StatusServiceUnavailable)
 		return
 	}
-	if !httptracker.IsAnnouncePath(r.URL.Path) && !httptracker.IsScrapePath(r.URL.Path) {
+	if !t.p.isTrackerPath(r.URL.Path) {
 		t.p.pages.ServeHTTP(w, r)
 		return
 	}
@@ -260,7 +260,7 @@ func (t trackerRoutes) Respond(dst []byte, r *httpserver.Request) (int, []byte, 
 		defer live.gate.leave()
 		return live.http.Respond(dst, r)
 	}
-	if !httptracker.IsAnnouncePath(r.Path) && !httptracker.IsScrapePath(r.Path) {
+	if !t.p.isTrackerPath(r.Path) {
 		return 0, dst, false
 	}
 	return http.StatusNotFound, append(dst, httpDisabled+"\n"...), true
