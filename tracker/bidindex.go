@@ -23,11 +23,14 @@ type bidder struct {
 	changed, seen int64
 }
 
-// rankedBid is a bidder as the top list orders it.
+// rankedBid is a bidder as the top list orders it, with when it was
+// last stated (not part of the order), so a reply takes the highest
+// bids from the list alone.
 type rankedBid struct {
 	amount  uint64
 	changed int64
 	peer    uint32
+	seen    uint32
 }
 
 // outranks is the bid order: the higher amount first; between equal
@@ -55,7 +58,7 @@ func rankCmp(a, b rankedBid) int {
 func newSwarmBids() *swarmBids { return &swarmBids{} }
 
 func ranked(peer uint32, b bidder) rankedBid {
-	return rankedBid{amount: b.amount, changed: b.changed, peer: peer}
+	return rankedBid{amount: b.amount, changed: b.changed, peer: peer, seen: uint32(b.seen)}
 }
 
 // inTop returns the position of r in top, or -1: by the prefix rule r
@@ -91,6 +94,18 @@ func (s *swarmBids) put(peer uint32, b bidder) {
 	}
 }
 
+// touch records that peer, which has a bid, stated it again at now.
+func (s *swarmBids) touch(peer uint32, now int64) {
+	b, ok := s.bidders.get(peer)
+	if !ok {
+		return
+	}
+	if i := s.inTop(ranked(peer, b)); i >= 0 {
+		s.top[i].seen = uint32(now)
+	}
+	s.bidders.setSeen(peer, now)
+}
+
 // remove forgets peer's bid and reports whether it had one.
 func (s *swarmBids) remove(peer uint32) bool {
 	b, ok := s.bidders.get(peer)
@@ -119,16 +134,16 @@ func (s *swarmBids) ensure(k int) {
 	s.top = append(s.top[:0], all[:min(len(all), topCap)]...)
 }
 
-// best appends to out the peer indices of the k highest bidders but
-// skip (noPeer: none), in bid order.
-func (s *swarmBids) best(k int, skip uint32, out []uint32) []uint32 {
+// best appends to out the k highest bidders but skip (noPeer: none),
+// in bid order.
+func (s *swarmBids) best(k int, skip uint32, out []rankedBid) []rankedBid {
 	s.ensure(min(k+1, topCap))
 	for _, r := range s.top {
 		if len(out) == k {
 			break
 		}
 		if r.peer != skip {
-			out = append(out, r.peer)
+			out = append(out, r)
 		}
 	}
 	return out

@@ -213,7 +213,7 @@ func (t *Tracker) applyBid(i int, sw *swarm, sb *swarmBids, peer uint32, req *An
 	}
 	switch {
 	case had && old.amount == ba.Bid:
-		sb.bidders.setSeen(peer, now)
+		sb.touch(peer, now)
 		if old.seen/journalRefresh != now/journalRefresh {
 			t.journalBid(req, ba.Bid, old.changed, now)
 		}
@@ -272,40 +272,49 @@ func (t *Tracker) dropBid(i int, sw *swarm, peer uint32, h *i2p.Hash, why BidRea
 // with. sb is the swarm's bids (nil: none); its shard sh is locked.
 func (t *Tracker) orderByBid(sb *swarmBids, sh *swarmShard, req *AnnounceRequest, self uint32, sampled []uint32, n int, now int64) int {
 	ba := req.Bids
+	ranked := 0 // the peers from the top list, whose bids it holds
 	if ba.Top && sb != nil && n > 0 {
 		k := ba.NumBid
 		if k <= 0 || k > n {
 			k = n
 		}
-		var topBuf [MaxPeersPerReply]uint32
+		var topBuf [MaxPeersPerReply]rankedBid
 		top := sb.best(k, self, topBuf[:0])
 		var restBuf [MaxPeersPerReply]uint32
 		rest := restBuf[:0]
 		var chosen peerSet
-		for _, p := range top {
-			chosen.add(p)
+		for _, r := range top {
+			chosen.add(r.peer)
 		}
 		for _, p := range sampled[:n] {
 			if !chosen.has(p) {
 				rest = append(rest, p)
 			}
 		}
+		for j, r := range top {
+			sampled[j] = r.peer
+			ba.Peers[j] = PeerBid{Amount: r.amount, Age: bidAge(now, int64(r.seen))}
+		}
 		for j := len(rest) - 1; j > 0; j-- { // the draw's order is not random
 			r := sh.rng.intN(j + 1)
 			rest[j], rest[r] = rest[r], rest[j]
 		}
-		n = copy(sampled[copy(sampled, top):n], rest) + len(top)
+		ranked = len(top)
+		n = copy(sampled[ranked:n], rest) + ranked
 	}
-	for j, p := range sampled[:n] {
+	for j := ranked; j < n; j++ {
 		ba.Peers[j] = PeerBid{Age: NoBidAge}
 		if sb != nil {
-			if b, ok := sb.bidders.get(p); ok {
-				ba.Peers[j] = PeerBid{Amount: b.amount, Age: uint32(min(max(now-b.seen, 0), int64(NoBidAge-1)))}
+			if b, ok := sb.bidders.get(sampled[j]); ok {
+				ba.Peers[j] = PeerBid{Amount: b.amount, Age: bidAge(now, b.seen)}
 			}
 		}
 	}
 	return n
 }
+
+// bidAge is the age of a bid last stated at seen, in NoBidAge's range.
+func bidAge(now, seen int64) uint32 { return uint32(min(max(now-seen, 0), int64(NoBidAge-1))) }
 
 // peerSet is a set of up to MaxPeersPerReply peer indices on the stack:
 // open addressing over twice as many slots, index+1 stored (0: empty).

@@ -22,10 +22,16 @@ func TestSwarmBidsMatchesSort(t *testing.T) {
 		for step := range 3000 {
 			p := uint32(rng.IntN(peers))
 			switch r := rng.IntN(10); {
-			case r < 6:
+			case r < 5:
 				b := bidder{amount: uint64(rng.IntN(50)), changed: int64(rng.IntN(1000)), seen: int64(step)}
 				sb.put(p, b)
 				model[p] = b
+			case r < 6:
+				if b, ok := model[p]; ok {
+					sb.touch(p, int64(step))
+					b.seen = int64(step)
+					model[p] = b
+				}
 			case r < 9:
 				_, had := model[p]
 				if sb.remove(p) != had {
@@ -38,7 +44,13 @@ func TestSwarmBidsMatchesSort(t *testing.T) {
 				if rng.IntN(2) == 0 {
 					skip = uint32(rng.IntN(peers))
 				}
-				got := sb.best(k, skip, nil)
+				var got []uint32
+				for _, r := range sb.best(k, skip, nil) {
+					got = append(got, r.peer)
+					if b, _ := sb.bidders.get(r.peer); b != (bidder{r.amount, r.changed, int64(r.seen)}) {
+						t.Fatalf("seed %d step %d: top holds %+v for %+v", seed, step, r, b)
+					}
+				}
 				if want := bruteBest(model, k, skip); !slices.Equal(got, want) {
 					t.Fatalf("seed %d step %d: best(%d) = %v, want %v", seed, step, k, got, want)
 				}
