@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,41 @@ func FuzzBidParams(f *testing.F) {
 			t.Fatalf("%q parsed as %+v", raw, ba)
 		}
 	})
+}
+
+// BenchmarkAnnounceBidsHTTP is BenchmarkAnnounceCompact's announce (a
+// 61-peer swarm, half of it bidding) through the handler: with bids off
+// and no bid parameters, then with bids on, a restated bid, and the
+// highest bidders first.
+func BenchmarkAnnounceBidsHTTP(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		on     bool
+		params string
+	}{{"off", false, ""}, {"on-bid", true, "&bid=5"}, {"on-bid-top", true, "&bid=5&bids=top"}} {
+		b.Run(c.name, func(b *testing.B) {
+			h, tr := bidHandler(true)
+			t := &testing.T{}
+			var first string
+			for i := range 60 {
+				d := newDest(t)
+				if i == 0 {
+					first = d.Base64()
+				}
+				bid := ""
+				if i%2 == 0 {
+					bid = "&bid=" + strconv.Itoa(i)
+				}
+				get(h, "/a?info_hash="+strings.Repeat("i", 20)+"&peer_id=-XX0001-abcdefghijkl&left=5&ip="+d.Base64()+bid)
+			}
+			tr.SetBids(c.on)
+			req := httptest.NewRequest(http.MethodGet, "/a?info_hash="+strings.Repeat("i", 20)+"&peer_id=-XX0001-abcdefghijkl&compact=1&left=5&ip="+first+c.params, nil)
+			rec := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				rec.Body.Reset()
+				h.ServeHTTP(rec, req)
+			}
+		})
+	}
 }
