@@ -357,6 +357,7 @@ type statusJSON struct {
 	Swarms []SwarmRow
 	// Restart lists the saved settings a restart will apply.
 	Restart []PendingRestart
+	Bids    BidStatus
 }
 
 type storeJSON struct {
@@ -376,6 +377,7 @@ func (c *Console) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
 		Rate:     v.Rate,
 		Swarms:   nonNil(v.Swarms),
 		Restart:  nonNil(v.Restart),
+		Bids:     BidStatus{On: v.Bids.On, Held: v.Bids.Held, Top: nonNil(v.Bids.Top)},
 	})
 }
 

@@ -33,8 +33,7 @@ type Status struct {
 	// Woodpeckers are the senders refused most by the rate limits,
 	// most first.
 	Woodpeckers []Woodpecker
-	// Bids is nil while bids are off (docs/bids.md).
-	Bids *BidStatus
+	Bids        BidStatus
 }
 
 // Woodpecker is a sender the rate limits refused often (opentracker's
@@ -48,19 +47,20 @@ type Woodpecker struct {
 	Last    time.Time
 }
 
-// BidStatus is the bid index: how many bids it holds and the swarms
-// with the highest.
+// BidStatus is the bid index (docs/bids.md): whether bids are on, how
+// many it holds and the swarms with the highest.
 type BidStatus struct {
+	On   bool
 	Held uint64
 	Top  []BidRow
 }
 
 // BidRow is one swarm of the top-bids table.
 type BidRow struct {
-	InfoHash string // hex
-	Best     uint64
-	Bidders  uint64
-	Age      time.Duration
+	InfoHash   string // hex
+	Best       uint64
+	Bidders    uint64
+	AgeSeconds uint64 // of the best bid
 }
 
 // RouterStatus is the state of the link to the router.

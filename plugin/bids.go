@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"encoding/hex"
-	"time"
 
 	"github.com/go-i2p/go-opentracker/console"
 	"github.com/go-i2p/go-opentracker/tracker"
@@ -26,16 +25,12 @@ func (p *Plugin) isTrackerPath(path string) bool {
 // consoleBids is how many swarms the console's top-bids table lists.
 const consoleBids = 20
 
-// bidStatus is the console's view of the bid index, nil while bids are
-// off.
-func bidStatus(tr *tracker.Tracker) *console.BidStatus {
+// bidStatus is the console's view of the bid index.
+func bidStatus(tr *tracker.Tracker) console.BidStatus {
 	top, on := tr.TopBids(consoleBids, nil)
-	if !on {
-		return nil
-	}
-	out := &console.BidStatus{Held: tr.BidStats().Held, Top: make([]console.BidRow, len(top))}
+	out := console.BidStatus{On: on, Held: tr.BidStats().Held, Top: make([]console.BidRow, len(top))}
 	for i, s := range top {
-		out.Top[i] = console.BidRow{InfoHash: hex.EncodeToString(s.InfoHash[:]), Best: s.Best, Bidders: uint64(s.Bidders), Age: time.Duration(s.Age) * time.Second}
+		out.Top[i] = console.BidRow{InfoHash: hex.EncodeToString(s.InfoHash[:]), Best: s.Best, Bidders: uint64(s.Bidders), AgeSeconds: uint64(s.Age)}
 	}
 	return out
 }
