@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2p"
@@ -36,12 +37,21 @@ type Swarms interface {
 // Config configures the handler.
 type Config struct {
 	FullScrape bool // allow /scrape without info_hash (every swarm)
-	// Strict refuses announces that did not come through an I2P server
-	// tunnel (no X-I2P-Dest* headers). Off, the ip parameter is trusted
-	// for such requests, as zzzot does.
+	// Strict refuses announces from a peer no one vouches for: neither
+	// the transport (an I2P stream, Request.Peer) nor an I2P server
+	// tunnel (the X-I2P-Dest* headers). Off, the ip parameter is trusted
+	// for such requests, as zzzot does, at most UnverifiedRate a second.
 	Strict bool
-	Logger *slog.Logger
+	// UnverifiedRate bounds the announces per second, with a burst of
+	// twice as many, that may add, update or remove a peer named only by
+	// ip when Strict is off (DefaultUnverifiedRate when 0); those over it
+	// get a failure.
+	UnverifiedRate int
+	Logger         *slog.Logger
 }
+
+// DefaultUnverifiedRate is Config.UnverifiedRate's default.
+const DefaultUnverifiedRate = 20
 
 // Handler serves the tracker's HTTP paths: /a, /announce, /announce.php,
 // /announce.jsp, /scrape, /scrape.php, /scrape.jsp and /a/scrape.
@@ -51,6 +61,7 @@ type Handler struct {
 	stats      Stats
 	strict     atomic.Bool
 	fullScrape atomic.Bool
+	unverified bucket    // announces without a vouched-for peer
 	bufs       sync.Pool // *[]byte
 	scratch    sync.Pool // *announceScratch
 	panics     panics.Log
@@ -71,8 +82,12 @@ func New(cfg Config, swarms Swarms) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.UnverifiedRate <= 0 {
+		cfg.UnverifiedRate = DefaultUnverifiedRate
+	}
 	h := &Handler{cfg: cfg, swarms: swarms}
 	h.bidder, _ = swarms.(Bidder)
+	h.unverified.init(cfg.UnverifiedRate, 2*cfg.UnverifiedRate)
 	h.strict.Store(cfg.Strict)
 	h.fullScrape.Store(cfg.FullScrape)
 	h.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
@@ -196,56 +211,65 @@ var (
 	allowGet  = []string{"GET, HEAD"}
 )
 
-// identity resolves the announcing peer: the X-I2P-Dest* headers an I2P
-// server tunnel adds (clients cannot forge them) win over the ip
-// parameter. mismatch reports an ip that names someone else; err is a
-// *failure.
-func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Destination, mismatch bool, err error) {
-	var fromHeader i2p.Hash
-	tunneled := false
-	if b64 := r.DestB64; b64 != "" {
-		d, err := i2p.ParseDestinationBase64(b64)
-		if err == nil {
-			dest, fromHeader, tunneled = d, d.Hash(), true
-		}
-	}
-	if !tunneled {
-		if s := r.DestHash; s != "" {
-			if hh, err := i2p.ParseHashBase64(s); err == nil {
-				fromHeader, tunneled = hh, true
-			}
-		}
-	}
-	if !tunneled {
-		if s := r.DestB32; s != "" {
-			if hh, err := i2p.ParseB32(s); err == nil {
-				fromHeader, tunneled = hh, true
-			}
-		}
-	}
-	if !tunneled && h.strict.Load() {
-		return peer, dest, false, errNotTunneled
+// identity resolves the announcing peer: a Destination the transport
+// verified (Request.Peer) or the X-I2P-Dest* headers an I2P server
+// tunnel adds (clients cannot forge them) win over the ip parameter.
+// mismatch reports an ip that names someone else; verified, a peer
+// someone vouches for; err is a *failure.
+func (h *Handler) identity(r *Request, ip string) (peer i2p.Hash, dest i2p.Destination, mismatch, verified bool, err error) {
+	vouched, dest, verified := vouchedPeer(r)
+	if !verified && h.strict.Load() {
+		return peer, dest, false, false, errNotTunneled
 	}
 	if ip == "" {
-		if tunneled {
-			return fromHeader, dest, false, nil
+		if verified {
+			return vouched, dest, false, true, nil
 		}
-		return peer, dest, false, errNoIP
+		return peer, dest, false, false, errNoIP
 	}
 	if looksLikeIP(ip) {
-		return peer, dest, false, errClearnetIP
+		return peer, dest, false, verified, errClearnetIP
 	}
-	if !dest.IsZero() && strings.TrimSuffix(ip, ".i2p") == r.DestB64 {
-		return fromHeader, dest, false, nil // what the tunnel vouches for, parsed once
+	if r.DestB64 != "" && !dest.IsZero() && strings.TrimSuffix(ip, ".i2p") == r.DestB64 {
+		return vouched, dest, false, true, nil // what the tunnel vouches for, parsed once
 	}
 	d, err := parseIPDestination(ip)
 	if err != nil {
-		return peer, dest, false, err
+		return peer, dest, false, verified, err
 	}
-	if tunneled && d.Hash() != fromHeader {
-		return fromHeader, dest, true, nil
+	if verified && d.Hash() != vouched {
+		return vouched, dest, true, true, nil
 	}
-	return d.Hash(), d, false, nil
+	if verified && dest.IsZero() {
+		dest = d // the tunnel gave only the hash, which ip matches
+	}
+	return d.Hash(), d, false, verified, nil
+}
+
+// vouchedPeer is the peer the transport verified, else the one the
+// tunnel's headers name (the full Destination from X-I2P-DestB64, the
+// hash alone from X-I2P-DestHash or X-I2P-DestB32); ok is false when
+// neither names one.
+func vouchedPeer(r *Request) (h i2p.Hash, d i2p.Destination, ok bool) {
+	if r.Peer != nil {
+		return r.Peer.Hash(), *r.Peer, true
+	}
+	if b64 := r.DestB64; b64 != "" {
+		if d, err := i2p.ParseDestinationBase64(b64); err == nil {
+			return d.Hash(), d, true
+		}
+	}
+	if s := r.DestHash; s != "" {
+		if hh, err := i2p.ParseHashBase64(s); err == nil {
+			return hh, d, true
+		}
+	}
+	if s := r.DestB32; s != "" {
+		if hh, err := i2p.ParseB32(s); err == nil {
+			return hh, d, true
+		}
+	}
+	return h, d, false
 }
 
 // looksLikeIP reports whether s is an IPv4 or IPv6 literal rather than
@@ -267,7 +291,7 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	case !q.hasPeerID:
 		return h.fail(dst, errNoPeerID)
 	}
-	peer, dest, mismatch, err := h.identity(r, q.ip)
+	peer, dest, mismatch, verified, err := h.identity(r, q.ip)
 	if err != nil {
 		return h.fail(dst, err)
 	}
@@ -278,8 +302,8 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	if mismatch {
 		h.stats.count(FailMismatch)
 	}
-	if !dest.IsZero() && !mismatch {
-		h.swarms.RememberDestination(dest)
+	if !verified && !h.unverified.allow(time.Now()) {
+		return h.fail(dst, errUnverifiedRate)
 	}
 	left := q.left
 	switch {
@@ -304,6 +328,11 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	}
 	if err != nil {
 		return h.refused(dst, err)
+	}
+	if !dest.IsZero() && !mismatch {
+		// Only once the swarm model took the announce: a refused one
+		// leaves nothing in the journal.
+		h.swarms.RememberDestination(dest)
 	}
 	n := min(res.NumPeers, MaxPeers)
 	bids := sc.req.Bids != nil && sc.bids.Applied
@@ -451,6 +480,7 @@ const (
 	FailIPTooLong
 	FailMethod
 	FailPanic // the handler panicked on it: recovered, counted, logged
+	FailUnverifiedRate
 	numFailReasons
 )
 
@@ -458,6 +488,7 @@ var failNames = [numFailReasons]string{
 	FailMalformed: "malformed", FailNoIP: "no_ip", FailClearnetIP: "clearnet_ip", FailBadDest: "bad_destination",
 	FailMismatch: "ip_mismatch", FailNotTunneled: "not_tunneled", FailInproxy: "inproxy", FailFullScrape: "full_scrape_disabled",
 	FailRefused: "refused", FailIPTooLong: "ip_too_long", FailMethod: "method_not_allowed", FailPanic: "handler_panic",
+	FailUnverifiedRate: "unverified_rate",
 }
 
 // Names returns the reasons' names, indexed by reason.

@@ -1,10 +1,12 @@
 package httptracker
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"github.com/go-i2p/go-opentracker/httpserver"
+	"github.com/go-i2p/go-opentracker/i2p"
 )
 
 // Request is what the tracker reads of an HTTP request: the method, the
@@ -21,10 +23,41 @@ type Request struct {
 	// Forwarded: an X-Forwarded-For or X-Forwarded-Server header with a
 	// value (any of its values), the mark of an inproxy.
 	Forwarded bool
+	// Peer is the Destination the transport itself verified (the remote
+	// end of an I2P stream), or nil. When set it is the
+	// announcing peer and the X-I2P-Dest* headers are not read: on a
+	// stream they come from the client, not from a tunnel.
+	Peer *i2p.Destination
 }
 
-// RequestFrom takes the tracker's view of a net/http request.
+// peerKey is the context key of a verified peer.
+type peerKey struct{}
+
+// WithPeer returns ctx carrying d as the verified peer of the requests
+// made under it; a server sets it per connection
+// (http.Server.ConnContext) for transports that authenticate the remote
+// Destination, such as I2P streaming.
+func WithPeer(ctx context.Context, d i2p.Destination) context.Context {
+	if d.IsZero() {
+		return ctx
+	}
+	return context.WithValue(ctx, peerKey{}, &d)
+}
+
+// PeerFrom returns the verified peer WithPeer put in ctx, or nil.
+func PeerFrom(ctx context.Context) *i2p.Destination {
+	d, _ := ctx.Value(peerKey{}).(*i2p.Destination)
+	return d
+}
+
+// RequestFrom takes the tracker's view of a net/http request. A request
+// whose context carries a verified peer (WithPeer) has that peer and no
+// identity headers.
 func RequestFrom(r *http.Request) Request {
+	if d := PeerFrom(r.Context()); d != nil {
+		return Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Peer: d,
+			Forwarded: anyValue(r.Header, "X-Forwarded-For") || anyValue(r.Header, "X-Forwarded-Server")}
+	}
 	return Request{
 		Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		DestB64: r.Header.Get("X-I2P-DestB64"), DestHash: r.Header.Get("X-I2P-DestHash"), DestB32: r.Header.Get("X-I2P-DestB32"),
