@@ -124,31 +124,30 @@ func TestPageShowsStatus(t *testing.T) {
 	}
 }
 
-// TestHTTPAnnounceHint: with the tunnel's address known the console shows
-// the HTTP announce URL with a copy button; without it, no URL but what
-// to set up, pointing at the setting.
-func TestHTTPAnnounceHint(t *testing.T) {
+// TestHTTPAnnounceURLs: the console shows the HTTP announce URL on the
+// tracker's own address with a copy button and the note that /a answers
+// too; a tunnel URL only once the operator has set one, beside it.
+func TestHTTPAnnounceURLs(t *testing.T) {
 	f := newFake()
 	c, _ := New(f, Options{})
 	get := func() string {
 		rec := httptest.NewRecorder()
 		c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
-		return rec.Body.String()
+		return strings.Join(strings.Fields(rec.Body.String()), " ")
 	}
-	if page := get(); !strings.Contains(page, `<code class="copyable" id="http-url">http://abc.b32.i2p/a</code>`) || strings.Contains(page, "http-hint") {
-		t.Fatal("HTTP announce URL not shown")
+	page := get()
+	if !strings.Contains(page, `<code class="copyable" id="http-url">http://abc.b32.i2p/a</code>`) || !strings.Contains(page, "<code>/a</code> answers too") ||
+		strings.Contains(page, "tunnel-url") {
+		t.Fatal("HTTP announce URL not shown, or a tunnel URL shown without one")
 	}
 	f.mu.Lock()
-	f.status.Identity.HTTPAnnounce, f.status.Identity.HTTPListener = "", "127.0.0.1:7662"
+	f.status.Identity.TunnelAnnounce, f.status.Identity.HTTPListener = "http://tun.b32.i2p/announce", "127.0.0.1:7662"
 	f.mu.Unlock()
-	page := strings.Join(strings.Fields(get()), " ")
-	for _, want := range []string{`id="http-hint"`, "through an HTTP server tunnel on the router", "<code>127.0.0.1:7662</code>", `href="#s-http_address"`} {
+	page = get()
+	for _, want := range []string{`id="http-url">http://abc.b32.i2p/a<`, `id="tunnel-url">http://tun.b32.i2p/announce<`, "<code>127.0.0.1:7662</code>", `href="#s-http_address"`} {
 		if !strings.Contains(page, want) {
-			t.Errorf("hint lacks %q", want)
+			t.Errorf("page lacks %q", want)
 		}
-	}
-	if strings.Contains(page, `id="http-url"`) {
-		t.Error("an HTTP URL is shown without the tunnel's address")
 	}
 }
 

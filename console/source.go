@@ -34,6 +34,15 @@ type Status struct {
 	// most first.
 	Woodpeckers []Woodpecker
 	Bids        BidStatus
+	// Streams are the I2P streams HTTP announces arrive on.
+	Streams StreamStatus
+}
+
+// StreamStatus counts the I2P streams to the tracker's own address.
+type StreamStatus struct {
+	Open     int    // open now
+	Accepted uint64 // since the start
+	Refused  uint64 // SYNs turned away by a limit (by reason under Problems)
 }
 
 // Woodpecker is a sender the rate limits refused often (opentracker's
@@ -76,11 +85,13 @@ type RouterStatus struct {
 type Identity struct {
 	B32    string
 	Base64 string
-	// HTTPAnnounce is the HTTP announce URL on the router's HTTP server
-	// tunnel, "" while its address is not configured: the page then says
-	// how to set one up instead.
+	// HTTPAnnounce is the HTTP announce URL on the tracker's own address
+	// (HTTP over I2P streaming); "" hides it.
 	HTTPAnnounce string
-	UDPAnnounce  string
+	// TunnelAnnounce is the HTTP announce URL on the operator's HTTP
+	// server tunnel, "" while none is configured.
+	TunnelAnnounce string
+	UDPAnnounce    string
 	// HTTPListener is where the host serves the HTTP tracker (what the
 	// tunnel points at), when known.
 	HTTPListener string

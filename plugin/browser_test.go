@@ -62,30 +62,31 @@ func TestConsoleInBrowser(t *testing.T) {
 	if first.Peers == 0 {
 		t.Fatal("console shows no peers")
 	}
-	if !pg.exists("#http-hint") || pg.exists("#http-url") {
-		t.Fatal("console offers an HTTP URL before http_address is set")
+	if !pg.exists("#http-url") || pg.exists("#tunnel-url") {
+		t.Fatal("console lacks the HTTP URL on the tracker's address, or offers a tunnel URL before http_address is set")
 	}
 	pg.waitRefreshed(first)
 	pg.checkIntervalSetting()
 
-	// The public page: UDP only while http_address is unset.
+	// The public page: UDP and HTTP on the tracker's own address, no
+	// tunnel URL while http_address is unset.
 	pg.within("public page", true, chromedp.Navigate(e.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#peers")))
-	wantUDP, _ := e.plugin.URLs()
+	wantUDP, ownHTTP, _ := e.plugin.URLs()
 	if got := pg.text("#udp-url"); got != wantUDP {
 		t.Fatalf("public page shows UDP %q, want %q", got, wantUDP)
 	}
-	if pg.exists("#http-url") {
-		t.Fatal("public page shows an HTTP URL before http_address is set")
+	if got := pg.text("#http-url"); got != ownHTTP || pg.exists("#tunnel-url") {
+		t.Fatalf("public page shows HTTP %q, want %q and no tunnel URL", got, ownHTTP)
 	}
 
 	// Set the HTTP server tunnel's address through the form: the console
 	// and the public page show the HTTP announce URL on it.
 	tunnel := strings.Repeat("t", 52) + ".b32.i2p"
-	wantHTTP := "http://" + tunnel + "/a"
+	wantHTTP := "http://" + tunnel + "/announce"
 	if flash := pg.submit("http_address", tunnel); !strings.Contains(flash, "Saved") {
 		t.Fatalf("http_address not saved: %q", flash)
 	}
-	if got := pg.text("#http-url"); got != wantHTTP || pg.exists("#http-hint") {
+	if got := pg.text("#tunnel-url"); got != wantHTTP || pg.text("#http-url") != ownHTTP {
 		t.Fatalf("console shows HTTP %q, want %q", got, wantHTTP)
 	}
 	pg.within("console after the changes", false)
@@ -100,7 +101,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	pg.within("public page with http_address", true, chromedp.Navigate(e.http.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#peers")))
-	if got := pg.text("#http-url"); got != wantHTTP {
+	if got := pg.text("#tunnel-url"); got != wantHTTP {
 		t.Fatalf("public page shows HTTP %q, want %q", got, wantHTTP)
 	}
 	if got := pg.text("#udp-url"); got != wantUDP {

@@ -36,10 +36,10 @@ type Config struct {
 	MaxPeers         int          `yaml:"max_peers"`           // peers per reply (≤ 50); 50
 	UDP              bool         `yaml:"udp"`                 // serve UDP announces; true
 	HTTP             bool         `yaml:"http"`                // serve HTTP announces; true
-	HTTPAddress      string       `yaml:"http_address"`        // the HTTP server tunnel's .b32.i2p or .i2p name; "" = none set up
+	HTTPAddress      string       `yaml:"http_address"`        // an optional HTTP server tunnel's .b32.i2p or .i2p name; "" = none
 	FullScrape       bool         `yaml:"full_scrape"`         // allow scrape without info_hash; false
 	Bids             bool         `yaml:"bids"`                // bid announces and bid scrapes (docs/bids.md); false
-	StrictDests      bool         `yaml:"strict_destinations"` // refuse HTTP announces without X-I2P-Dest* headers; false
+	StrictDests      bool         `yaml:"strict_destinations"` // refuse HTTP announces from a peer neither a stream nor a tunnel verified; true
 	LegacyLeaseSet   LeaseSetMode `yaml:"legacy_leaseset"`     // auto: LeaseSet2, the older LeaseSet when probes find LeaseSet2 unreachable (i2pd < 2.48); true, false fix the form
 	TunnelQuantity   int          `yaml:"tunnel_quantity"`     // inbound and outbound tunnels; 3
 	TunnelLength     int          `yaml:"tunnel_length"`       // hops; 3
@@ -69,7 +69,7 @@ type Config struct {
 func DefaultConfig() Config {
 	c := Config{
 		TrackerPort: 6969, Interval: 1620, Lifetime: 1200, MaxPeers: 50,
-		UDP: true, HTTP: true, TunnelQuantity: 3, TunnelLength: 3,
+		UDP: true, HTTP: true, StrictDests: true, TunnelQuantity: 3, TunnelLength: 3,
 		MaxSwarms: 1_000_000, MaxPeersPerSwarm: 100_000, MaxSwarmsPerPeer: 2_000, FlushSeconds: 1,
 		DestinationCache: 100_000, NewSwarmsPerMinute: 10, NewSwarmBurst: 500,
 	}
@@ -192,16 +192,21 @@ func (c Config) UDPAnnounceURL(b32 string) string {
 	return fmt.Sprintf("udp://%s:%d/", b32, c.TrackerPort)
 }
 
-// HTTPAnnounceURL is the HTTP announce URL clients use: the HTTP server
-// tunnel's address with the announce path, or "" while no tunnel address
-// is set. The tracker's own Destination is never it: the router gives
-// that Destination to the tracker's I2CP session (UDP), and a tunnel to
-// the HTTP listener needs keys of its own.
-func (c Config) HTTPAnnounceURL() string {
+// HTTPAnnounceURL is the HTTP announce URL on the tracker's own address
+// (its .b32.i2p name), which the tracker serves over I2P streaming on its
+// own session. The path is /announce, from which clients derive the
+// scrape URL; zzzot's /a is answered too.
+func (c Config) HTTPAnnounceURL(b32 string) string {
+	return "http://" + b32 + "/announce"
+}
+
+// TunnelAnnounceURL is the HTTP announce URL on the router's HTTP server
+// tunnel that an operator set up (http_address), or "" while none is set.
+func (c Config) TunnelAnnounceURL() string {
 	if c.HTTPAddress == "" {
 		return ""
 	}
-	return "http://" + c.HTTPAddress + "/a"
+	return "http://" + c.HTTPAddress + "/announce"
 }
 
 // checkHTTPAddress accepts what http_address may hold: nothing, a
@@ -346,12 +351,15 @@ func parseHTTPAddress(s string) (string, error) {
 var settings = append([]setting{
 	intSetting("interval", "Announce interval (s)", "How often clients are told to announce.", 60, 86400, false, func(c *Config) *int { return &c.Interval }),
 	intSetting("max_peers", "Peers per reply", "Most peers one announce reply lists (50 at most keeps UDP replies in two tunnel messages).", 0, 50, false, func(c *Config) *int { return &c.MaxPeers }),
-	textSetting("http_address", "HTTP server tunnel address", "The .b32.i2p address (or .i2p host name) of the router's HTTP server tunnel "+
-		"that points at the tracker's HTTP listener; it has keys of its own. The HTTP announce URL is http://<this>/a. Empty: no HTTP URL is shown.",
+	textSetting("http_address", "HTTP server tunnel address", "Optional: the .b32.i2p address (or .i2p host name) of a router HTTP server tunnel "+
+		"that points at the tracker's HTTP listener, with keys of its own. The tracker serves HTTP on its own address without one; "+
+		"when set, http://<this>/announce is shown too. Empty: only the tracker's own HTTP URL is shown.",
 		false, parseHTTPAddress, func(c *Config) *string { return &c.HTTPAddress }),
 	boolSetting("full_scrape", "Full scrape", "Answer /scrape without info_hash with every torrent.", false, func(c *Config) *bool { return &c.FullScrape }),
 	boolSetting("bids", "Bids", "Take bids with announces, list the highest bidders first when asked, and answer /bids (docs/bids.md).", false, func(c *Config) *bool { return &c.Bids }),
-	boolSetting("strict_destinations", "Strict destinations", "Refuse HTTP announces that did not come through the I2P server tunnel.", false, func(c *Config) *bool { return &c.StrictDests }),
+	boolSetting("strict_destinations", "Strict destinations", "Refuse HTTP announces whose peer is not verified: "+
+		"those that came neither over I2P streaming to the tracker's own address nor through an I2P server tunnel (a local client over TCP, "+
+		"say, whose ip parameter would be trusted). Off, such announces may name any Destination in ip, at a bounded rate.", false, func(c *Config) *bool { return &c.StrictDests }),
 	boolSetting("udp", "UDP announces", "Serve proposal-160 UDP announces.", false, func(c *Config) *bool { return &c.UDP }),
 	boolSetting("http", "HTTP announces", "Serve HTTP announces.", false, func(c *Config) *bool { return &c.HTTP }),
 	intSetting("tracker_port", "UDP tracker port", "The I2P port UDP announces go to (part of the UDP announce URL).", 1, 65535, true, func(c *Config) *uint16 { return &c.TrackerPort }),

@@ -103,7 +103,7 @@ func Example_router() {
 		fmt.Println(page.name, rec.Code)
 	}
 	a := p.Addresses()
-	fmt.Println(a.UDPAnnounce == "udp://"+a.B32+":6969/", a.HTTPAnnounce == "")
+	fmt.Println(a.UDPAnnounce == "udp://"+a.B32+":6969/", a.HTTPAnnounce == "http://"+a.B32+"/announce")
 	// Output:
 	// attached to the router; tunnel length 2
 	// console 200

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
+	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/internal/simclient"
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 	"github.com/go-i2p/go-opentracker/tracker"
@@ -151,16 +151,12 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("scrape %+v %v", sc, err)
 	}
 
-	// An HTTP client announces with its Base64 Destination and sees both.
-	carol, _ := e.net.NewClient(7001, false)
-	q := url.Values{"info_hash": {string(info[:])}, "peer_id": {"-HT0001-abcdefghijkl"}, "port": {"6881"},
-		"left": {"5"}, "compact": {"1"}, "ip": {carol.Keys.Destination.Base64() + ".i2p"}}
-	resp, err := http.Get(e.http.URL + "/a?" + q.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	// An HTTP client announces over I2P streaming to the tracker's own
+	// address, its Base64 Destination in ip, and sees both.
+	carol := newStreamClient(t, e.host.router, i2p.SigEd25519)
+	me := e.plugin.Identity().Destination
+	leeching := strings.Replace(libtorrentAnnounce("/a", info, carol.keys.Destination.Base64()+".i2p", me.B32()), "&left=0&", "&left=5&", 1)
+	_, body := carol.get(t, me, leeching)
 	if !strings.Contains(string(body), "5:peers64:") {
 		t.Fatalf("HTTP announce: %q", body)
 	}
@@ -313,7 +309,7 @@ func TestConfigFile(t *testing.T) {
 	}
 	write("interval: 900\nfull_scrape: true\nhttp_address: Tracker2.I2P\n")
 	cfg, err := LoadConfig(dir)
-	if err != nil || cfg.Interval != 900 || !cfg.FullScrape || cfg.TrackerPort != 6969 || cfg.HTTPAnnounceURL() != "http://tracker2.i2p/a" {
+	if err != nil || cfg.Interval != 900 || !cfg.FullScrape || cfg.TrackerPort != 6969 || cfg.TunnelAnnounceURL() != "http://tracker2.i2p/announce" {
 		t.Fatalf("%+v %v", cfg, err)
 	}
 	write("")
@@ -343,24 +339,25 @@ func TestHTTPAddressValues(t *testing.T) {
 	}
 }
 
-// TestHTTPAnnounceURL: the tracker's own b32 is never offered for HTTP
-// (its session carries UDP; the HTTP server tunnel has keys of its own).
-// Until http_address names the tunnel, no HTTP URL is shown anywhere;
-// once set on the console it shows at once on the console and the help
-// page, and persists.
+// TestHTTPAnnounceURL: with no setting the HTTP announce URL is on the
+// tracker's own address, path /announce (clients derive scrape from it),
+// on the console and the help page; once http_address names an HTTP
+// server tunnel its URL is shown beside it, at once, and persists.
 func TestHTTPAnnounceURL(t *testing.T) {
 	dir := t.TempDir()
 	e := start(t, dir, newRouter(t))
 	b32 := e.plugin.Identity().Destination.B32()
-	if udp, http := e.plugin.URLs(); udp != "udp://"+b32+":6969/" || http != "" {
-		t.Fatalf("URLs %q %q", udp, http)
+	own := "http://" + b32 + "/announce"
+	if udp, http, tunnel := e.plugin.URLs(); udp != "udp://"+b32+":6969/" || http != own || tunnel != "" {
+		t.Fatalf("URLs %q %q %q", udp, http, tunnel)
 	}
-	if _, page := get(t, e.http.URL+"/"); strings.Contains(page, "http://") || !strings.Contains(page, "udp://"+b32) {
+	if _, page := get(t, e.http.URL+"/"); !strings.Contains(page, `id="http-url">`+own+"<") || !strings.Contains(page, "udp://"+b32) ||
+		strings.Contains(page, "tunnel-url") || !strings.Contains(page, "<code>/a</code>") {
 		t.Fatalf("help page without http_address:\n%s", page)
 	}
-	if _, page := get(t, e.consoleURL); strings.Contains(page, "http://"+b32) || !strings.Contains(page, `id="http-hint"`) ||
-		!strings.Contains(page, "127.0.0.1:7662") {
-		t.Fatal("console shows an HTTP URL, or no hint, without http_address")
+	if _, page := get(t, e.consoleURL); !strings.Contains(page, `id="http-url">`+own+"<") || strings.Contains(page, `id="tunnel-url"`) ||
+		!strings.Contains(page, "<code>/a</code>") {
+		t.Fatal("console does not show the HTTP URL on the tracker's address, or shows a tunnel URL without http_address")
 	}
 
 	if _, err := e.plugin.applySetting("http_address", "http://x.i2p/a"); err == nil {
@@ -370,15 +367,16 @@ func TestHTTPAnnounceURL(t *testing.T) {
 	if restart, err := e.plugin.applySetting("http_address", strings.ToUpper(tunnel)); err != nil || restart {
 		t.Fatalf("http_address: %v %v", restart, err)
 	}
-	want := "http://" + tunnel + "/a"
-	if _, http := e.plugin.URLs(); http != want {
-		t.Fatalf("HTTP URL %q, want %q", http, want)
+	want := "http://" + tunnel + "/announce"
+	if _, http, got := e.plugin.URLs(); got != want || http != own {
+		t.Fatalf("HTTP URLs %q %q, want %q %q", http, got, own, want)
 	}
-	if _, page := get(t, e.http.URL+"/"); !strings.Contains(page, `id="http-url">`+want+"<") || !strings.Contains(page, "http://"+tunnel+"/</code>") {
-		t.Fatal("help page does not show the HTTP URL on the tunnel")
+	if _, page := get(t, e.http.URL+"/"); !strings.Contains(page, `id="tunnel-url">`+want+"<") || !strings.Contains(page, `id="http-url">`+own+"<") {
+		t.Fatal("help page does not show both HTTP URLs")
 	}
-	if _, page := get(t, e.consoleURL); !strings.Contains(page, `id="http-url">`+want+"<") || strings.Contains(page, `id="http-hint"`) {
-		t.Fatal("console does not show the HTTP URL on the tunnel")
+	if _, page := get(t, e.consoleURL); !strings.Contains(page, `id="tunnel-url">`+want+"<") || !strings.Contains(page, `id="http-url">`+own+"<") ||
+		!strings.Contains(page, "127.0.0.1:7662") {
+		t.Fatal("console does not show both HTTP URLs")
 	}
 	if cfg, err := LoadConfig(dir); err != nil || cfg.HTTPAddress != tunnel {
 		t.Fatalf("saved %+v %v", cfg, err)
@@ -588,8 +586,8 @@ func TestZzzotKeyFile(t *testing.T) {
 	if got := e.plugin.Identity().Destination.B32(); got != id.B32 {
 		t.Fatalf("identity %s, want the vector's %s", got, id.B32)
 	}
-	if udp, _ := e.plugin.URLs(); udp != "udp://"+id.B32+":6969/" {
-		t.Fatalf("UDP URL %s", udp)
+	if udp, http, _ := e.plugin.URLs(); udp != "udp://"+id.B32+":6969/" || http != "http://"+id.B32+"/announce" {
+		t.Fatalf("URLs %s %s", udp, http)
 	}
 	if err := e.plugin.Stop(context.Background()); err != nil {
 		t.Fatal(err)

@@ -123,7 +123,10 @@ type Addresses struct {
 	B32          string // the .b32.i2p name
 	Destination  string // base64
 	UDPAnnounce  string
-	HTTPAnnounce string // "" while http_address is not set
+	HTTPAnnounce string // on the tracker's own address, over I2P streaming
+	// TunnelAnnounce is the HTTP announce URL on the operator's HTTP
+	// server tunnel; "" while http_address is not set.
+	TunnelAnnounce string
 }
 
 // Identify reads the configuration and the identity in dir, creating the
@@ -147,5 +150,6 @@ func Identify(dir string) (a Addresses, created bool, err error) {
 
 func addresses(cfg Config, keys *i2p.PrivateKeys) Addresses {
 	b32 := keys.Destination.B32()
-	return Addresses{B32: b32, Destination: keys.Destination.Base64(), UDPAnnounce: cfg.UDPAnnounceURL(b32), HTTPAnnounce: cfg.HTTPAnnounceURL()}
+	return Addresses{B32: b32, Destination: keys.Destination.Base64(), UDPAnnounce: cfg.UDPAnnounceURL(b32),
+		HTTPAnnounce: cfg.HTTPAnnounceURL(b32), TunnelAnnounce: cfg.TunnelAnnounceURL()}
 }

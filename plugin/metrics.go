@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/go-i2p/go-opentracker/streaming"
 )
 
 // metricsHandler serves /metrics in the Prometheus text format from a
@@ -39,11 +41,23 @@ var (
 
 	descBids      = prometheus.NewDesc("opentracker_bids", "Standing bids (docs/bids.md).", nil, nil)
 	descBidEvents = prometheus.NewDesc("opentracker_bid_events_total", "Bids placed, changed, refused and ended, by event.", []string{"event"}, nil)
+
+	descStreamOpen     = prometheus.NewDesc("opentracker_stream_open", "I2P streams open now.", nil, nil)
+	descStreamAccepted = prometheus.NewDesc("opentracker_stream_accepted_total", "I2P streams accepted (HTTP on the tracker's own address).", nil, nil)
+	descStreamPackets  = prometheus.NewDesc("opentracker_stream_packets_total", "Streaming packets, by direction.", []string{"direction"}, nil)
+	descStreamRefused  = prometheus.NewDesc("opentracker_stream_refused_total", "SYNs refused, by reason.", []string{"reason"}, nil)
+	descStreamDropped  = prometheus.NewDesc("opentracker_stream_dropped_total", "Streaming packets dropped, by reason.", []string{"reason"}, nil)
+	descStreamRtx      = prometheus.NewDesc("opentracker_stream_retransmits_total", "Streaming packets sent again.", nil, nil)
+	descStreamResets   = prometheus.NewDesc("opentracker_stream_resets_total", "RESETs, by direction.", []string{"direction"}, nil)
+	descStreamTimeouts = prometheus.NewDesc("opentracker_stream_timeouts_total", "Streams failed by the resend limit or inactivity.", nil, nil)
+	descStreamDupSYNs  = prometheus.NewDesc("opentracker_stream_duplicate_syns_total", "Retransmitted SYNs mapped to their stream.", nil, nil)
 )
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter, descStoreSize, descPending, descDropped, descPaused,
-		descAccess, descHTTPOpen, descHTTPRefused, descHTTPAccept, descBids, descBidEvents} {
+	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter,
+		descStoreSize, descPending, descDropped, descPaused, descAccess, descHTTPOpen, descHTTPRefused, descHTTPAccept,
+		descStreamOpen, descStreamAccepted, descStreamPackets, descStreamRefused,
+		descStreamDropped, descStreamRtx, descStreamResets, descStreamTimeouts, descStreamDupSYNs, descBids, descBidEvents} {
 		ch <- d
 	}
 }
@@ -105,4 +119,28 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			k(descBidEvents, n, event)
 		}
 	}
+	if s, ok := c.p.streamStats(); ok {
+		collectStreams(s, g, k)
+	}
+}
+
+// collectStreams sends the streaming counters through gauge and counter.
+func collectStreams(s streaming.Stats, gauge, counter func(*prometheus.Desc, uint64, ...string)) {
+	gauge(descStreamOpen, uint64(s.Open))
+	counter(descStreamAccepted, s.Accepted)
+	counter(descStreamPackets, s.PacketsIn, "in")
+	counter(descStreamPackets, s.PacketsOut, "out")
+	for _, m := range []struct {
+		d *prometheus.Desc
+		v map[string]uint64
+	}{{descStreamRefused, streamRefusals(s)}, {descStreamDropped, streamDrops(s)}} {
+		for reason, v := range m.v {
+			counter(m.d, v, reason)
+		}
+	}
+	counter(descStreamRtx, s.Retransmits)
+	counter(descStreamResets, s.ResetsSent, "sent")
+	counter(descStreamResets, s.ResetsReceived, "received")
+	counter(descStreamTimeouts, s.Timeouts)
+	counter(descStreamDupSYNs, s.DuplicateSYNs)
 }

@@ -147,9 +147,9 @@ func (p *Plugin) Start(ctx context.Context) error {
 		p.host.MountConsole(http.HandlerFunc(p.serveConsole))
 		p.mounted = true
 	}
-	udpURL, httpURL := p.urls()
+	udpURL, httpURL, tunnelURL := p.urls()
 	stats := r.store.Stats()
-	p.opts.Logger.Info("tracker serving", "address", keys.Destination.B32(), "udp", udpURL, "http", httpURL,
+	p.opts.Logger.Info("tracker serving", "address", keys.Destination.B32(), "udp", udpURL, "http", httpURL, "http_tunnel", tunnelURL,
 		"restored_peers", stats.RestoredPeers, "restore_took", stats.RestoreDuration.Round(time.Millisecond))
 	return nil
 }
@@ -482,17 +482,19 @@ func (p *Plugin) Flush(ctx context.Context) error {
 }
 
 // urls are the announce URLs in force; p.mu must be held.
-func (p *Plugin) urls() (udp, http string) {
+func (p *Plugin) urls() (udp, http, tunnel string) {
 	if p.keys == nil {
-		return "", ""
+		return "", "", ""
 	}
-	return p.cfg.UDPAnnounceURL(p.keys.Destination.B32()), p.cfg.HTTPAnnounceURL()
+	b32 := p.keys.Destination.B32()
+	return p.cfg.UDPAnnounceURL(b32), p.cfg.HTTPAnnounceURL(b32), p.cfg.TunnelAnnounceURL()
 }
 
-// URLs returns the announce URLs: UDP on the tracker's own address, and
-// HTTP on the address of the router's HTTP server tunnel, "" until the
-// http_address setting names it. Both are "" before the first Start.
-func (p *Plugin) URLs() (udp, http string) {
+// URLs returns the announce URLs: UDP and HTTP on the tracker's own
+// address, and HTTP on the address of the operator's HTTP server tunnel,
+// "" until the http_address setting names one. All are "" before the
+// first Start.
+func (p *Plugin) URLs() (udp, http, tunnel string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.urls()

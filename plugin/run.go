@@ -32,6 +32,7 @@ type run struct {
 	reach   *prober // measures whether the session can be reached
 	udp     *udptracker.Server
 	http    *httptracker.Handler
+	stream  *streamServer // HTTP over I2P streaming on the session
 	console *console.Console
 	// limits are the per-sender request limits; HTTP requests are
 	// charged to ratelimit.HTTP by whoever knows their sender.
@@ -40,6 +41,7 @@ type run struct {
 	udpOn   atomic.Bool // the udp setting in force
 	gate    *gate       // shared by every liveState of this run
 	started time.Time
+	log     *slog.Logger
 
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the run's goroutines have ended
@@ -73,7 +75,7 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 			st.Close()
 		}
 	}()
-	r := &run{store: st, gate: &gate{}, limits: ratelimit.New(ratelimit.Config{Limits: cfg.RequestLimits()}), access: accesslist.New(dir)}
+	r := &run{store: st, gate: &gate{}, limits: ratelimit.New(ratelimit.Config{Limits: cfg.RequestLimits()}), access: accesslist.New(dir), log: log}
 	if _, err := r.access.Reload(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -126,6 +128,15 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 	// Datagram1 is not accepted on the tracker port.
 	r.session.Handle(datagram.ProtocolDatagram1, cfg.TrackerPort, handle)
 	r.http = httptracker.New(httptracker.Config{FullScrape: cfg.FullScrape, Strict: cfg.StrictDests, Logger: log}, r.tracker)
+	r.stream, err = newStreamServer(r.session, keys, trackerRoutes{p}, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			r.stream.m.Close()
+		}
+	}()
 
 	src := consoleSource{p}
 	r.console, err = console.New(src, console.Options{Title: p.manifest.ConsoleLinkName, Password: cfg.ConsolePassword,
@@ -159,6 +170,7 @@ func (r *run) start(log *slog.Logger) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.udp.SetContext(ctx)
 	r.cancel, r.done, r.started = cancel, make(chan struct{}), time.Now()
+	r.stream.start(r.log)
 	var wg sync.WaitGroup
 	wg.Add(5)
 	go func() { defer wg.Done(); r.session.Run(ctx) }()
@@ -181,6 +193,7 @@ func (r *run) live(cfg Config) *liveState {
 // close ends the run's goroutines, waits for the HTTP announces that
 // found the run, and closes the store (which flushes it).
 func (r *run) close() error {
+	r.stream.close() // no more HTTP exchanges over streaming
 	r.cancel()
 	<-r.done       // the session, the expiry and the console have ended
 	r.gate.close() // and so have the HTTP announces that found the run

@@ -31,9 +31,9 @@ func (c consoleSource) Status() console.Status {
 	if out.Router.Address == "" {
 		out.Router.Address = "provided by the host"
 	}
-	udpURL, httpURL := p.URLs()
+	udpURL, httpURL, tunnelURL := p.URLs()
 	out.Identity = console.Identity{B32: keys.Destination.B32(), Base64: keys.Destination.Base64(), UDPAnnounce: udpURL, HTTPAnnounce: httpURL,
-		HTTPListener: p.opts.HTTPListener}
+		TunnelAnnounce: tunnelURL, HTTPListener: p.opts.HTTPListener}
 	t := tr.Totals()
 	out.Totals = console.Totals{Swarms: t.Swarms, Peers: t.Peers, Seeds: t.Seeds, Leechers: t.Leechers, Completed: t.Completed}
 	us, hs := udp.Stats().Snapshot(), httpH.Stats().Snapshot()
@@ -68,6 +68,9 @@ func (c consoleSource) Status() console.Status {
 	is := sess.Stats()
 	add("i2cp", map[string]uint64{"unclaimed": is.DroppedUnclaimed, "malformed": is.DroppedMalformed, "send_queue_full": is.DroppedQueueFull,
 		"not_ready": is.DroppedNotReady, "lookup_failures": is.LookupFailures, "delivery_failures": is.MessageFailures})
+	ks := r.stream.stats()
+	out.Streams = console.StreamStatus{Open: ks.Open, Accepted: ks.Accepted, Refused: streamRefused(ks)}
+	add("streaming", streamProblems(ks))
 	ss2 := st.Stats()
 	out.Store = console.StoreStatus{Path: st.Path(), SizeBytes: ss2.SizeBytes, LastFlush: ss2.LastFlush, Pending: ss2.Pending,
 		Dropped: ss2.Dropped, RestoreDuration: ss2.RestoreDuration, RestoredPeers: int(ss2.RestoredPeers)}
@@ -142,8 +145,8 @@ func (p *Plugin) publicInfo() webui.Info {
 		return info
 	}
 	t := r.tracker.Totals()
-	udpURL, httpURL := p.URLs()
-	info.B32, info.UDPAnnounce, info.HTTPAnnounce = keys.Destination.B32(), udpURL, httpURL // httpURL is "" until http_address is set
+	udpURL, httpURL, tunnelURL := p.URLs()
+	info.B32, info.UDPAnnounce, info.HTTPAnnounce, info.TunnelAnnounce = keys.Destination.B32(), udpURL, httpURL, tunnelURL
 	info.UDPEnabled, info.HTTPEnabled = cfg.UDP, cfg.HTTP
 	info.Swarms, info.Peers, info.Seeds, info.Leechers, info.Completed = t.Swarms, t.Peers, t.Seeds, t.Leechers, t.Completed
 	return info

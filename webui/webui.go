@@ -17,21 +17,23 @@ var assets embed.FS
 type Info struct {
 	Name, Version string
 	B32           string
-	// HTTPAnnounce is the announce URL on the router's HTTP server
-	// tunnel; "" while the operator has not named the tunnel's address,
-	// and the page then lists UDP only.
-	HTTPAnnounce  string
-	UDPAnnounce   string
-	UDPEnabled    bool
-	HTTPEnabled   bool
-	Swarms, Peers uint64
-	Seeds         uint64
-	Leechers      uint64
-	Completed     uint64
+	// HTTPAnnounce is the HTTP announce URL on the tracker's own address;
+	// "" lists UDP only.
+	HTTPAnnounce string
+	// TunnelAnnounce is the HTTP announce URL on the operator's HTTP
+	// server tunnel, "" while none is configured.
+	TunnelAnnounce string
+	UDPAnnounce    string
+	UDPEnabled     bool
+	HTTPEnabled    bool
+	Swarms, Peers  uint64
+	Seeds          uint64
+	Leechers       uint64
+	Completed      uint64
 }
 
 // HTTPShown reports whether the page lists the HTTP announce URL: HTTP
-// announces are on and the tunnel's address is known.
+// announces are on and there is a URL.
 func (i Info) HTTPShown() bool { return i.HTTPEnabled && i.HTTPAnnounce != "" }
 
 // Pages serves the help page at "/" and its stylesheet.

@@ -38,8 +38,8 @@ func runDemo(ctx context.Context, o options, stdout io.Writer, log *slog.Logger)
 	fmt.Fprintf(stdout, "demo: router simulator on %s, data in %s\n", router.Addr(), o.data)
 	return serveWith(ctx, o, stdout, log, h, 5*time.Second, func(p *plugin.Plugin, httpAddr, consoleAddr string) {
 		fmt.Fprintf(stdout, "demo: %d simulated clients announce over UDP through the simulator, and every fifth one over HTTP\n"+
-			"      straight to http://%s/a (on I2P, HTTP announces come through a router's HTTP server tunnel,\n"+
-			"      whose address goes into http_address)\n", o.demoClients, httpAddr)
+			"      to http://%s/a as an HTTP server tunnel would pass them on (with X-I2P-DestB64); on I2P,\n"+
+			"      HTTP announces reach the tracker's own address over I2P streaming\n", o.demoClients, httpAddr)
 		go demoTraffic(ctx, router, p, httpAddr, o.demoClients, log)
 	})
 }

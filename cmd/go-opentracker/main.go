@@ -121,7 +121,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, servi
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.level}))
 	if o.identityOnly {
-		return printIdentity(o.data, o.http, stdout, log)
+		return printIdentity(o.data, stdout, log)
 	}
 	if cmd == "demo" {
 		return runDemo(ctx, o, stdout, log)
@@ -157,9 +157,8 @@ func logError(log *slog.Logger, msg string, err error) {
 	}
 }
 
-// printIdentity creates or loads the identity and prints the addresses;
-// httpListen is the --http address a tunnel would point at.
-func printIdentity(dir, httpListen string, stdout io.Writer, log *slog.Logger) int {
+// printIdentity creates or loads the identity and prints the addresses.
+func printIdentity(dir string, stdout io.Writer, log *slog.Logger) int {
 	a, created, err := plugin.Identify(dir)
 	if err != nil {
 		logError(log, "identity", err)
@@ -169,21 +168,19 @@ func printIdentity(dir, httpListen string, stdout io.Writer, log *slog.Logger) i
 		log.Info("created a new tracker identity", "file", filepath.Join(dir, plugin.KeyFileName))
 	}
 	fmt.Fprintf(stdout, "tracker address: %s\n", a.B32)
-	printURLs(stdout, a.UDPAnnounce, a.HTTPAnnounce, httpListen)
+	printURLs(stdout, a)
 	fmt.Fprintf(stdout, "destination:     %s\n", a.Destination)
 	return exitOK
 }
 
-// printURLs prints the announce URLs, or, while http_address is not
-// set, what HTTP announces need instead of a URL that would not work.
-func printURLs(w io.Writer, udpURL, httpURL, listener string) {
-	fmt.Fprintf(w, "announce URLs:   %s\n", udpURL)
-	if httpURL != "" {
-		fmt.Fprintf(w, "                 %s\n", httpURL)
-		return
+// printURLs prints the announce URLs: UDP and HTTP on the tracker's own
+// address and, when http_address names one, HTTP through a tunnel.
+func printURLs(w io.Writer, a plugin.Addresses) {
+	fmt.Fprintf(w, "announce URLs:   %s\n", a.UDPAnnounce)
+	fmt.Fprintf(w, "                 %s (zzzot's path /a works too)\n", a.HTTPAnnounce)
+	if a.TunnelAnnounce != "" {
+		fmt.Fprintf(w, "                 %s (through the HTTP server tunnel)\n", a.TunnelAnnounce)
 	}
-	fmt.Fprintf(w, "HTTP announces:  need an HTTP server tunnel on the router, with keys of its own, pointing at %s;\n"+
-		"                 set http_address (console or %s) to its address to show the HTTP announce URL\n", listener, plugin.ConfigFileName)
 }
 
 // host is the standalone binary's plugin.Host: I2CP over TCP or a Unix
@@ -298,8 +295,8 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	m, _ := opentracker.LoadManifest()
 	fmt.Fprintf(stdout, "go-opentracker %s\n", m.Version)
 	fmt.Fprintf(stdout, "tracker address: %s\n", a.B32)
-	printURLs(stdout, a.UDPAnnounce, a.HTTPAnnounce, httpLn.Addr().String())
-	fmt.Fprintf(stdout, "HTTP tracker:    http://%s/ (the router's HTTP server tunnel points here)\n", httpLn.Addr())
+	printURLs(stdout, a)
+	fmt.Fprintf(stdout, "HTTP tracker:    http://%s/ (local clients; an optional HTTP server tunnel points here)\n", httpLn.Addr())
 	fmt.Fprintf(stdout, "console:         http://%s/\n", consoleLn.Addr())
 	if started != nil {
 		started(p, httpLn.Addr().String(), consoleLn.Addr().String())

@@ -206,8 +206,8 @@ func status(t *testing.T, consoleURL string) apiStatus {
 // still starts, serves its console, and says it is disconnected.
 func TestNoRouter(t *testing.T) {
 	console, out, stop := startRun(t, "--data", t.TempDir(), "--i2cp", "127.0.0.1:1", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0")
-	// No http_address: no HTTP announce URL, but what it needs.
-	if printed := out.String(); strings.Contains(printed, "/a\n") || !strings.Contains(printed, "HTTP announces:  need an HTTP server tunnel") {
+	// No http_address: the HTTP announce URL on the tracker's own address.
+	if printed := out.String(); !strings.Contains(printed, ".b32.i2p/announce (zzzot's path /a works too)\n") || strings.Contains(printed, "tunnel)") {
 		t.Errorf("printed:\n%s", printed)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -242,8 +242,8 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// TestHTTPAddressPrinted: with http_address set, the printed HTTP
-// announce URL is on the tunnel's address, not the tracker's.
+// TestHTTPAddressPrinted: with http_address set, the HTTP announce URL on
+// the tunnel's address is printed beside the one on the tracker's own.
 func TestHTTPAddressPrinted(t *testing.T) {
 	dir := t.TempDir()
 	tunnel := strings.Repeat("h", 52) + ".b32.i2p"
@@ -258,8 +258,10 @@ func TestHTTPAddressPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "announce URLs:   udp://" + keys.Destination.B32() + ":6969/\n                 http://" + tunnel + "/a\n"
-	if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "http://"+keys.Destination.B32()) {
+	b32 := keys.Destination.B32()
+	want := "announce URLs:   udp://" + b32 + ":6969/\n                 http://" + b32 + "/announce (zzzot's path /a works too)\n" +
+		"                 http://" + tunnel + "/announce (through the HTTP server tunnel)\n"
+	if !strings.Contains(out.String(), want) {
 		t.Fatalf("printed:\n%s\nwant:\n%s", out.String(), want)
 	}
 }

@@ -123,8 +123,9 @@ func (n *Network) RunTraffic(ctx context.Context, t Traffic) error {
 	}
 }
 
-// httpAnnounce sends one HTTP announce the way an I2P client does: its
-// Base64 Destination in ip, compact replies.
+// httpAnnounce sends one HTTP announce the way an I2P client does (its
+// Base64 Destination in ip, compact replies) as an I2P HTTP server tunnel
+// passes it on: with X-I2P-DestB64 naming the client.
 func httpAnnounce(ctx context.Context, c *http.Client, addr string, d i2p.Destination, info [20]byte, left uint64, event tracker.Event) error {
 	h := d.Hash()
 	q := url.Values{"info_hash": {string(info[:])}, "peer_id": {string(h[:20])}, "port": {"6881"},
@@ -136,6 +137,7 @@ func httpAnnounce(ctx context.Context, c *http.Client, addr string, d i2p.Destin
 	if err != nil {
 		return err
 	}
+	req.Header.Set("X-I2P-DestB64", d.Base64())
 	resp, err := c.Do(req)
 	if err != nil {
 		return err

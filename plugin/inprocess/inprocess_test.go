@@ -97,7 +97,13 @@ func (r *router) announce(t testing.TB, h *Host, port uint16) int {
 	}
 	q := url.Values{"info_hash": {string(info[:])}, "peer_id": {"-IP0001-abcdefghijkl"}, "port": {"6881"},
 		"left": {"0"}, "compact": {"1"}, "ip": {c.Keys.Destination.Base64() + ".i2p"}}
-	resp, err := http.Get(r.trackerS.URL + "/a?" + q.Encode())
+	// As the router's HTTP server tunnel passes it on.
+	req, err := http.NewRequest(http.MethodGet, r.trackerS.URL+"/a?"+q.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-I2P-DestB64", c.Keys.Destination.Base64())
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,133 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/streaming"
+	"github.com/go-i2p/go-opentracker/tracker/httptracker"
+)
+
+// Timeouts of an HTTP exchange over a stream, as an I2P HTTP server
+// tunnel sets them: the head within streamHeaderTimeout, the whole
+// request within streamReadTimeout, the reply within streamWriteTimeout.
+const (
+	streamHeaderTimeout = 15 * time.Second
+	streamReadTimeout   = 30 * time.Second
+	streamWriteTimeout  = 30 * time.Second
+	streamMaxHeader     = 16 << 10
+)
+
+// streamServer serves the tracker's HTTP routes over I2P streaming on the
+// run's own session, so the HTTP announce URL is on the tracker's own
+// address with no tunnel. Each stream carries one request (keep-alives
+// off, as I2P clients send Connection: close), and the stream's verified
+// remote Destination is the request's peer.
+type streamServer struct {
+	m    *streaming.Manager
+	ln   *streaming.Listener
+	srv  *http.Server
+	done chan struct{} // closed when Serve has returned
+}
+
+// newStreamServer attaches a streaming Manager to sess (protocol 6, every
+// port), signing as keys, and prepares an HTTP server for h on its
+// Listener.
+func newStreamServer(sess streaming.Session, keys *i2p.PrivateKeys, h http.Handler, log *slog.Logger) (*streamServer, error) {
+	m, err := streaming.Attach(sess, streaming.IdentityOf(keys), streaming.Config{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("streaming: %w", err)
+	}
+	ln, err := m.Listen()
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("streaming: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: streamHeaderTimeout,
+		ReadTimeout:       streamReadTimeout,
+		WriteTimeout:      streamWriteTimeout,
+		MaxHeaderBytes:    streamMaxHeader,
+		ConnContext:       streamPeer,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	srv.SetKeepAlivesEnabled(false)
+	return &streamServer{m: m, ln: ln, srv: srv, done: make(chan struct{})}, nil
+}
+
+// streamPeer puts a stream's verified remote Destination in the context
+// of its requests: the tracker takes it as the announcing peer.
+func streamPeer(ctx context.Context, c net.Conn) context.Context {
+	if a, ok := c.RemoteAddr().(streaming.Addr); ok {
+		return httptracker.WithPeer(ctx, a.Destination)
+	}
+	return ctx
+}
+
+// start serves until close.
+func (s *streamServer) start(log *slog.Logger) {
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTP over streaming", "err", err)
+		}
+	}()
+}
+
+// close stops accepting, closes the open exchanges and waits for Serve to
+// return; the streams still open are reset.
+func (s *streamServer) close() {
+	s.srv.Close()
+	<-s.done
+	s.m.Close()
+}
+
+// Stats are the Manager's counters.
+func (s *streamServer) stats() streaming.Stats { return s.m.Stats() }
+
+// streamStats are the running tracker's streaming counters; ok is false
+// while it is stopped.
+func (p *Plugin) streamStats() (s streaming.Stats, ok bool) {
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	if r == nil {
+		return s, false
+	}
+	return r.stream.stats(), true
+}
+
+// streamRefused is the number of SYNs a limit turned away.
+func streamRefused(s streaming.Stats) uint64 {
+	return s.RefusedTotal + s.RefusedPeer + s.RefusedBacklog + s.RefusedListener
+}
+
+// streamRefusals are the refused SYNs by reason.
+func streamRefusals(s streaming.Stats) map[string]uint64 {
+	return map[string]uint64{"max_streams": s.RefusedTotal, "max_streams_per_peer": s.RefusedPeer,
+		"backlog_full": s.RefusedBacklog, "not_listening": s.RefusedListener}
+}
+
+// streamDrops are the packets dropped, by reason.
+func streamDrops(s streaming.Stats) map[string]uint64 {
+	return map[string]uint64{"malformed": s.Malformed, "unsigned_syn": s.UnsignedSYNs, "bad_signature": s.BadSignatures,
+		"wrong_target": s.WrongTarget, "unknown_stream": s.Unknown, "early_dropped": s.EarlyDropped,
+		"receive_buffer_full": s.RecvOverflows, "send_errors": s.SendErrors}
+}
+
+// streamProblems are the refusals and drops the console lists.
+func streamProblems(s streaming.Stats) map[string]uint64 {
+	m := streamDrops(s)
+	for k, v := range streamRefusals(s) {
+		m["refused_"+k] = v
+	}
+	m["timeouts"] = s.Timeouts
+	return m
+}
