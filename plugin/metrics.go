@@ -51,13 +51,15 @@ var (
 	descStreamResets   = prometheus.NewDesc("opentracker_stream_resets_total", "RESETs, by direction.", []string{"direction"}, nil)
 	descStreamTimeouts = prometheus.NewDesc("opentracker_stream_timeouts_total", "Streams failed by the resend limit or inactivity.", nil, nil)
 	descStreamDupSYNs  = prometheus.NewDesc("opentracker_stream_duplicate_syns_total", "Retransmitted SYNs mapped to their stream.", nil, nil)
+	descStream429      = prometheus.NewDesc("opentracker_stream_replies_429_total", "Refused SYNs answered with an HTTP 429 (the rest with a RESET).", nil, nil)
+	descStreamPeers    = prometheus.NewDesc("opentracker_stream_rate_peers", "Remote Destinations the stream rate limits remember.", nil, nil)
 )
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter,
 		descStoreSize, descPending, descDropped, descPaused, descAccess, descHTTPOpen, descHTTPRefused, descHTTPAccept,
 		descStreamOpen, descStreamAccepted, descStreamPackets, descStreamRefused,
-		descStreamDropped, descStreamRtx, descStreamResets, descStreamTimeouts, descStreamDupSYNs, descBids, descBidEvents} {
+		descStreamDropped, descStreamRtx, descStreamResets, descStreamTimeouts, descStreamDupSYNs, descStream429, descStreamPeers, descBids, descBidEvents} {
 		ch <- d
 	}
 }
@@ -143,4 +145,6 @@ func collectStreams(s streaming.Stats, gauge, counter func(*prometheus.Desc, uin
 	counter(descStreamResets, s.ResetsReceived, "received")
 	counter(descStreamTimeouts, s.Timeouts)
 	counter(descStreamDupSYNs, s.DuplicateSYNs)
+	counter(descStream429, s.Replies429)
+	gauge(descStreamPeers, uint64(s.RatePeers))
 }

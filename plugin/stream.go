@@ -106,13 +106,14 @@ func (p *Plugin) streamStats() (s streaming.Stats, ok bool) {
 
 // streamRefused is the number of SYNs a limit turned away.
 func streamRefused(s streaming.Stats) uint64 {
-	return s.RefusedTotal + s.RefusedPeer + s.RefusedBacklog + s.RefusedListener
+	return s.RefusedTotal + s.RefusedPeer + s.RefusedBacklog + s.RefusedListener + s.RefusedPeerMinute + s.RefusedPeerHour + s.RefusedTotalMinute
 }
 
 // streamRefusals are the refused SYNs by reason.
 func streamRefusals(s streaming.Stats) map[string]uint64 {
 	return map[string]uint64{"max_streams": s.RefusedTotal, "max_streams_per_peer": s.RefusedPeer,
-		"backlog_full": s.RefusedBacklog, "not_listening": s.RefusedListener}
+		"backlog_full": s.RefusedBacklog, "not_listening": s.RefusedListener, "peer_per_minute": s.RefusedPeerMinute,
+		"peer_per_hour": s.RefusedPeerHour, "total_per_minute": s.RefusedTotalMinute}
 }
 
 // streamDrops are the packets dropped, by reason.
