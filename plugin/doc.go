@@ -21,10 +21,12 @@
 // hand the plugin one end of a net.Pipe its I2CP server serves instead
 // of a TCP connection: the protocol is the same.
 //
-// The HTTP server tunnel has keys of its own — the router gives the
-// tracker's Destination to the tracker's I2CP session, which carries the
-// UDP announces — and its address goes into the http_address setting,
-// which the HTTP announce URL is made from.
+// HTTP announces need no tunnel: each run serves the same routes over I2P
+// streaming on its own session (stream.go), so the HTTP announce URL is on
+// the tracker's own address beside the UDP one, and the stream's verified
+// Destination is the peer. An HTTP server tunnel an operator prefers has
+// keys of its own; its address goes into the http_address setting, and
+// its URL is shown too.
 //
 // Options.Config is the configuration of a first start: written as the
 // config file in the data directory, which from then on the operator and

@@ -19,14 +19,19 @@
 //
 // # Destination enforcement
 //
-// A request that came through the tracker's I2P server tunnel carries
-// X-I2P-DestB64, X-I2P-DestHash and X-I2P-DestB32, which a client cannot
-// forge: the peer is that Destination. An ip that names another one adds
-// or updates no peer; the request still gets peers, or a failure when it
-// wants none (numwant=0, or event=stopped). A request without those
-// headers did not come through a tunnel (a local client, or a proxy): by
-// default its ip is trusted, as zzzot does; with strict enforcement
-// (Config.Strict, SetStrict) it is refused with a failure.
+// A request over an I2P stream carries the stream's verified remote
+// Destination (WithPeer, Request.Peer): the peer is that Destination, and
+// X-I2P-* headers on it, which the client wrote, are not read. A request
+// that came through the tracker's I2P server tunnel carries X-I2P-DestB64,
+// X-I2P-DestHash and X-I2P-DestB32, which a client cannot forge: the peer
+// is that Destination. Either way an ip that names another one adds,
+// updates or removes no peer; the request still gets peers, or a failure
+// when it wants none (numwant=0, or event=stopped). A request with
+// neither has no verified peer (a local client over TCP, or a proxy):
+// with strict enforcement (Config.Strict, SetStrict) its announce is
+// refused with a failure; without, its ip is trusted, as zzzot does, at
+// most Config.UnverifiedRate announces a second. A Destination is
+// remembered only for an announce the swarm model took.
 //
 // # Non-compact replies
 //
