@@ -63,6 +63,13 @@ type Config struct {
 	ConsolePassword       string `yaml:"console_password"` // required when the console is not on loopback
 	I2CPUsername          string `yaml:"i2cp_username"`    // for a router whose I2CP asks for credentials (i2cp.auth)
 	I2CPPassword          string `yaml:"i2cp_password"`
+
+	// Limits on I2P streams (HTTP on the tracker's own address), zzzot's
+	// i2ptunnel defaults; 0 turns a rate limit off.
+	MaxStreams            int `yaml:"max_streams"`                // open at once; 80
+	StreamsPerMinute      int `yaml:"max_conns_per_minute"`       // new streams per peer per minute; 20
+	StreamsPerHour        int `yaml:"max_conns_per_hour"`         // new streams per peer per hour; 300
+	StreamsTotalPerMinute int `yaml:"max_total_conns_per_minute"` // new streams from everyone per minute; 2000
 }
 
 // DefaultConfig is what a tracker runs with when nothing is configured.
@@ -72,6 +79,7 @@ func DefaultConfig() Config {
 		UDP: true, HTTP: true, StrictDests: true, TunnelQuantity: 3, TunnelLength: 3,
 		MaxSwarms: 1_000_000, MaxPeersPerSwarm: 100_000, MaxSwarmsPerPeer: 2_000, FlushSeconds: 1,
 		DestinationCache: 100_000, NewSwarmsPerMinute: 10, NewSwarmBurst: 500,
+		MaxStreams: 80, StreamsPerMinute: 20, StreamsPerHour: 300, StreamsTotalPerMinute: 2000,
 	}
 	for k, lim := range ratelimit.DefaultLimits() {
 		perMinute, burst := c.limitPair(ratelimit.Kind(k))
@@ -136,6 +144,10 @@ var intLimits = []intLimit{
 	{"destination_cache", 1_000, 100_000_000},
 	{"new_swarms_per_minute", 0, 1_000_000},
 	{"new_swarm_burst", 1, 1_000_000},
+	{"max_streams", 1, 100_000},
+	{"max_conns_per_minute", 0, 1_000_000},
+	{"max_conns_per_hour", 0, 1_000_000},
+	{"max_total_conns_per_minute", 0, 100_000_000},
 }
 
 // intRange is the range of the whole-number setting named key, from
@@ -371,6 +383,14 @@ var settings = append([]setting{
 		func(c *Config) *int { return &c.NewSwarmsPerMinute }),
 	intSetting("new_swarm_burst", "New torrents per peer at once", "Torrents an idle peer may create at once.", 1, 1_000_000, false,
 		func(c *Config) *int { return &c.NewSwarmBurst }),
+	intSetting("max_streams", "Max open streams", "I2P streams (HTTP announces to the tracker's own address) open at once.", 1, 100_000, true,
+		func(c *Config) *int { return &c.MaxStreams }),
+	intSetting("max_conns_per_minute", "New streams per peer a minute", "Streams one Destination may open a minute; over it, HTTP 429. 0: no limit.",
+		0, 1_000_000, true, func(c *Config) *int { return &c.StreamsPerMinute }),
+	intSetting("max_conns_per_hour", "New streams per peer an hour", "Streams one Destination may open an hour. 0: no limit.",
+		0, 1_000_000, true, func(c *Config) *int { return &c.StreamsPerHour }),
+	intSetting("max_total_conns_per_minute", "New streams a minute", "Streams all peers together may open a minute. 0: no limit.",
+		0, 100_000_000, true, func(c *Config) *int { return &c.StreamsTotalPerMinute }),
 }, requestLimitSettings()...)
 
 // limitSetting is one number of a per-sender request limit.

@@ -39,8 +39,8 @@ type streamServer struct {
 // newStreamServer attaches a streaming Manager to sess (protocol 6, every
 // port), signing as keys, and prepares an HTTP server for h on its
 // Listener.
-func newStreamServer(sess streaming.Session, keys *i2p.PrivateKeys, h http.Handler, log *slog.Logger) (*streamServer, error) {
-	m, err := streaming.Attach(sess, streaming.IdentityOf(keys), streaming.Config{Logger: log})
+func newStreamServer(sess streaming.Session, keys *i2p.PrivateKeys, cfg Config, h http.Handler, log *slog.Logger) (*streamServer, error) {
+	m, err := streaming.Attach(sess, streaming.IdentityOf(keys), streamConfig(cfg, log))
 	if err != nil {
 		return nil, fmt.Errorf("streaming: %w", err)
 	}
@@ -60,6 +60,19 @@ func newStreamServer(sess streaming.Session, keys *i2p.PrivateKeys, h http.Handl
 	}
 	srv.SetKeepAlivesEnabled(false)
 	return &streamServer{m: m, ln: ln, srv: srv, done: make(chan struct{})}, nil
+}
+
+// streamConfig is the Manager's configuration under cfg: its limits, and
+// the streaming package's defaults for the rest.
+func streamConfig(cfg Config, log *slog.Logger) streaming.Config {
+	limit := func(n int) int {
+		if n == 0 {
+			return -1 // no limit
+		}
+		return n
+	}
+	return streaming.Config{MaxStreams: cfg.MaxStreams, MaxConnsPerMinute: limit(cfg.StreamsPerMinute),
+		MaxConnsPerHour: limit(cfg.StreamsPerHour), MaxTotalConnsPerMinute: limit(cfg.StreamsTotalPerMinute), Logger: log}
 }
 
 // streamPeer puts a stream's verified remote Destination in the context
