@@ -52,6 +52,7 @@ var (
 	descStreamTimeouts = prometheus.NewDesc("opentracker_stream_timeouts_total", "Streams failed by the resend limit or inactivity.", nil, nil)
 	descStreamDupSYNs  = prometheus.NewDesc("opentracker_stream_duplicate_syns_total", "Retransmitted SYNs mapped to their stream.", nil, nil)
 	descStream429      = prometheus.NewDesc("opentracker_stream_replies_429_total", "Refused SYNs answered with an HTTP 429 (the rest with a RESET).", nil, nil)
+	descStreamVerified = prometheus.NewDesc("opentracker_stream_signatures_verified_total", "Streaming packet signatures checked.", nil, nil)
 	descStreamPeers    = prometheus.NewDesc("opentracker_stream_rate_peers", "Remote Destinations the stream rate limits remember.", nil, nil)
 )
 
@@ -59,7 +60,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSwarms, descPeers, descSeeds, descLeechers, descCompleted, descRequests, descProblems, descRouter,
 		descStoreSize, descPending, descDropped, descPaused, descAccess, descHTTPOpen, descHTTPRefused, descHTTPAccept,
 		descStreamOpen, descStreamAccepted, descStreamPackets, descStreamRefused,
-		descStreamDropped, descStreamRtx, descStreamResets, descStreamTimeouts, descStreamDupSYNs, descStream429, descStreamPeers, descBids, descBidEvents} {
+		descStreamDropped, descStreamRtx, descStreamResets, descStreamTimeouts, descStreamDupSYNs, descStream429, descStreamPeers, descStreamVerified, descBids, descBidEvents} {
 		ch <- d
 	}
 }
@@ -146,5 +147,6 @@ func collectStreams(s streaming.Stats, gauge, counter func(*prometheus.Desc, uin
 	counter(descStreamTimeouts, s.Timeouts)
 	counter(descStreamDupSYNs, s.DuplicateSYNs)
 	counter(descStream429, s.Replies429)
+	counter(descStreamVerified, s.Verified)
 	gauge(descStreamPeers, uint64(s.RatePeers))
 }

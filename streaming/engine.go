@@ -19,14 +19,19 @@ const fastRetransmitNACKs = 2
 const closeResendsAfterPeerClose = 3
 
 // handle processes one packet for this stream.
-func (c *Conn) handle(p *Packet) {
+func (c *Conn) handle(p *Packet) { c.handlePacket(p, false) }
+
+// handlePacket processes one packet for this stream; verified says its
+// signature was checked already (the SYN that opened the stream), so it
+// is not checked twice.
+func (c *Conn) handlePacket(p *Packet, verified bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.finished {
 		return
 	}
-	if p.Has(FlagSignature) || p.Flags&(FlagSYN|FlagClose|FlagReset) != 0 {
-		if err := p.Verify(c.peer, time.Now(), nil); err != nil {
+	if !verified && (p.Has(FlagSignature) || p.Flags&(FlagSYN|FlagClose|FlagReset) != 0) {
+		if err := c.m.verify(p, c.peer); err != nil {
 			c.m.c.badSignature.Add(1)
 			return
 		}

@@ -139,7 +139,7 @@ func (m *Manager) handleEcho(p *Packet, fromPort, toPort uint16) {
 		m.c.unknown.Add(1)
 		return
 	}
-	if err := p.Verify(Signer{}, time.Now(), nil); err != nil {
+	if err := m.verify(p, Signer{}); err != nil {
 		m.c.badSignature.Add(1)
 		return
 	}
@@ -173,7 +173,7 @@ func (m *Manager) handleSYN(p *Packet, fromPort, toPort uint16) {
 		dup.handle(p)
 		return
 	}
-	if err := p.Verify(Signer{}, time.Now(), nil); err != nil {
+	if err := m.verify(p, Signer{}); err != nil {
 		m.c.badSignature.Add(1)
 		return
 	}
@@ -191,7 +191,7 @@ func (m *Manager) handleSYN(p *Packet, fromPort, toPort uint16) {
 		}
 		return
 	}
-	c.handle(p)
+	c.handlePacket(p, true)
 	for _, e := range m.takeEarly(p.ReceiveStreamID) {
 		m.HandlePacket(e.fromPort, e.toPort, e.raw)
 	}
@@ -364,6 +364,13 @@ func (m *Manager) remove(c *Conn) {
 func (m *Manager) rememberClosed(r closedStream) {
 	m.recent[m.recentAt] = r
 	m.recentAt = (m.recentAt + 1) % recentlyClosedLen
+}
+
+// verify checks p's signature (against known, else the FROM it carries)
+// and counts the check: the costliest step of a stream.
+func (m *Manager) verify(p *Packet, known Signer) error {
+	m.c.verified.Add(1)
+	return p.Verify(known, time.Now(), nil)
 }
 
 func (m *Manager) send(to i2p.Destination, fromPort, toPort uint16, raw []byte) {

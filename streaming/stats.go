@@ -13,6 +13,7 @@ type Stats struct {
 	Malformed          uint64 // packets Parse refused
 	Unknown            uint64 // packets for no open stream
 	UnsignedSYNs       uint64 // SYNs dropped for want of FROM or a signature
+	Verified           uint64 // signatures checked (SYNs, CLOSEs, RESETs, pings), good or bad
 	BadSignatures      uint64 // SYNs, CLOSEs, RESETs and pings that did not verify
 	WrongTarget        uint64 // SYNs whose target hash is not ours
 	DuplicateSYNs      uint64 // retransmitted SYNs mapped to their stream
@@ -41,6 +42,7 @@ type counters struct {
 	refusedTotal, refusedPeer, refusedBacklog, refusedNoListener, recvOverflow atomic.Uint64
 	retransmits, resetsSent, resetsReceived, timeouts, pings                   atomic.Uint64
 	refusedPeerMinute, refusedPeerHour, refusedTotalMinute, replies429         atomic.Uint64
+	verified                                                                   atomic.Uint64
 }
 
 // Stats returns the counters.
@@ -53,7 +55,7 @@ func (m *Manager) Stats() Stats {
 		Open: open, Accepted: c.accepted.Load(), Dialed: c.dialed.Load(),
 		PacketsIn: c.packetsIn.Load(), PacketsOut: c.packetsOut.Load(), SendErrors: c.sendErrors.Load(),
 		Malformed: c.malformed.Load(), Unknown: c.unknown.Load(), UnsignedSYNs: c.unsigned.Load(),
-		BadSignatures: c.badSignature.Load(), WrongTarget: c.wrongTarget.Load(),
+		Verified: c.verified.Load(), BadSignatures: c.badSignature.Load(), WrongTarget: c.wrongTarget.Load(),
 		DuplicateSYNs: c.duplicateSYNs.Load(), EarlyDropped: c.earlyDropped.Load(),
 		RefusedTotal: c.refusedTotal.Load(), RefusedPeer: c.refusedPeer.Load(),
 		RefusedBacklog: c.refusedBacklog.Load(), RefusedListener: c.refusedNoListener.Load(),
