@@ -81,7 +81,10 @@ func (h *httpConn) Do(ctx context.Context, r *loadgen.Request) (loadgen.Outcome,
 	a := loadgen.HTTPAnnounce{Path: h.path, InfoHash: h.w.InfoHash(r.Torrent), PeerID: h.w.PeerID(r.Client),
 		Port: port, Left: r.Left, Event: r.Event, NumWant: r.NumWant, Compact: true}
 	if h.i2pIP {
+		// As the tracker's HTTP server tunnel passes it on: the
+		// tracker trusts ip only when a tunnel vouches for it.
 		a.IP = h.dest.base64(r.Client)
+		a.TunnelDest = a.IP
 	}
 	h.req = loadgen.AppendHTTPAnnounce(h.req[:0], h.target, &a, h.keepAlive)
 	reused := h.conn != nil

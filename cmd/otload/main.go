@@ -6,6 +6,7 @@
 //	otload http -opentracker /usr/bin/opentracker   HTTP announces
 //	otload i2cp -spawn ./go-opentracker             otload plays the I2P router
 //	otload http -spawn ./go-opentracker -i2p        go-opentracker's HTTP tracker
+//	otload stream -spawn ./go-opentracker           HTTP over I2P streaming, otload the router
 //	otload hashes -torrents 1000                    the workload's info hashes
 //
 // In i2cp mode otload listens as an I2CP router (package i2cptest); the
@@ -14,6 +15,14 @@
 // Datagram2 connects and Datagram3 announces through it, so the tracker
 // does the whole path: I2CP framing, gzip envelope, datagram decode,
 // connection-id check, swarm update, reply.
+//
+// In stream mode otload plays the router too, and each virtual client is
+// a streaming Manager with an identity of its own: an announce is one
+// stream (the request in its signed SYN, as i2pd's HTTP proxy sends it),
+// so the tracker does the whole path of HTTP over I2P streaming: I2CP
+// framing, gzip, the SYN's signature check, the stream, net/http, the
+// announce and the reply. -hold N then opens N streams that never finish
+// their request and reports the tracker's memory per open stream.
 //
 // Phases: connect (one per client; datagram modes), populate (-populate:
 // every (client, torrent) pair announces started once), steady (the
@@ -75,11 +84,12 @@ type options struct {
 	port     uint
 	register bool
 	wait     time.Duration
+	hold     int
 }
 
 var errUsage = errors.New("usage")
 
-const usage = `usage: otload udp|http|i2cp|hashes [flags]   (otload MODE -h lists the flags)`
+const usage = `usage: otload udp|http|i2cp|stream|hashes [flags]   (otload MODE -h lists the flags)`
 
 func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
@@ -88,7 +98,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		return o, errUsage
 	}
 	switch args[0] {
-	case "udp", "http", "i2cp", "hashes":
+	case "udp", "http", "i2cp", "stream", "hashes":
 	default:
 		fmt.Fprintln(stderr, usage)
 		return o, errUsage
@@ -120,14 +130,15 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fl.IntVar(&o.pid, "pid", 0, "pid of a running tracker to sample (CPU, RSS)")
 	fl.StringVar(&o.name, "name", "", "tracker name in the report")
 	fl.StringVar(&o.opentracker, "opentracker", "", "udp, http: start this opentracker binary on a free loopback port")
-	fl.StringVar(&o.spawn, "spawn", "", "i2cp, http: start this go-opentracker binary attached to otload's router")
+	fl.StringVar(&o.spawn, "spawn", "", "i2cp, http, stream: start this go-opentracker binary attached to otload's router")
 	fl.StringVar(&o.dataDir, "data", "", "with -spawn: the tracker's data directory (default: a fresh temporary one)")
 	fl.StringVar(&o.trackerCPUs, "tracker-cpus", "", "run the started tracker under taskset -c LIST")
 	fl.StringVar(&o.target, "target", "127.0.0.1:6969", "udp, http: the tracker's address (unless started by otload)")
 	fl.StringVar(&o.path, "path", "/announce", "http: announce path")
-	fl.IntVar(&o.conns, "conns", 16, "http: concurrent requests")
+	fl.IntVar(&o.conns, "conns", 16, "http, stream: concurrent requests")
+	fl.IntVar(&o.hold, "hold", 0, "stream: after the run, hold this many streams open and report the tracker's memory per open stream")
 	fl.BoolVar(&o.keepAlive, "keepalive", false, "http: reuse connections (default: one connection per request)")
-	fl.BoolVar(&o.i2pIP, "i2p", false, "http: announce as I2P clients (ip = a Base64 Destination per client; 32-byte peers)")
+	fl.BoolVar(&o.i2pIP, "i2p", false, "http: announce as I2P clients through a server tunnel (ip and X-I2P-DestB64 = a Base64 Destination per client; 32-byte peers)")
 	fl.StringVar(&o.listen, "listen", "127.0.0.1:0", "i2cp: the router's I2CP listen address")
 	fl.UintVar(&o.port, "port", 6969, "i2cp: the tracker's UDP tracker port on I2P")
 	fl.BoolVar(&o.register, "register", true, "i2cp: the router answers lookups for the virtual clients")
@@ -152,14 +163,16 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.opentracker != "" && o.spawn != "":
 		bad = "-opentracker and -spawn exclude each other"
-	case o.mode == "i2cp" && o.opentracker != "":
+	case (o.mode == "i2cp" || o.mode == "stream") && o.opentracker != "":
 		bad = "opentracker does not speak I2CP: use udp or http mode"
 	case o.mode == "udp" && o.spawn != "":
 		bad = "go-opentracker serves UDP announces over I2P only: use i2cp mode"
 	case o.restart && o.spawn == "":
 		bad = "-restart needs -spawn"
-	case o.mode == "http" && c.ScrapeFraction > 0:
-		bad = "http mode sends announces only"
+	case (o.mode == "http" || o.mode == "stream") && c.ScrapeFraction > 0:
+		bad = o.mode + " mode sends announces only"
+	case o.hold < 0 || o.hold > 0 && o.mode != "stream":
+		bad = "-hold is for stream mode"
 	case o.port == 0 || o.port > 65535:
 		bad = "-port out of range"
 	case o.conns < 1 || o.conns > 4096:

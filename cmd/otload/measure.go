@@ -33,6 +33,7 @@ type bench struct {
 	hash    i2p.Hash
 
 	i2cp    *i2cpNet
+	stream  *streamNet
 	async   []loadgen.AsyncConn
 	sync    []loadgen.SyncConn
 	closers []func()
@@ -57,6 +58,9 @@ func measure(ctx context.Context, o options, stderr io.Writer) (*loadgen.Report,
 	if b.router != nil {
 		st := b.router.Stats()
 		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("the router delivered %d messages, dropped %d, answered %d HostLookups", st.Delivered, st.Dropped, st.Lookups))
+	}
+	if b.stream != nil && b.stream.bad.Load()+b.stream.unknown.Load() > 0 {
+		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("%d messages from the tracker were not streaming packets, %d for no client", b.stream.bad.Load(), b.stream.unknown.Load()))
 	}
 	if b.i2cp != nil && b.i2cp.bad.Load() > 0 {
 		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("%d messages from the tracker were not raw datagrams", b.i2cp.bad.Load()))
@@ -94,7 +98,7 @@ func (b *bench) startTracker(ctx context.Context) error {
 		}
 		b.ot, b.target, b.pid, b.statsURL = ot, ot.addr(), ot.pid(), ot.statsURL()
 		b.rep.Tracker = or(o.name, "opentracker")
-	case o.mode == "i2cp" || o.spawn != "":
+	case o.mode == "i2cp" || o.mode == "stream" || o.spawn != "":
 		r, err := i2cptest.NewRouter(o.listen, i2cptest.Options{QueueLen: 1 << 17})
 		if err != nil {
 			return err
@@ -128,8 +132,11 @@ func (b *bench) startTracker(ctx context.Context) error {
 		b.rep.Tracker = or(o.name, "tracker")
 	}
 	b.rep.Target = b.target
-	if o.mode == "i2cp" {
+	switch o.mode {
+	case "i2cp":
 		b.rep.Target = "I2CP " + b.router.Addr() + " (otload is the router)"
+	case "stream":
+		b.rep.Target = "HTTP over I2P streaming, I2CP " + b.router.Addr() + " (otload is the router)"
 	}
 	b.rep.TrackerPID = b.pid
 	return nil
@@ -148,7 +155,13 @@ func (b *bench) writeTrackerConfig() error {
 	if n > 100_000 {
 		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("the started go-opentracker has max_peers_per_swarm %d (default 100,000) so the workload's top swarm fits", n))
 	}
-	return os.WriteFile(path, fmt.Appendf(nil, "max_peers_per_swarm: %d\n", n), 0o600)
+	cfg := fmt.Appendf(nil, "max_peers_per_swarm: %d\n", n)
+	if b.o.mode == "stream" {
+		// The path is measured, not zzzot's connection limits.
+		cfg = fmt.Appendf(cfg, "max_streams: %d\nmax_conns_per_minute: 0\nmax_conns_per_hour: 0\nmax_total_conns_per_minute: 0\n", max(4096, 2*b.o.hold))
+		b.rep.Notes = append(b.rep.Notes, "the started go-opentracker has its stream rate limits off")
+	}
+	return os.WriteFile(path, cfg, 0o600)
 }
 
 func (b *bench) startGoTracker(ctx context.Context) error {
@@ -174,7 +187,7 @@ func (b *bench) connect() error {
 		workers := cfg.Workers
 		cfg.PeerPort = func(c int32) uint16 { return clientPort(c, workers) }
 		cfg.PeerLen = 6
-	case "i2cp":
+	case "i2cp", "stream":
 		cfg.PeerLen = 32
 	case "http":
 		if b.w.Clients() > httpAddresses*maxPortsPerAddress {
@@ -212,6 +225,15 @@ func (b *bench) connect() error {
 	case "http":
 		b.rep.Engine.Workers, b.rep.Engine.Window = o.conns, 1
 		b.sync = newHTTPConns(b.w, b.target, o.path, o.conns, o.keepAlive, o.i2pIP)
+	case "stream":
+		dest, err := trackerDestination(b.router, b.hash)
+		if err != nil {
+			return err
+		}
+		b.rep.Engine.Workers, b.rep.Engine.Window = o.conns, 1
+		b.stream = newStreamNet(b.router, dest, b.w)
+		b.sync = b.stream.syncConns(o.conns, b.w, o.path)
+		b.closers = append(b.closers, b.stream.close)
 	}
 	return nil
 }
@@ -255,9 +277,46 @@ func (b *bench) phases(ctx context.Context) error {
 			return err
 		}
 	}
+	if o.hold > 0 {
+		if err := b.holdStreams(ctx); err != nil {
+			return err
+		}
+	}
 	if o.restart {
 		return b.restartTracker(ctx)
 	}
+	return nil
+}
+
+// holdStreams opens o.hold streams that stay open and notes the
+// tracker's RSS per open stream.
+func (b *bench) holdStreams(ctx context.Context) error {
+	p := b.e.Config().Tracker
+	if p == nil {
+		return errors.New("-hold needs the tracker's pid: start it with -spawn, or give -pid")
+	}
+	if !loadgen.Sleep(ctx, b.o.settle) {
+		return ctx.Err()
+	}
+	before, err := p.Sample()
+	if err != nil {
+		return err
+	}
+	release, err := b.stream.holdStreams(ctx, b.o.hold)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if !loadgen.Sleep(ctx, b.o.settle) {
+		return ctx.Err()
+	}
+	after, err := p.Sample()
+	if err != nil {
+		return err
+	}
+	grew := int64(after.Anon) - int64(before.Anon)
+	b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("%d streams held open: tracker anonymous RSS %d → %d KiB, %.1f KiB per open stream",
+		b.o.hold, before.Anon>>10, after.Anon>>10, float64(grew)/1024/float64(b.o.hold)))
 	return nil
 }
 

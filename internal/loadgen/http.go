@@ -25,6 +25,9 @@ type HTTPAnnounce struct {
 	// IP is sent as the ip parameter when set: on I2P, the client's
 	// Base64 Destination.
 	IP string
+	// TunnelDest, when set, is sent as X-I2P-DestB64: the client's
+	// Destination as an I2P HTTP server tunnel names it.
+	TunnelDest string
 }
 
 // AppendHTTPAnnounce appends a whole HTTP/1.1 GET request for a: the
@@ -57,6 +60,10 @@ func AppendHTTPAnnounce(dst []byte, host string, a *HTTPAnnounce, keepAlive bool
 	}
 	dst = append(dst, " HTTP/1.1\r\nHost: "...)
 	dst = append(dst, host...)
+	if a.TunnelDest != "" {
+		dst = append(dst, "\r\nX-I2P-DestB64: "...)
+		dst = append(dst, a.TunnelDest...)
+	}
 	if keepAlive {
 		dst = append(dst, "\r\nConnection: keep-alive\r\n\r\n"...)
 	} else {

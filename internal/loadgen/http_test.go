@@ -33,10 +33,14 @@ func TestAppendHTTPAnnounce(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
 		}
 	}
-	if r.Header.Get("Connection") != "close" || r.Host != "127.0.0.1:1" {
+	if r.Header.Get("Connection") != "close" || r.Host != "127.0.0.1:1" || r.Header.Get("X-I2P-DestB64") != "" {
 		t.Errorf("headers %v host %q", r.Header, r.Host)
 	}
-	a.Event, a.IP, a.NumWant = tracker.EventNone, "", -1
+	a.TunnelDest = a.IP
+	if r, err := readRequest(string(AppendHTTPAnnounce(nil, "h", &a, false))); err != nil || r.Header.Get("X-I2P-DestB64") != a.IP {
+		t.Errorf("tunnel header: %v %v", r, err)
+	}
+	a.Event, a.IP, a.TunnelDest, a.NumWant = tracker.EventNone, "", "", -1
 	r, err = readRequest(string(AppendHTTPAnnounce(nil, "h", &a, true)))
 	if err != nil {
 		t.Fatal(err)
