@@ -18,6 +18,20 @@ import (
 type SigningKey struct {
 	Type    SigType
 	Private []byte
+	// expanded is the Ed25519 key derived from Private, kept by Prepared
+	// so that a key signing many messages derives it once.
+	expanded ed25519.PrivateKey
+}
+
+// Prepared returns k with what signing derives from the private key
+// computed once (for Ed25519, the expanded key: a scalar multiplication
+// and a SHA-512 that Sign would otherwise do per signature). Keys of
+// other types are returned as they are.
+func (k SigningKey) Prepared() SigningKey {
+	if (k.Type == SigEd25519 || k.Type == SigEd25519ph) && len(k.Private) == k.Type.PrivateKeyLen() {
+		k.expanded = ed25519.NewKeyFromSeed(k.Private)
+	}
+	return k
 }
 
 // Sign signs msg. Ed25519 signatures are deterministic; ECDSA and DSA ones
@@ -30,6 +44,9 @@ func (k SigningKey) Sign(msg []byte) ([]byte, error) {
 	}
 	switch k.Type {
 	case SigEd25519, SigEd25519ph:
+		if k.expanded != nil {
+			return ed25519.Sign(k.expanded, msg), nil
+		}
 		return ed25519.Sign(ed25519.NewKeyFromSeed(k.Private), msg), nil
 	case SigECDSASHA256P256:
 		d := sha256.Sum256(msg)

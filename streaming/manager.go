@@ -81,6 +81,7 @@ func NewManager(link Link, id Identity, cfg Config) (*Manager, error) {
 	if id.Offline == nil && id.Key.Type != id.Destination.SigType() {
 		return nil, fmt.Errorf("streaming: key type %v, Destination signs with %v", id.Key.Type, id.Destination.SigType())
 	}
+	id.Key = id.Key.Prepared() // every SYN reply, CLOSE and RESET is signed with it
 	return &Manager{
 		link: link, id: id, hash: id.Destination.Hash(), cfg: cfg.withDefaults(),
 		streams: map[uint32]*Conn{}, bySYN: map[synKey]*Conn{}, byRemote: map[uint32]*Conn{},
