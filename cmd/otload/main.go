@@ -159,6 +159,16 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		}
 	}
 	c.NumWant = int32(max(*numWant, -1))
+	if bad := checkOptions(o); bad != "" {
+		fmt.Fprintln(stderr, "otload:", bad)
+		return o, errUsage
+	}
+	return o, nil
+}
+
+// checkOptions says what is wrong with a combination of flags, or "".
+func checkOptions(o options) string {
+	c := &o.workload
 	var bad string
 	switch {
 	case o.opentracker != "" && o.spawn != "":
@@ -180,11 +190,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	case o.duration < 0 || o.requests < 0:
 		bad = "negative -duration or -requests"
 	}
-	if bad != "" {
-		fmt.Fprintln(stderr, "otload:", bad)
-		return o, errUsage
-	}
-	return o, nil
+	return bad
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -286,9 +288,50 @@ func TestI2CPMode(t *testing.T) {
 	}
 }
 
+// TestStreamMode: HTTP announces over I2P streaming through otload's
+// router to the real tracker (the plugin, in this process), every one
+// answered with peers; then streams held open for the memory note.
+func TestStreamMode(t *testing.T) {
+	port, err := freeLoopbackPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	dir := t.TempDir()
+	limitsOff := "max_conns_per_minute: 0\nmax_conns_per_hour: 0\nmax_total_conns_per_minute: 0\n"
+	if err := os.WriteFile(filepath.Join(dir, plugin.ConfigFileName), []byte(limitsOff), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := plugin.New(&pluginHost{dir: dir, addr: addr}, plugin.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop(context.Background())
+	rep := runReport(t, "stream", "-listen", addr, "-wait", "1m", "-clients", "40", "-torrents", "5", "-conns", "4",
+		"-populate", "-duration", "0", "-requests", "200", "-pid", strconv.Itoa(os.Getpid()), "-hold", "20", "-settle", "100ms")
+	if a := phase(t, rep, "populate", loadgen.KindAnnounce); a.Answered != 40 || a.Refused != 0 {
+		t.Errorf("populate phase: %+v", a)
+	}
+	if a := phase(t, rep, "steady", loadgen.KindAnnounce); a.Sent != 200 || a.Answered != a.Sent || a.Refused != 0 || a.PeersPerReply <= 0 {
+		t.Errorf("steady phase: %+v", a)
+	}
+	// Each peer is a client's own stream Destination (steady announces
+	// may stop some).
+	if st := p.Tracker().Totals(); st.Peers == 0 || st.Peers > 40 {
+		t.Errorf("the tracker holds %d peers, want up to the 40 clients", st.Peers)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "20 streams held open") }) {
+		t.Errorf("no memory note: %q", rep.Notes)
+	}
+}
+
 func TestUsageAndHashes(t *testing.T) {
 	for _, args := range [][]string{nil, {"tcp"}, {"udp", "-nope"}, {"udp", "extra"}, {"i2cp", "-opentracker", "x"},
-		{"udp", "-spawn", "x"}, {"http", "-restart"}, {"http", "-scrapes", "0.5"}, {"i2cp", "-port", "0"}} {
+		{"udp", "-spawn", "x"}, {"http", "-restart"}, {"http", "-scrapes", "0.5"}, {"i2cp", "-port", "0"},
+		{"stream", "-opentracker", "x"}, {"http", "-hold", "5"}, {"stream", "-scrapes", "0.5"}} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 || errb.Len() == 0 {
 			t.Errorf("otload %v: exit %d, stderr %q", args, code, errb.String())
