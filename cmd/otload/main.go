@@ -14,7 +14,10 @@
 // --i2cp ADDR), and virtual clients — distinct I2P identities — send
 // Datagram2 connects and Datagram3 announces through it, so the tracker
 // does the whole path: I2CP framing, gzip envelope, datagram decode,
-// connection-id check, swarm update, reply.
+// connection-id check, swarm update, reply. -delivery each has the
+// router write every frame in a write of its own, as a router does when
+// messages reach it one by one (default: batch, the frames queued for
+// the tracker go out together).
 //
 // In stream mode otload plays the router too, and each virtual client is
 // a streaming Manager with an identity of its own: an announce is one
@@ -83,11 +86,33 @@ type options struct {
 	listen   string
 	port     uint
 	register bool
+	delivery delivery
 	wait     time.Duration
 	hold     int
 }
 
 var errUsage = errors.New("usage")
+
+// delivery is how otload's router writes frames to the tracker: eachFrame
+// false (the zero value, "batch") puts those queued together in one
+// write, true ("each") gives every frame a write of its own.
+type delivery struct{ eachFrame bool }
+
+func (d *delivery) String() string {
+	if d.eachFrame {
+		return "each"
+	}
+	return "batch"
+}
+
+func (d *delivery) Set(v string) error {
+	switch v {
+	case "batch", "each":
+		d.eachFrame = v == "each"
+		return nil
+	}
+	return errors.New("batch or each")
+}
 
 const usage = `usage: otload udp|http|i2cp|stream|hashes [flags]   (otload MODE -h lists the flags)`
 
@@ -142,6 +167,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fl.StringVar(&o.listen, "listen", "127.0.0.1:0", "i2cp: the router's I2CP listen address")
 	fl.UintVar(&o.port, "port", 6969, "i2cp: the tracker's UDP tracker port on I2P")
 	fl.BoolVar(&o.register, "register", true, "i2cp: the router answers lookups for the virtual clients")
+	fl.Var(&o.delivery, "delivery", "i2cp: batch (frames queued together go out in one write) or each (one write a frame)")
 	fl.DurationVar(&o.wait, "wait", 5*time.Minute, "i2cp without -spawn: how long to wait for the tracker's session")
 	if err := fl.Parse(args); err != nil {
 		return o, errUsage

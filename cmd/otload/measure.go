@@ -57,6 +57,11 @@ func measure(ctx context.Context, o options, stderr io.Writer) (*loadgen.Report,
 	err = b.phases(ctx)
 	if b.router != nil {
 		st := b.router.Stats()
+		delivery := "frames to the tracker: those queued together go out in one write"
+		if o.delivery.eachFrame {
+			delivery = "frames to the tracker: one per write"
+		}
+		b.rep.Notes = append(b.rep.Notes, delivery)
 		b.rep.Notes = append(b.rep.Notes, fmt.Sprintf("the router delivered %d messages, dropped %d, answered %d HostLookups", st.Delivered, st.Dropped, st.Lookups))
 	}
 	if b.stream != nil && b.stream.bad.Load()+b.stream.unknown.Load() > 0 {
@@ -99,7 +104,7 @@ func (b *bench) startTracker(ctx context.Context) error {
 		b.ot, b.target, b.pid, b.statsURL = ot, ot.addr(), ot.pid(), ot.statsURL()
 		b.rep.Tracker = or(o.name, "opentracker")
 	case o.mode == "i2cp" || o.mode == "stream" || o.spawn != "":
-		r, err := i2cptest.NewRouter(o.listen, i2cptest.Options{QueueLen: 1 << 17})
+		r, err := i2cptest.NewRouter(o.listen, i2cptest.Options{QueueLen: 1 << 17, WriteEach: o.delivery.eachFrame})
 		if err != nil {
 			return err
 		}

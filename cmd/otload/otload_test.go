@@ -257,8 +257,15 @@ func (h *pluginHost) MountConsole(http.Handler) {}
 
 // TestI2CPMode plays the router for the real tracker (the plugin, in
 // this process): Datagram2 connects and Datagram3 announces through
-// I2CP, answered by the whole UDP tracker path.
+// I2CP, answered by the whole UDP tracker path, with the frames to the
+// tracker batched and one per write.
 func TestI2CPMode(t *testing.T) {
+	for _, delivery := range []string{"batch", "each"} {
+		t.Run(delivery, func(t *testing.T) { testI2CPMode(t, delivery) })
+	}
+}
+
+func testI2CPMode(t *testing.T, delivery string) {
 	port, err := freeLoopbackPort()
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +281,7 @@ func TestI2CPMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Stop(context.Background())
-	rep := runReport(t, "i2cp", "-listen", addr, "-wait", "1m", "-clients", "150", "-torrents", "10",
+	rep := runReport(t, "i2cp", "-delivery", delivery, "-listen", addr, "-wait", "1m", "-clients", "150", "-torrents", "10",
 		"-workers", "2", "-window", "16", "-duration", "0", "-requests", "1500", "-scrapes", "0.1")
 	if c := phase(t, rep, "connect", loadgen.KindConnect); c.Answered != 150 || c.Lost != 0 {
 		t.Errorf("connect phase: %+v", c)
@@ -331,7 +338,8 @@ func TestStreamMode(t *testing.T) {
 func TestUsageAndHashes(t *testing.T) {
 	for _, args := range [][]string{nil, {"tcp"}, {"udp", "-nope"}, {"udp", "extra"}, {"i2cp", "-opentracker", "x"},
 		{"udp", "-spawn", "x"}, {"http", "-restart"}, {"http", "-scrapes", "0.5"}, {"i2cp", "-port", "0"},
-		{"stream", "-opentracker", "x"}, {"http", "-hold", "5"}, {"stream", "-scrapes", "0.5"}} {
+		{"stream", "-opentracker", "x"}, {"http", "-hold", "5"}, {"stream", "-scrapes", "0.5"},
+		{"i2cp", "-delivery", "some"}} {
 		var out, errb bytes.Buffer
 		if code := run(context.Background(), args, &out, &errb); code != 2 || errb.Len() == 0 {
 			t.Errorf("otload %v: exit %d, stderr %q", args, code, errb.String())

@@ -46,6 +46,10 @@ type Options struct {
 	// LegacyLeaseSetRequest asks for LeaseSets with the older
 	// RequestLeaseSet (21) instead of RequestVariableLeaseSet (37).
 	LegacyLeaseSetRequest bool
+	// WriteEach writes every frame to the client in a write of its own,
+	// as a router does when messages reach it one by one. By default
+	// the frames queued for a client go out together in one write.
+	WriteEach bool
 	// Username and Password, when either is set, are the credentials
 	// clients must give in their GetDate (i2cp.username, i2cp.password),
 	// as a router with I2CP authorization on: wrong ones get a
@@ -474,7 +478,7 @@ func (c *conn) writeLoop() {
 				c.close()
 				return
 			}
-			if len(c.out) == 0 {
+			if c.r.opts.WriteEach || len(c.out) == 0 {
 				if err := bw.Flush(); err != nil {
 					c.close()
 					return
