@@ -30,10 +30,11 @@ func (d Destination) AppendCompact(dst []byte) []byte {
 		n++
 	}
 	if n < 2*padPeriod { // no repetition worth the three bytes
-		dst = append(dst, compactPlain)
+		dst = append(slices.Grow(dst, 1+len(raw)), compactPlain)
 		return append(dst, raw...)
 	}
-	dst = append(dst, compactRepeat)
+	// Grown once to the exact size: a journal appends to nil.
+	dst = append(slices.Grow(dst, 3+padPeriod+len(raw)-n), compactRepeat)
 	dst = binary.BigEndian.AppendUint16(dst, uint16(n))
 	dst = append(dst, raw[:padPeriod]...)
 	return append(dst, raw[n:]...)
