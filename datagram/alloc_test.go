@@ -2,6 +2,7 @@ package datagram
 
 import (
 	"testing"
+	"time"
 
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 )
@@ -26,5 +27,27 @@ func TestParseDatagram3Allocs(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("%s: ParseDatagram3 allocates %.1f times per call, want 0", name, allocs)
 		}
+	}
+}
+
+// TestVerifyDatagram2Allocs guards what VerifyDatagram2 saves a connect:
+// the sender PeekDatagram2 read is used as it is, not copied again.
+func TestVerifyDatagram2Allocs(t *testing.T) {
+	v := testvectors.Must(t)
+	to := keysOf(t, v, "tracker").Destination.Hash()
+	raw := testvectors.Hex(v.Datagram2["connect"].Datagram)
+	from, _, err := PeekDatagram2(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var d Datagram2
+	allocs := testing.AllocsPerRun(20, func() {
+		if err := VerifyDatagram2(raw, from, to, now, &d); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("VerifyDatagram2 allocates %.1f times per call, want 0", allocs)
 	}
 }

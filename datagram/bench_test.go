@@ -23,6 +23,27 @@ func BenchmarkParseDatagram2Ed25519(b *testing.B) {
 	}
 }
 
+// BenchmarkPeekThenVerifyDatagram2Ed25519 is a connect's path through
+// the UDP tracker: PeekDatagram2 to price and queue it, then
+// VerifyDatagram2 with the sender the peek read.
+func BenchmarkPeekThenVerifyDatagram2Ed25519(b *testing.B) {
+	v := testvectors.Must(b)
+	to := keysOf(b, v, "tracker").Destination.Hash()
+	raw := testvectors.Hex(v.Datagram2["connect"].Datagram)
+	now := time.Now()
+	b.ReportAllocs()
+	var d Datagram2
+	for b.Loop() {
+		from, _, err := PeekDatagram2(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := VerifyDatagram2(raw, from, to, now, &d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // connectSigned returns the reference connect Datagram2, its receiver, and
 // the pieces a bare verification of it needs: the sender's key, the signed
 // bytes (receiver hash, then everything between sender and signature) and

@@ -1,6 +1,7 @@
 package datagram
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -33,27 +34,34 @@ func (d *Datagram2) Options() (i2p.Mapping, error) { return parseOptions(d.RawOp
 // format replay resistant. now is checked against an offline signature's
 // expiry.
 func ParseDatagram2(b []byte, to i2p.Hash, now time.Time, d *Datagram2) error {
-	if len(b) < Datagram2MinSize {
-		return fmt.Errorf("%w: Datagram2 of %d bytes, need %d", ErrTooSmall, len(b), Datagram2MinSize)
-	}
-	if len(b) > MaxSize {
-		return fmt.Errorf("%w: Datagram2 of %d bytes, max %d", ErrTooLarge, len(b), MaxSize)
-	}
-	from, rest, err := i2p.ParseDestination(b)
+	from, _, err := PeekDatagram2(b)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSender, err)
+		return err
+	}
+	return VerifyDatagram2(b, from, to, now, d)
+}
+
+// VerifyDatagram2 is ParseDatagram2 for a datagram PeekDatagram2 has
+// already read: from is the sender it returned for b, so the Destination
+// is neither copied nor hashed again. A from that is not b's sender
+// fails with ErrBadSender.
+func VerifyDatagram2(b []byte, from i2p.Destination, to i2p.Hash, now time.Time, d *Datagram2) error {
+	if err := checkSize2(b); err != nil {
+		return err
+	}
+	n := from.Len()
+	if n == 0 || len(b) < n+2 || !bytes.Equal(b[:n], from.Bytes()) {
+		return fmt.Errorf("%w: not the datagram's sender", ErrBadSender)
 	}
 	if !from.SigType().Verifiable() {
 		return fmt.Errorf("%w: %w: %v", ErrBadSender, i2p.ErrUnsupportedSigType, from.SigType())
 	}
-	if len(rest) < 2 {
-		return fmt.Errorf("%w: no flags after the sender", ErrTooSmall)
-	}
+	rest := b[n:]
 	f := rest[1]
 	if err := checkFlags(f, version2, flagOptions|flagOffline); err != nil {
 		return err
 	}
-	signedStart := len(b) - len(rest)
+	signedStart := n
 	opts, rest, err := splitOptions(rest[2:], f&flagOptions != 0)
 	if err != nil {
 		return err
@@ -141,10 +149,10 @@ func AppendDatagram2(dst []byte, keys *i2p.PrivateKeys, to i2p.Hash, opts i2p.Ma
 
 // PeekDatagram2 reads a Datagram2's claimed sender and whether it
 // carries an offline signature, without verifying anything: enough to
-// price and schedule the verification ParseDatagram2 does.
+// price and schedule the verification VerifyDatagram2 does.
 func PeekDatagram2(b []byte) (from i2p.Destination, offline bool, err error) {
-	if len(b) < Datagram2MinSize || len(b) > MaxSize {
-		return i2p.Destination{}, false, fmt.Errorf("%w: Datagram2 of %d bytes", ErrTooSmall, len(b))
+	if err := checkSize2(b); err != nil {
+		return i2p.Destination{}, false, err
 	}
 	from, rest, err := i2p.ParseDestination(b)
 	if err != nil {
@@ -154,4 +162,15 @@ func PeekDatagram2(b []byte) (from i2p.Destination, offline bool, err error) {
 		return i2p.Destination{}, false, fmt.Errorf("%w: no flags after the sender", ErrTooSmall)
 	}
 	return from, rest[1]&flagOffline != 0, nil
+}
+
+// checkSize2 bounds a Datagram2's length.
+func checkSize2(b []byte) error {
+	if len(b) < Datagram2MinSize {
+		return fmt.Errorf("%w: Datagram2 of %d bytes, need %d", ErrTooSmall, len(b), Datagram2MinSize)
+	}
+	if len(b) > MaxSize {
+		return fmt.Errorf("%w: Datagram2 of %d bytes, max %d", ErrTooLarge, len(b), MaxSize)
+	}
+	return nil
 }

@@ -181,6 +181,30 @@ func TestDatagram2SigTypes(t *testing.T) {
 	}
 }
 
+// TestVerifyDatagram2OtherSender: VerifyDatagram2 checks a Datagram2
+// only against the sender it begins with; handed another Destination
+// (or none) it refuses, whichever key signed.
+func TestVerifyDatagram2OtherSender(t *testing.T) {
+	to := i2p.HashOf([]byte("receiver"))
+	alice, bob := newKeys(t, i2p.SigEd25519), newKeys(t, i2p.SigEd25519)
+	b, err := AppendDatagram2(nil, alice, to, nil, []byte("payload"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d Datagram2
+	if err := VerifyDatagram2(b, alice.Destination, to, time.Now(), &d); err != nil {
+		t.Fatalf("own sender: %v", err)
+	}
+	for name, from := range map[string]i2p.Destination{"other": bob.Destination, "zero": {}} {
+		if err := VerifyDatagram2(b, from, to, time.Now(), &d); !errors.Is(err, ErrBadSender) {
+			t.Errorf("%s sender: %v, want %v", name, err, ErrBadSender)
+		}
+	}
+	if _, _, err := PeekDatagram2(make([]byte, MaxSize+1)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("peek of an oversized datagram: %v, want %v", err, ErrTooLarge)
+	}
+}
+
 func newKeys(t testing.TB, st i2p.SigType) *i2p.PrivateKeys {
 	t.Helper()
 	sk, err := i2p.GenerateSigningKey(st, rand.Reader)

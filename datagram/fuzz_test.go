@@ -49,8 +49,13 @@ func FuzzParseDatagram2(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		from, offline, perr := PeekDatagram2(b)
-		var d Datagram2
-		if err := ParseDatagram2(b, to, now, &d); err != nil {
+		var d, v Datagram2
+		err := ParseDatagram2(b, to, now, &d)
+		// Verifying with the peeked sender decides as parsing does.
+		if perr == nil && (VerifyDatagram2(b, from, to, now, &v) == nil) != (err == nil) {
+			t.Fatalf("verify with the peeked sender disagrees with the parse: %v", err)
+		}
+		if err != nil {
 			return
 		}
 		// What scheduling reads of an accepted datagram is what it holds.

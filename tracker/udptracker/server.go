@@ -284,10 +284,11 @@ func (s *Server) overloaded() bool {
 }
 
 // handleDatagram2 verifies and answers a Datagram2 (on a verify
-// worker); cost is its price against the sender's connect budget.
-func (s *Server) handleDatagram2(fromPort uint16, payload []byte, cost int) {
+// worker); from is its claimed sender, as PeekDatagram2 read it, and
+// cost its price against the sender's connect budget.
+func (s *Server) handleDatagram2(fromPort uint16, payload []byte, from i2p.Destination, cost int) {
 	var d datagram.Datagram2
-	if err := datagram.ParseDatagram2(payload, s.self, s.cfg.Now(), &d); err != nil {
+	if err := datagram.VerifyDatagram2(payload, from, s.self, s.cfg.Now(), &d); err != nil {
 		s.stats.drop(dropForDatagram(err))
 		return
 	}

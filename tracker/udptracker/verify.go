@@ -14,13 +14,14 @@ import (
 // which a flood of ECDSA-P521 connects (some 45 times an Ed25519's cost)
 // fills without delaying the rest. Workers take cheap work first. What
 // does not fit a queue is dropped and counted (DropVerifyBusy); the
-// receive goroutine only reads the claimed sender and copies the bytes.
+// receive goroutine only reads the claimed sender (which the worker
+// verifies without parsing it again) and copies the bytes.
 
 // verifyJob is one Datagram2 waiting for its signature check.
 type verifyJob struct {
 	buf      *[]byte // the datagram, copied (the receive buffer is reused)
 	fromPort uint16
-	sender   i2p.Hash // claimed; proved by the check
+	from     i2p.Destination // claimed, read by PeekDatagram2; proved by the check
 	cost     int
 }
 
@@ -63,7 +64,7 @@ func (s *Server) queueVerify(fromPort uint16, payload []byte) {
 	}
 	bp := s.jobBufs.Get().(*[]byte)
 	*bp = append((*bp)[:0], payload...)
-	job := verifyJob{buf: bp, fromPort: fromPort, sender: sender, cost: cost}
+	job := verifyJob{buf: bp, fromPort: fromPort, from: from, cost: cost}
 	q := s.cheap
 	if costly {
 		q = s.costly
@@ -112,5 +113,5 @@ func (s *Server) verifyOne(job verifyJob) {
 		s.jobBufs.Put(job.buf)
 		s.verifying.Add(-1)
 	}()
-	s.handleDatagram2(job.fromPort, *job.buf, job.cost)
+	s.handleDatagram2(job.fromPort, *job.buf, job.from, job.cost)
 }
