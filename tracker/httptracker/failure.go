@@ -30,6 +30,7 @@ var (
 	errMismatch       = newFailure(FailMismatch, "ip does not match the destination this request came from")
 	errNotTunneled    = newFailure(FailNotTunneled, "announce over I2P: to the tracker's own address, or through its I2P server tunnel")
 	errUnverifiedRate = newFailure(FailUnverifiedRate, "too many announces without a verified I2P Destination; try again later")
+	errLimited        = newFailure(FailLimited, "too many requests: slow down")
 	errFullScrape     = newFailure(FailFullScrape, "full scrape is disabled: give info_hash")
 )
 

@@ -16,6 +16,7 @@ import (
 	"github.com/go-i2p/go-opentracker/internal/counters"
 	"github.com/go-i2p/go-opentracker/internal/panics"
 	"github.com/go-i2p/go-opentracker/tracker"
+	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
 
 // MaxPeers is the most peers one reply lists.
@@ -47,7 +48,10 @@ type Config struct {
 	// ip when Strict is off (DefaultUnverifiedRate when 0); those over it
 	// get a failure.
 	UnverifiedRate int
-	Logger         *slog.Logger
+	// Limits charges each announce of a verified peer to its
+	// ratelimit.HTTP budget (nil: no limit); those over it get a failure.
+	Limits *ratelimit.Limits
+	Logger *slog.Logger
 }
 
 // DefaultUnverifiedRate is Config.UnverifiedRate's default.
@@ -305,6 +309,9 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	if !verified && !h.unverified.allow(time.Now()) {
 		return h.fail(dst, errUnverifiedRate)
 	}
+	if verified && !h.cfg.Limits.Allow(ratelimit.HTTP, (*ratelimit.Key)(&peer), time.Now().UnixNano(), 1) {
+		return h.fail(dst, errLimited)
+	}
 	left := q.left
 	switch {
 	case q.event == tracker.EventCompleted:
@@ -481,6 +488,7 @@ const (
 	FailMethod
 	FailPanic // the handler panicked on it: recovered, counted, logged
 	FailUnverifiedRate
+	FailLimited // a verified peer over its ratelimit.HTTP budget
 	numFailReasons
 )
 
@@ -488,7 +496,7 @@ var failNames = [numFailReasons]string{
 	FailMalformed: "malformed", FailNoIP: "no_ip", FailClearnetIP: "clearnet_ip", FailBadDest: "bad_destination",
 	FailMismatch: "ip_mismatch", FailNotTunneled: "not_tunneled", FailInproxy: "inproxy", FailFullScrape: "full_scrape_disabled",
 	FailRefused: "refused", FailIPTooLong: "ip_too_long", FailMethod: "method_not_allowed", FailPanic: "handler_panic",
-	FailUnverifiedRate: "unverified_rate",
+	FailUnverifiedRate: "unverified_rate", FailLimited: "rate_limited",
 }
 
 // Names returns the reasons' names, indexed by reason.

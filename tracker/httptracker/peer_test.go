@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker"
+	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
 
 // TestRefusedAnnounceNotRemembered: an announce the swarm model refuses
@@ -101,5 +103,33 @@ func TestUnverifiedRate(t *testing.T) {
 		if _, body := (announceReq{headers: map[string]string{"X-I2P-DestB64": alice.Base64()}, compact: true}).do(t, h); strings.Contains(body, "failure") {
 			t.Fatalf("a tunnelled announce limited: %q", body)
 		}
+	}
+}
+
+// TestHTTPLimit: with Config.Limits, a verified peer's announces are
+// charged to its ratelimit.HTTP budget; those over it fail and are
+// counted, and another peer's budget is untouched.
+func TestHTTPLimit(t *testing.T) {
+	const burst = 3
+	limits := ratelimit.New(ratelimit.Config{Limits: [ratelimit.NumKinds]ratelimit.Limit{ratelimit.HTTP: {PerMinute: 1, Burst: burst}}})
+	h := New(Config{Limits: limits}, newSwarms())
+	alice, bob := newDest(t), newDest(t)
+	as := func(d i2p.Destination) string {
+		_, body := (announceReq{headers: map[string]string{"X-I2P-DestB64": d.Base64()}, compact: true}).do(t, h)
+		return body
+	}
+	for i := range burst {
+		if body := as(alice); strings.Contains(body, "failure") {
+			t.Fatalf("announce %d within the burst: %q", i, body)
+		}
+	}
+	if body := as(alice); !strings.Contains(body, "too many requests") {
+		t.Fatalf("announce over the burst: %q", body)
+	}
+	if n := h.Stats().failures.Load(FailLimited); n != 1 {
+		t.Fatalf("%d counted limited, want 1", n)
+	}
+	if body := as(bob); strings.Contains(body, "failure") {
+		t.Fatalf("another peer limited: %q", body)
 	}
 }
