@@ -283,6 +283,32 @@ func looksLikeIP(s string) bool {
 	return strings.IndexByte(s, '.') >= 0 || strings.IndexByte(s, ':') >= 0 // two vector scans; ContainsAny goes byte by byte
 }
 
+// leftToCount is the left the swarm model counts the peer by.
+func (q *announceQuery) leftToCount() uint64 {
+	switch {
+	case q.event == tracker.EventCompleted:
+		return 0 // a client that just completed is a seed, whatever it says
+	case !q.hasLeft:
+		return 1 // left is required; without it, count the peer as a leecher
+	}
+	return q.left
+}
+
+// admitRate charges an announce to its rate: a verified peer's own
+// ratelimit.HTTP budget, else the shared budget of unverified ones.
+func (h *Handler) admitRate(peer *i2p.Hash, verified bool) error {
+	if !verified {
+		if !h.unverified.allow(time.Now()) {
+			return errUnverifiedRate
+		}
+		return nil
+	}
+	if !h.cfg.Limits.Allow(ratelimit.HTTP, (*ratelimit.Key)(peer), time.Now().UnixNano(), 1) {
+		return errLimited
+	}
+	return nil
+}
+
 func (h *Handler) announce(dst []byte, r *Request) []byte {
 	h.stats.announces.Add(1)
 	var q announceQuery
@@ -306,19 +332,10 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	if mismatch {
 		h.stats.count(FailMismatch)
 	}
-	if !verified && !h.unverified.allow(time.Now()) {
-		return h.fail(dst, errUnverifiedRate)
+	if err := h.admitRate(&peer, verified); err != nil {
+		return h.fail(dst, err)
 	}
-	if verified && !h.cfg.Limits.Allow(ratelimit.HTTP, (*ratelimit.Key)(&peer), time.Now().UnixNano(), 1) {
-		return h.fail(dst, errLimited)
-	}
-	left := q.left
-	switch {
-	case q.event == tracker.EventCompleted:
-		left = 0 // a client that just completed is a seed, whatever it says
-	case !q.hasLeft:
-		left = 1 // left is required; without it, count the peer as a leecher
-	}
+	left := q.leftToCount()
 	sc := h.scratch.Get().(*announceScratch)
 	defer h.scratch.Put(sc)
 	sc.req = tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: q.event, Left: left, NumWant: want, ReadOnly: mismatch}
