@@ -127,7 +127,7 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 	// Registered only to drop them visibly: repliable-but-replayable
 	// Datagram1 is not accepted on the tracker port.
 	r.session.Handle(datagram.ProtocolDatagram1, cfg.TrackerPort, handle)
-	r.http = httptracker.New(httptracker.Config{FullScrape: cfg.FullScrape, Strict: cfg.StrictDests, Logger: log}, r.tracker)
+	r.http = httptracker.New(httptracker.Config{FullScrape: cfg.FullScrape, Strict: cfg.StrictDests, Limits: r.limits, Logger: log}, r.tracker)
 	r.stream, err = newStreamServer(r.session, keys, cfg, trackerRoutes{p}, log)
 	if err != nil {
 		return nil, err
