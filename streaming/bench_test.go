@@ -52,3 +52,35 @@ func BenchmarkHTTPExchange(b *testing.B) {
 		c.Close()
 	}
 }
+
+// BenchmarkHandleAck: one unsigned packet for an open stream per
+// iteration (a NO_ACK keep-alive carrying nothing), through HandlePacket:
+// the routing and per-stream work every data packet and ACK pays.
+func BenchmarkHandleAck(b *testing.B) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	srv, cli := n.node(b, cfg), n.node(b, cfg)
+	l, err := srv.Listen()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	d := Dialer{Manager: cli, Port: 80}
+	if _, err := d.Dial(context.Background(), srv.Destination()); err != nil {
+		b.Fatal(err)
+	}
+	c, err := l.AcceptContext(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.mu.Lock()
+	p := &Packet{SendStreamID: c.localID, ReceiveStreamID: c.remoteID, Flags: FlagNoACK}
+	c.mu.Unlock()
+	raw, err := p.AppendTo(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		srv.HandlePacket(0, 80, raw)
+	}
+}

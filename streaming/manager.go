@@ -107,21 +107,10 @@ func (m *Manager) HandlePacket(fromPort, toPort uint16, packet []byte) {
 	case p.SendStreamID != 0:
 		m.mu.Lock()
 		c := m.streams[p.SendStreamID]
-		closed, wasOpen := m.findClosed(p.SendStreamID)
 		m.mu.Unlock()
 		if c == nil {
 			m.c.unknown.Add(1)
-			if wasOpen && p.Has(FlagClose) && p.ReceiveStreamID == closed.remoteID && (p.Seq <= closed.ackThrough || closed.refused) {
-				// A refused stream has nothing left to lose: its peer's
-				// CLOSE is acknowledged whatever came before it.
-				ack := &Packet{SendStreamID: closed.remoteID, ReceiveStreamID: closed.localID, AckThrough: closed.ackThrough}
-				if closed.refused {
-					ack.AckThrough = p.Seq
-				}
-				if raw, err := ack.AppendTo(nil); err == nil {
-					m.send(closed.peer, closed.localPort, closed.remotePort, raw)
-				}
-			}
+			m.ackLateClose(p)
 			return
 		}
 		c.handle(p)
@@ -129,6 +118,28 @@ func (m *Manager) HandlePacket(fromPort, toPort uint16, packet []byte) {
 		m.handleSYN(p, fromPort, toPort)
 	default:
 		m.handleEarly(p, fromPort, toPort, packet)
+	}
+}
+
+// ackLateClose acknowledges a retransmitted CLOSE for a recently closed
+// stream, whose ACK was lost. A refused stream has nothing left to lose:
+// its peer's CLOSE is acknowledged whatever came before it.
+func (m *Manager) ackLateClose(p *Packet) {
+	if !p.Has(FlagClose) {
+		return
+	}
+	m.mu.Lock()
+	closed, ok := m.findClosed(p.SendStreamID)
+	m.mu.Unlock()
+	if !ok || p.ReceiveStreamID != closed.remoteID || p.Seq > closed.ackThrough && !closed.refused {
+		return
+	}
+	ack := &Packet{SendStreamID: closed.remoteID, ReceiveStreamID: closed.localID, AckThrough: closed.ackThrough}
+	if closed.refused {
+		ack.AckThrough = p.Seq
+	}
+	if raw, err := ack.AppendTo(nil); err == nil {
+		m.send(closed.peer, closed.localPort, closed.remotePort, raw)
 	}
 }
 
@@ -321,9 +332,12 @@ func (m *Manager) recentlyClosed(id uint32) bool {
 
 // findClosed looks a recently closed stream up. Called with m.mu held.
 func (m *Manager) findClosed(id uint32) (closedStream, bool) {
-	for _, r := range m.recent {
-		if r.localID == id && id != 0 {
-			return r, true
+	if id == 0 {
+		return closedStream{}, false
+	}
+	for i := range m.recent {
+		if m.recent[i].localID == id {
+			return m.recent[i], true
 		}
 	}
 	return closedStream{}, false

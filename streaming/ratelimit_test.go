@@ -268,3 +268,69 @@ func BenchmarkRateLimiter(b *testing.B) {
 		}
 	})
 }
+
+// TestLateCloseAcknowledged: the peer's CLOSE for a stream refused with a
+// 429 gets an ACK through its sequence number, from the remembered
+// stream; a CLOSE naming another peer stream ID gets none.
+func TestLateCloseAcknowledged(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	cfg.MaxConnsPerMinute, cfg.MaxConnsPerHour, cfg.MaxTotalConnsPerMinute = -1, -1, 1
+	srv := n.node(t, cfg)
+	l, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var mu sync.Mutex
+	var sent []Packet
+	n.setObserver(func(_ i2p.Hash, p *Packet) {
+		mu.Lock()
+		sent = append(sent, *p)
+		mu.Unlock()
+	})
+	d, k := newTestIdentity(t, i2p.SigEd25519)
+	for id := uint32(7); id <= 8; id++ {
+		p := testSYN(d, srv.Destination())
+		p.ReceiveStreamID = id
+		raw, _ := p.AppendSigned(nil, k)
+		srv.HandlePacket(0, 80, raw)
+	}
+	find := func(match func(p Packet) bool) (Packet, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range sent {
+			if match(p) {
+				return p, true
+			}
+		}
+		return Packet{}, false
+	}
+	var reply Packet
+	waitFor(t, 5*time.Second, "the 429", func() bool {
+		var ok bool
+		reply, ok = find(func(p Packet) bool { return p.SendStreamID == 8 && p.Has(FlagSYN|FlagClose) })
+		return ok
+	})
+	for _, peerID := range []uint32{9, 8} { // a stranger's, then the refused stream's
+		c := &Packet{SendStreamID: reply.ReceiveStreamID, ReceiveStreamID: peerID, Seq: 1, AckThrough: reply.Seq,
+			Flags: FlagClose | FlagFrom, From: d}
+		raw, err := c.AppendSigned(nil, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.HandlePacket(0, 80, raw)
+	}
+	isAck := func(peerID uint32) func(p Packet) bool {
+		return func(p Packet) bool {
+			return p.SendStreamID == peerID && p.ReceiveStreamID == reply.ReceiveStreamID && !p.Has(FlagSYN)
+		}
+	}
+	waitFor(t, 5*time.Second, "the CLOSE's ACK", func() bool { _, ok := find(isAck(8)); return ok })
+	if ack, _ := find(isAck(8)); ack.AckThrough != 1 || ack.Has(FlagNoACK) {
+		t.Fatalf("ACK %+v, want ackThrough 1", ack)
+	}
+	if p, ok := find(isAck(9)); ok {
+		t.Fatalf("a CLOSE naming stream 9 was acknowledged: %+v", p)
+	}
+}
