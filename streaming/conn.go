@@ -246,8 +246,10 @@ func (c *Conn) Close() error {
 	c.readClosed = true
 	c.rbuf, c.ooo, c.oooBytes = nil, map[uint32]oooPacket{}, 0
 	c.closeWrite()
-	c.lingerTimer = time.AfterFunc(c.m.cfg.Linger, c.onLinger)
 	c.maybeFinish()
+	if !c.finished {
+		c.lingerTimer = time.AfterFunc(c.m.cfg.Linger, c.onLinger)
+	}
 	c.broadcast()
 	return nil
 }

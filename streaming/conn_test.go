@@ -389,3 +389,24 @@ func TestChoke(t *testing.T) {
 		t.Fatalf("RemoteAddr %q", sc.RemoteAddr())
 	}
 }
+
+// TestCloseAfterReset: closing a stream the peer reset leaves no timer
+// behind it: the stream is over, with nothing to linger for.
+func TestCloseAfterReset(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	srv, cli := n.node(t, fastConfig()), n.node(t, fastConfig())
+	_, accepted := dialAccept(t, srv, cli)
+	sc := (<-accepted).(*Conn)
+	cli.Close()
+	if _, err := sc.Read(make([]byte, 1)); !errors.Is(err, ErrReset) {
+		t.Fatalf("read after the peer's RESET: %v", err)
+	}
+	if err := sc.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.lingerTimer != nil {
+		t.Fatal("Close armed the linger timer of a finished stream")
+	}
+}
