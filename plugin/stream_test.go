@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/internal/bencode"
+	"github.com/go-i2p/go-opentracker/internal/testkeys"
 	"github.com/go-i2p/go-opentracker/streaming"
 	"github.com/go-i2p/go-opentracker/tracker"
 )
@@ -31,7 +31,7 @@ type streamClient struct {
 
 func newStreamClient(t *testing.T, router *i2cptest.Router, sig i2p.SigType) *streamClient {
 	t.Helper()
-	keys := newKeys(t, sig)
+	keys := testkeys.New(t, sig)
 	s, err := i2cp.NewSession(keys, i2cp.Config{Addr: router.Addr(), MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -281,32 +281,4 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
-}
-
-// newKeys makes a client identity that signs with sig.
-func newKeys(t *testing.T, sig i2p.SigType) *i2p.PrivateKeys {
-	t.Helper()
-	if sig == i2p.SigEd25519 {
-		k, err := i2p.NewIdentity(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	sk, err := i2p.GenerateSigningKey(sig, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := sk.Public()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, pad := make([]byte, i2p.PublicKeyFieldLen), make([]byte, max(0, i2p.SigningKeyFieldLen-len(pub)))
-	rand.Read(enc)
-	rand.Read(pad)
-	d, err := i2p.NewDestination(i2p.CryptoElGamal, enc, sig, pub, pad)
-	if err != nil {
-		t.Fatal(fmt.Errorf("destination: %w", err))
-	}
-	return &i2p.PrivateKeys{Destination: d, EncryptionKey: make([]byte, i2p.CryptoElGamal.PrivateKeyLen()), SigningKey: sk}
 }

@@ -8,35 +8,15 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/testkeys"
 )
 
-// newTestIdentity makes a Destination of signature type t (crypto type 0)
-// and its signing key. For RedDSA, which this repository verifies but does
-// not make, the key is an Ed25519 key: RedDSA signatures are checked as
-// Ed25519 ones, as Java does.
+// newTestIdentity makes a Destination of signature type st and its
+// signing key.
 func newTestIdentity(t testing.TB, st i2p.SigType) (i2p.Destination, i2p.SigningKey) {
 	t.Helper()
-	gen := st
-	if st == i2p.SigRedDSASHA512 {
-		gen = i2p.SigEd25519
-	}
-	k, err := i2p.GenerateSigningKey(gen, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := k.Public()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := make([]byte, 256)
-	rand.Read(enc)
-	pad := make([]byte, 384-256-min(len(pub), 128))
-	rand.Read(pad)
-	d, err := i2p.NewDestination(i2p.CryptoElGamal, enc, st, pub, pad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, k
+	k := testkeys.New(t, st)
+	return k.Destination, k.SigningKey
 }
 
 func testSYN(from, to i2p.Destination) *Packet {
