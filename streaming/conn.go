@@ -269,28 +269,25 @@ func (c *Conn) RemoteAddr() net.Addr {
 }
 
 // SetDeadline sets both deadlines.
-func (c *Conn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.readDL, c.writeDL = t, t
-	c.broadcast()
-	return nil
-}
+func (c *Conn) SetDeadline(t time.Time) error { return c.setDeadlines(&t, &t) }
 
 // SetReadDeadline sets the read deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.readDL = t
-	c.broadcast()
-	return nil
-}
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.setDeadlines(&t, nil) }
 
 // SetWriteDeadline sets the write deadline.
-func (c *Conn) SetWriteDeadline(t time.Time) error {
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.setDeadlines(nil, &t) }
+
+// setDeadlines sets the deadlines given (nil: unchanged) and wakes the
+// waiters, so that they wait for the new ones.
+func (c *Conn) setDeadlines(read, write *time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.writeDL = t
+	if read != nil {
+		c.readDL = *read
+	}
+	if write != nil {
+		c.writeDL = *write
+	}
 	c.broadcast()
 	return nil
 }

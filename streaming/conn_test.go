@@ -410,3 +410,40 @@ func TestCloseAfterReset(t *testing.T) {
 		t.Fatal("Close armed the linger timer of a finished stream")
 	}
 }
+
+// TestWriteDeadline: a Write blocked on a full send buffer (the peer
+// acknowledges nothing) returns os.ErrDeadlineExceeded with what it
+// queued once a deadline set while it waits passes.
+func TestWriteDeadline(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	cfg.SendBuffer = 4096
+	srv, cli := n.node(t, cfg), n.node(t, cfg)
+	c, _ := dialAccept(t, srv, cli)
+	n.mu.Lock()
+	n.block[srv.Destination().Hash()] = true
+	n.mu.Unlock()
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := c.Write(make([]byte, 2*cfg.SendBuffer))
+		done <- result{n, err}
+	}()
+	waitFor(t, 5*time.Second, "the send buffer to fill", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.wbuf)+c.unackedSize >= cfg.SendBuffer
+	})
+	c.SetWriteDeadline(time.Now().Add(20 * time.Millisecond))
+	select {
+	case r := <-done:
+		if r.n != cfg.SendBuffer || !errors.Is(r.err, os.ErrDeadlineExceeded) {
+			t.Fatalf("write: %d %v", r.n, r.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write deadline did not end the Write")
+	}
+}
