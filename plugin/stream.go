@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"time"
@@ -117,23 +118,24 @@ func (p *Plugin) streamStats() (s streaming.Stats, ok bool) {
 	return r.stream.stats(), true
 }
 
-// streamRefused is the number of SYNs a limit turned away.
+// streamRefused is the number of SYNs that opened no stream.
 func streamRefused(s streaming.Stats) uint64 {
-	return s.RefusedTotal + s.RefusedPeer + s.RefusedBacklog + s.RefusedListener + s.RefusedPeerMinute + s.RefusedPeerHour + s.RefusedTotalMinute
+	var n uint64
+	for _, v := range s.Refused {
+		n += v
+	}
+	return n
 }
 
 // streamRefusals are the refused SYNs by reason.
-func streamRefusals(s streaming.Stats) map[string]uint64 {
-	return map[string]uint64{"max_streams": s.RefusedTotal, "max_streams_per_peer": s.RefusedPeer,
-		"backlog_full": s.RefusedBacklog, "not_listening": s.RefusedListener, "peer_per_minute": s.RefusedPeerMinute,
-		"peer_per_hour": s.RefusedPeerHour, "total_per_minute": s.RefusedTotalMinute}
-}
+func streamRefusals(s streaming.Stats) map[string]uint64 { return s.Refused }
 
-// streamDrops are the packets dropped, by reason.
+// streamDrops are the packets dropped, by reason, with the sends the
+// link refused.
 func streamDrops(s streaming.Stats) map[string]uint64 {
-	return map[string]uint64{"malformed": s.Malformed, "unsigned_syn": s.UnsignedSYNs, "bad_signature": s.BadSignatures,
-		"wrong_target": s.WrongTarget, "unknown_stream": s.Unknown, "early_dropped": s.EarlyDropped,
-		"receive_buffer_full": s.RecvOverflows, "send_errors": s.SendErrors}
+	m := maps.Clone(s.Dropped)
+	m["send_errors"] = s.SendErrors
+	return m
 }
 
 // streamProblems are the refusals and drops the console lists.

@@ -204,7 +204,7 @@ func checkStreamCounters(t *testing.T, e *env) {
 	}
 	waitUntil(t, "the malformed packet to be counted", func() bool {
 		s, _ := e.plugin.streamStats()
-		return s.Malformed == 1
+		return s.Dropped[streaming.DropMalformed.String()] == 1
 	})
 	_, metrics := get(t, e.consoleURL+"metrics")
 	for _, want := range []string{"opentracker_stream_accepted_total 7\n", `opentracker_stream_dropped_total{reason="malformed"} 1` + "\n",

@@ -231,7 +231,8 @@ func TestSYNChecks(t *testing.T) {
 
 	srv.HandlePacket(0, 80, []byte("not a packet"))
 	st := srv.Stats()
-	if st.UnsignedSYNs != 1 || st.BadSignatures != 1 || st.WrongTarget != 1 || st.Malformed != 1 || st.Open != 0 {
+	if d := st.Dropped; d[DropUnsignedSYN.String()] != 1 || d[DropBadSignature.String()] != 1 ||
+		d[DropWrongTarget.String()] != 1 || d[DropMalformed.String()] != 1 || st.Open != 0 {
 		t.Fatalf("stats after bad SYNs: %+v", st)
 	}
 
@@ -297,7 +298,8 @@ func TestLimits(t *testing.T) {
 		srv.HandlePacket(0, 80, raw)
 	}
 	st := srv.Stats()
-	if st.RefusedListener != 1 || st.RefusedPeer != 1 || st.RefusedTotal != 1 || st.Open != 2 {
+	if r := st.Refused; r[RefusedNotListening.String()] != 1 || r[RefusedMaxStreamsPerPeer.String()] != 1 ||
+		r[RefusedMaxStreams.String()] != 1 || st.Open != 2 {
 		t.Fatalf("stats %+v", st)
 	}
 	mu.Lock()
@@ -379,7 +381,7 @@ func TestChoke(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 4<<10)
 	go func() { c.Write(data); c.CloseWrite() }()
 	sc := <-accepted
-	waitFor(t, 10*time.Second, "the receive buffer to fill", func() bool { return srv.Stats().RecvOverflows > 0 })
+	waitFor(t, 10*time.Second, "the receive buffer to fill", func() bool { return srv.Stats().Dropped[DropReceiveBufferFull.String()] > 0 })
 	sc.SetReadDeadline(time.Now().Add(30 * time.Second))
 	got, err := io.ReadAll(sc)
 	if err != nil || !bytes.Equal(got, data) {

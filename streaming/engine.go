@@ -32,13 +32,13 @@ func (c *Conn) handlePacket(p *Packet, verified bool) {
 	}
 	if !verified && (p.Has(FlagSignature) || p.Flags&(FlagSYN|FlagClose|FlagReset) != 0) {
 		if err := c.m.verify(p, c.peer); err != nil {
-			c.m.c.badSignature.Add(1)
+			c.m.c.drops.Add(DropBadSignature)
 			return
 		}
 	}
 	if !c.inbound && c.remoteID == 0 {
 		if !p.Has(FlagSYN) {
-			c.m.c.unknown.Add(1)
+			c.m.c.drops.Add(DropUnknownStream)
 			return // nothing but the signed reply may open the stream
 		}
 		c.remoteID = p.ReceiveStreamID
@@ -47,7 +47,7 @@ func (c *Conn) handlePacket(p *Packet, verified bool) {
 		}
 		close(c.replied)
 	} else if p.ReceiveStreamID != c.remoteID {
-		c.m.c.unknown.Add(1)
+		c.m.c.drops.Add(DropUnknownStream)
 		return
 	}
 	c.lastHeard = time.Now()
@@ -100,7 +100,7 @@ func (c *Conn) receive(seq uint32, payload []byte, closing bool) {
 		full = len(c.rbuf)+c.oooBytes+len(payload) > c.m.cfg.RecvBuffer
 	}
 	if !c.readClosed && full {
-		c.m.c.recvOverflow.Add(1)
+		c.m.c.drops.Add(DropReceiveBufferFull)
 		c.choking = true
 		c.scheduleAck(0)
 		return

@@ -75,7 +75,7 @@ func TestHTTPOverI2CP(t *testing.T) {
 		}
 	}
 	waitFor(t, 10*time.Second, "streams to end", func() bool { return srv.Stats().Open == 0 })
-	if st := srv.Stats(); st.Accepted != 3 || st.BadSignatures != 0 {
+	if st := srv.Stats(); st.Accepted != 3 || st.Dropped[DropBadSignature.String()] != 0 {
 		t.Fatalf("server stats %+v", st)
 	}
 }

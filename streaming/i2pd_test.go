@@ -260,7 +260,8 @@ keys = local-http.dat
 	if st.Open != 0 || st.Timeouts != 0 || st.ResetsReceived != 0 {
 		t.Errorf("the tracker's streams did not end cleanly: %+v", st)
 	}
-	if st.BadSignatures != 0 || st.Malformed != 0 || st.UnsignedSYNs != 0 {
+	if d := st.Dropped; d[streaming.DropBadSignature.String()] != 0 || d[streaming.DropMalformed.String()] != 0 ||
+		d[streaming.DropUnsignedSYN.String()] != 0 {
 		t.Errorf("the tracker refused packets from i2pd: %+v", st)
 	}
 	t.Logf("dialer stats %+v", dialer.Stats())

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
@@ -32,7 +31,7 @@ type Manager struct {
 	id   Identity
 	hash i2p.Hash
 	cfg  Config
-	c    counters
+	c    tally
 
 	mu       sync.Mutex
 	streams  map[uint32]*Conn   // by our stream ID
@@ -98,7 +97,7 @@ func (m *Manager) HandlePacket(fromPort, toPort uint16, packet []byte) {
 	m.c.packetsIn.Add(1)
 	p, err := Parse(packet)
 	if err != nil {
-		m.c.malformed.Add(1)
+		m.c.drops.Add(DropMalformed)
 		return
 	}
 	switch {
@@ -109,7 +108,7 @@ func (m *Manager) HandlePacket(fromPort, toPort uint16, packet []byte) {
 		c := m.streams[p.SendStreamID]
 		m.mu.Unlock()
 		if c == nil {
-			m.c.unknown.Add(1)
+			m.c.drops.Add(DropUnknownStream)
 			m.ackLateClose(p)
 			return
 		}
@@ -148,11 +147,11 @@ func (m *Manager) ackLateClose(p *Packet) {
 // this package sends no pings.
 func (m *Manager) handleEcho(p *Packet, fromPort, toPort uint16) {
 	if p.SendStreamID == 0 || !p.Has(FlagFrom) {
-		m.c.unknown.Add(1)
+		m.c.drops.Add(DropUnknownStream)
 		return
 	}
 	if err := m.verify(p, Signer{}); err != nil {
-		m.c.badSignature.Add(1)
+		m.c.drops.Add(DropBadSignature)
 		return
 	}
 	pong := &Packet{ReceiveStreamID: p.SendStreamID, Flags: FlagEcho | FlagNoACK}
@@ -169,11 +168,11 @@ func (m *Manager) handleEcho(p *Packet, fromPort, toPort uint16) {
 // or hands a duplicate to the stream it opened.
 func (m *Manager) handleSYN(p *Packet, fromPort, toPort uint16) {
 	if !p.Has(FlagFrom) || !p.Has(FlagSignature) {
-		m.c.unsigned.Add(1)
+		m.c.drops.Add(DropUnsignedSYN)
 		return
 	}
 	if h, ok := p.TargetHash(); ok && !h.Equal(&m.hash) {
-		m.c.wrongTarget.Add(1)
+		m.c.drops.Add(DropWrongTarget)
 		return
 	}
 	key := synKey{peer: p.From.Hash(), id: p.ReceiveStreamID}
@@ -186,16 +185,16 @@ func (m *Manager) handleSYN(p *Packet, fromPort, toPort uint16) {
 		return
 	}
 	if err := m.verify(p, Signer{}); err != nil {
-		m.c.badSignature.Add(1)
+		m.c.drops.Add(DropBadSignature)
 		return
 	}
 	if p.ReceiveStreamID == 0 {
-		m.c.malformed.Add(1)
+		m.c.drops.Add(DropMalformed)
 		return
 	}
 	c, why := m.openInbound(p, key, fromPort, toPort, time.Now())
 	if c == nil {
-		why.reason.Add(1)
+		m.c.refusals.Add(why.reason)
 		if why.limit && m.cfg.LimitAction == LimitHTTP {
 			m.reply429(p, fromPort, toPort, why.retryAfter)
 		} else {
@@ -215,7 +214,7 @@ var errRefused = errors.New("streaming: stream refused")
 // whether it is over a limit (answered by Config.LimitAction) and, for a
 // rate limit, in how many seconds the peer may try again.
 type refusal struct {
-	reason     *atomic.Uint64
+	reason     Refusal
 	limit      bool
 	retryAfter int
 }
@@ -231,21 +230,21 @@ func (m *Manager) openInbound(p *Packet, key synKey, fromPort, toPort uint16, no
 	defer m.mu.Unlock()
 	switch {
 	case m.backlog == nil || m.closed:
-		return nil, refusal{reason: &m.c.refusedNoListener}
+		return nil, refusal{reason: RefusedNotListening}
 	case len(m.streams) >= m.cfg.MaxStreams:
-		return nil, refusal{&m.c.refusedTotal, true, concurrencyRetryAfter}
+		return nil, refusal{RefusedMaxStreams, true, concurrencyRetryAfter}
 	case m.perPeer[key.peer] >= m.cfg.MaxStreamsPerPeer:
-		return nil, refusal{&m.c.refusedPeer, true, concurrencyRetryAfter}
+		return nil, refusal{RefusedMaxStreamsPerPeer, true, concurrencyRetryAfter}
 	case len(m.backlog) == cap(m.backlog):
-		return nil, refusal{reason: &m.c.refusedBacklog}
+		return nil, refusal{reason: RefusedBacklogFull}
 	}
 	switch why, after := m.rates.allow(key.peer, now); why {
 	case overPeerMinute:
-		return nil, refusal{&m.c.refusedPeerMinute, true, after}
+		return nil, refusal{RefusedPeerMinute, true, after}
 	case overPeerHour:
-		return nil, refusal{&m.c.refusedPeerHour, true, after}
+		return nil, refusal{RefusedPeerHour, true, after}
 	case overTotalMinute:
-		return nil, refusal{&m.c.refusedTotalMinute, true, after}
+		return nil, refusal{RefusedTotalMinute, true, after}
 	}
 	c := newConn(m, m.newID(), p.PacketSigner(), true)
 	c.remoteID = p.ReceiveStreamID
@@ -290,14 +289,14 @@ func (m *Manager) handleEarly(p *Packet, fromPort, toPort uint16, raw []byte) {
 	q := m.early[p.ReceiveStreamID]
 	if q == nil {
 		if len(m.early) >= m.cfg.MaxEarly || p.ReceiveStreamID == 0 {
-			m.c.earlyDropped.Add(1)
+			m.c.drops.Add(DropEarly)
 			return
 		}
 		q = &earlyQ{first: now}
 		m.early[p.ReceiveStreamID] = q
 	}
 	if len(q.pkts) >= m.cfg.EarlyPackets {
-		m.c.earlyDropped.Add(1)
+		m.c.drops.Add(DropEarly)
 		return
 	}
 	q.pkts = append(q.pkts, earlyPacket{fromPort, toPort, append([]byte(nil), raw...)})

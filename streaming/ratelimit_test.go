@@ -84,11 +84,11 @@ func TestRateLimits(t *testing.T) {
 		minRA, maxRA int
 	}{
 		{"per peer per minute", func(c *Config) { c.MaxConnsPerMinute = 2 }, 1, 2,
-			func(s Stats) uint64 { return s.RefusedPeerMinute }, 1, 60},
+			func(s Stats) uint64 { return s.Refused[RefusedPeerMinute.String()] }, 1, 60},
 		{"per peer per hour", func(c *Config) { c.MaxConnsPerMinute, c.MaxConnsPerHour = 50, 3 }, 1, 3,
-			func(s Stats) uint64 { return s.RefusedPeerHour }, 61, 3600},
+			func(s Stats) uint64 { return s.Refused[RefusedPeerHour.String()] }, 61, 3600},
 		{"in total per minute", func(c *Config) { c.MaxTotalConnsPerMinute = 4 }, 3, 4,
-			func(s Stats) uint64 { return s.RefusedTotalMinute }, 1, 60},
+			func(s Stats) uint64 { return s.Refused[RefusedTotalMinute.String()] }, 1, 60},
 	}
 	for _, tc := range cases {
 		for _, action := range []LimitAction{LimitHTTP, LimitReset} {
@@ -230,7 +230,7 @@ func TestHTTP429OverStreaming(t *testing.T) {
 	if st := cli.Stats(); st.Timeouts != 0 || st.ResetsReceived != 0 {
 		t.Fatalf("client stats %+v", st)
 	}
-	if st := srv.Stats(); st.Replies429 != 1 || st.RefusedPeerMinute != 1 {
+	if st := srv.Stats(); st.Replies429 != 1 || st.Refused[RefusedPeerMinute.String()] != 1 {
 		t.Fatalf("server stats %+v", st)
 	}
 }
