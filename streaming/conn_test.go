@@ -181,7 +181,7 @@ func TestLossyTransfer(t *testing.T) {
 				t.Fatalf("echo differs: %d bytes, want %d", len(got), len(data))
 			}
 			c.Close()
-			waitFor(t, 20*time.Second, "streams to end", func() bool { return srv.Stats().Open == 0 && cli.Stats().Open == 0 })
+			waitFor(t, 60*time.Second, "streams to end", func() bool { return srv.Stats().Open == 0 && cli.Stats().Open == 0 })
 			if st := cli.Stats(); st.Retransmits == 0 {
 				t.Errorf("a lossy link caused no retransmission: %+v", st)
 			}

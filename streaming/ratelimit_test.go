@@ -226,7 +226,7 @@ func TestHTTP429OverStreaming(t *testing.T) {
 			t.Fatalf("request %d: %s %v", i, resp.Status, resp.Header)
 		}
 	}
-	waitFor(t, 3*time.Second, "the client's streams to end", func() bool { return cli.Stats().Open == 0 })
+	waitFor(t, 10*time.Second, "the client's streams to end", func() bool { return cli.Stats().Open == 0 })
 	if st := cli.Stats(); st.Timeouts != 0 || st.ResetsReceived != 0 {
 		t.Fatalf("client stats %+v", st)
 	}
