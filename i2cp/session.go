@@ -65,10 +65,13 @@ func (p Phase) String() string {
 	return [...]string{"stopped", "connecting", "connected", "session up", "LeaseSet published", "disconnected"}[p]
 }
 
-// State is a Phase with its detail and when it began.
+// State is a Phase with its detail and when it began. Err is the error
+// that ended the last link while the Phase is PhaseDisconnected (tell
+// ErrRefused apart with errors.Is), and nil in every other Phase.
 type State struct {
 	Phase  Phase
 	Detail string
+	Err    error
 	Since  time.Time
 }
 
@@ -120,7 +123,7 @@ type Session struct {
 	lookupsN, lookupFails, reconnects                         atomic.Uint64
 	stale, tooLarge, silent                                   atomic.Uint64
 	msgAccepted, msgSucceeded                                 atomic.Uint64
-	statusUnmatched, statusLost                               atomic.Uint64
+	statusUnmatched, statusLost, panics                       atomic.Uint64
 	failedBy                                                  [failureCodes]atomic.Uint64
 }
 
@@ -214,7 +217,17 @@ func (s *Session) SetLegacyLeaseSet(on bool) error {
 func (s *Session) State() State { return *s.state.Load() }
 
 func (s *Session) setState(p Phase, detail string) {
-	st := &State{Phase: p, Detail: detail, Since: time.Now()}
+	s.storeState(&State{Phase: p, Detail: detail, Since: time.Now()})
+}
+
+// setDown records a lost link: err ended it, and the next attempt is in
+// wait.
+func (s *Session) setDown(err error, wait time.Duration) {
+	detail := fmt.Sprintf("%v (retrying in %s)", err, wait.Round(time.Second))
+	s.storeState(&State{Phase: PhaseDisconnected, Detail: detail, Err: err, Since: time.Now()})
+}
+
+func (s *Session) storeState(st *State) {
 	s.state.Store(st)
 	if s.cfg.OnState != nil {
 		s.cfg.OnState(*st)
@@ -273,7 +286,7 @@ func (s *Session) Run(ctx context.Context) {
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		s.logDown(err, wait)
-		s.setState(PhaseDisconnected, fmt.Sprintf("%v (retrying in %s)", err, wait.Round(time.Second)))
+		s.setDown(err, wait)
 		select {
 		case <-ctx.Done():
 			s.setState(PhaseStopped, "")

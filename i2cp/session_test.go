@@ -328,7 +328,7 @@ func TestRefusedSessionRetries(t *testing.T) {
 	for s.State().Phase != i2cp.PhaseDisconnected && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if st := s.State(); st.Phase != i2cp.PhaseDisconnected {
+	if st := s.State(); st.Phase != i2cp.PhaseDisconnected || !errors.Is(st.Err, i2cp.ErrRefused) {
 		t.Fatalf("state %+v", st)
 	}
 	if err := s.Send(s.Destination(), 18, 1, 1, nil); !errors.Is(err, i2cp.ErrNotReady) {
@@ -336,6 +336,9 @@ func TestRefusedSessionRetries(t *testing.T) {
 	}
 	r.SetRefuseSessions(false)
 	waitReady(t, s)
+	if st := s.State(); st.Err != nil {
+		t.Fatalf("published, with the error %v", st.Err)
+	}
 }
 
 func TestNoRouter(t *testing.T) {
@@ -344,7 +347,7 @@ func TestNoRouter(t *testing.T) {
 	for s.State().Phase != i2cp.PhaseDisconnected && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if st := s.State(); st.Phase != i2cp.PhaseDisconnected || st.Detail == "" {
+	if st := s.State(); st.Phase != i2cp.PhaseDisconnected || st.Detail == "" || st.Err == nil || errors.Is(st.Err, i2cp.ErrRefused) {
 		t.Fatalf("state %+v", st)
 	}
 }

@@ -1,7 +1,7 @@
 package plugin
 
 import (
-	"strings"
+	"errors"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2cp"
@@ -31,7 +31,14 @@ func (r *run) health(now time.Time) health {
 			return health{State: "session up, no tunnels", Detail: tunnelAdvice, Since: ss.Since}
 		}
 	}
-	if ss.Phase == i2cp.PhaseDisconnected && strings.Contains(ss.Detail, i2cp.ErrRefused.Error()) {
+	return linkHealth(ss)
+}
+
+// linkHealth describes a session that is neither published nor stuck
+// without tunnels: its phase, or PhaseRefused when the error that ended
+// its link is ErrRefused.
+func linkHealth(ss i2cp.State) health {
+	if ss.Phase == i2cp.PhaseDisconnected && errors.Is(ss.Err, i2cp.ErrRefused) {
 		return health{State: PhaseRefused, Detail: ss.Detail, Since: ss.Since}
 	}
 	return health{State: ss.Phase.String(), Detail: ss.Detail, Since: ss.Since}
@@ -41,5 +48,5 @@ func (r *run) health(now time.Time) health {
 // tracker's CreateSession with a refusal (SessionStatus Refused or
 // Invalid): a router is there, and starting one is not the answer; the
 // session is retried in the background. The i2cp session reports it as
-// a disconnect whose detail carries ErrRefused's text.
+// a disconnect whose error is ErrRefused.
 const PhaseRefused = "refused by the router"

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-i2p/go-opentracker/i2cp"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/store"
 )
@@ -126,5 +128,30 @@ func TestRefusedSessionNamed(t *testing.T) {
 	}
 	if phase, _ := p.RouterState(); phase == PhaseRefused {
 		t.Fatalf("attached, but the link is still %q", phase)
+	}
+}
+
+// TestRefusedByErrorNotText: the link is named refused by the error that
+// ended it, not by its text: a router's Disconnect whose reason quotes
+// ErrRefused's message is a disconnect.
+func TestRefusedByErrorNotText(t *testing.T) {
+	quoted := fmt.Errorf("%w: router says %q", i2cp.ErrDisconnected, i2cp.ErrRefused.Error())
+	refused := fmt.Errorf("%w (is the destination already in use by another client?)", i2cp.ErrRefused)
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{quoted, i2cp.PhaseDisconnected.String()},
+		{refused, PhaseRefused},
+		{nil, i2cp.PhaseDisconnected.String()},
+	} {
+		detail := "retrying"
+		if c.err != nil {
+			detail = c.err.Error()
+		}
+		h := linkHealth(i2cp.State{Phase: i2cp.PhaseDisconnected, Detail: detail, Err: c.err})
+		if h.State != c.want || h.Healthy {
+			t.Errorf("disconnected by %v: %+v, want %q", c.err, h, c.want)
+		}
 	}
 }
