@@ -13,6 +13,8 @@
 
 package i2cp
 
+import "runtime/debug"
+
 // Message is one received payload. Payload is valid only during the
 // handler call: copy what must outlive it.
 type Message struct {
@@ -22,7 +24,9 @@ type Message struct {
 }
 
 // Handler processes received messages. It runs on the receive goroutine
-// and must not block.
+// and must not block. A handler that panics loses its message: the
+// panic is recovered, counted (Stats.HandlerPanics) and logged, and the
+// reader goes on.
 type Handler func(m *Message)
 
 // AnyPort registers a handler for every to-port of its protocol that has
@@ -72,12 +76,34 @@ func (s *Session) Handle(protocol uint8, port uint16, h Handler) {
 	s.handlers.Store(&next)
 }
 
-// dispatch hands m to its handler, or counts it unclaimed.
+// dispatch hands m to its handler, or counts it unclaimed. A panic in
+// the handler ends there: on the reader's goroutine it would end the
+// process, at the hands of whoever sent the message.
 func (s *Session) dispatch(m *Message) {
 	h := (*s.handlers.Load()).find(m.Protocol, m.ToPort)
 	if h == nil {
 		s.unclaimed.Add(1)
 		return
 	}
+	defer s.recoverHandler(m)
 	h(m)
+}
+
+// recoverHandler counts and logs a handler's panic: the first with its
+// stack, then at each power of two, so a sender that keeps provoking it
+// cannot flood the log.
+func (s *Session) recoverHandler(m *Message) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	n := s.panics.Add(1)
+	if n&(n-1) != 0 {
+		return
+	}
+	args := []any{"protocol", m.Protocol, "from_port", m.FromPort, "to_port", m.ToPort, "panic", v, "panics", n}
+	if n == 1 {
+		args = append(args, "stack", string(debug.Stack()))
+	}
+	s.cfg.Logger.Error("i2cp: message handler panicked; message dropped", args...)
 }

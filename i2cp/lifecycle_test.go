@@ -313,3 +313,21 @@ func TestStopWithStuckRouter(t *testing.T) {
 	close(release)
 	<-routerDone
 }
+
+// TestHandlerPanicRecovered: a handler that panics loses its message,
+// is counted, and the reader goes on delivering to the others.
+func TestHandlerPanicRecovered(t *testing.T) {
+	r := newRouter(t)
+	a, b, bob, in := pair(t, r, i2cp.Config{})
+	b.Handle(18, 7000, func(*i2cp.Message) { panic("handler bug") })
+	for range 3 {
+		if err := a.Send(bob.Destination, 18, 1, 7000, []byte("boom")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "three panics counted", func() bool { return b.Stats().HandlerPanics == 3 })
+	deliver(t, a, bob.Destination, in, "after")
+	if st := b.Stats(); st.Reconnects != 0 {
+		t.Fatalf("the session reconnected %d times", st.Reconnects)
+	}
+}

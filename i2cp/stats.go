@@ -11,6 +11,7 @@ type Stats struct {
 	DroppedStale, DroppedTooLarge      uint64 // queued for an earlier session; over the router's frame limit
 	Reconnects                         uint64
 	RouterSilent                       uint64 // links dropped because the router stopped answering
+	HandlerPanics                      uint64 // messages whose handler panicked (recovered, dropped)
 
 	// MessageStatus reports (with i2cp.messageReliability other than
 	// none): messages the router accepted, reported delivered (success
@@ -34,7 +35,7 @@ func (s *Session) Stats() Stats {
 		DroppedQueueFull: s.queueFull.Load(), DroppedNotReady: s.notReady.Load(),
 		Lookups: s.lookupsN.Load(), LookupFailures: s.lookupFails.Load(),
 		DroppedStale: s.stale.Load(), DroppedTooLarge: s.tooLarge.Load(),
-		Reconnects: s.reconnects.Load(), RouterSilent: s.silent.Load(),
+		Reconnects: s.reconnects.Load(), RouterSilent: s.silent.Load(), HandlerPanics: s.panics.Load(),
 		MessagesAccepted: s.msgAccepted.Load(), MessagesSucceeded: s.msgSucceeded.Load(),
 		StatusUnmatched: s.statusUnmatched.Load(), StatusLost: s.statusLost.Load(),
 	}

@@ -67,7 +67,8 @@ func (c consoleSource) Status() console.Status {
 	out.Woodpeckers = woodpeckers(r.limits)
 	is := sess.Stats()
 	add("i2cp", map[string]uint64{"unclaimed": is.DroppedUnclaimed, "malformed": is.DroppedMalformed, "send_queue_full": is.DroppedQueueFull,
-		"not_ready": is.DroppedNotReady, "lookup_failures": is.LookupFailures, "delivery_failures": is.MessageFailures})
+		"not_ready": is.DroppedNotReady, "lookup_failures": is.LookupFailures, "delivery_failures": is.MessageFailures,
+		"handler_panics": is.HandlerPanics})
 	ks := r.stream.stats()
 	out.Streams = console.StreamStatus{Open: ks.Open, Accepted: ks.Accepted, Refused: streamRefused(ks)}
 	add("streaming", streamProblems(ks))
