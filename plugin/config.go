@@ -310,7 +310,11 @@ type setting struct {
 	set              func(*Config, string) error
 }
 
-func intSetting[T int | uint16](key, label, help string, lo, hi int64, restart bool, field func(*Config) *T) setting {
+// intSetting is a whole-number setting, in the range intRange gives its
+// key: the file and the console check one table.
+func intSetting[T int | uint16](key, label, help string, restart bool, field func(*Config) *T) setting {
+	l, h, _ := intRange(key)
+	lo, hi := int64(l), int64(h)
 	return setting{key: key, label: label, help: help, kind: "number", min: lo, max: hi, restart: restart,
 		get: func(c *Config) string { return strconv.FormatInt(int64(*field(c)), 10) },
 		set: func(c *Config, v string) error {
@@ -361,8 +365,8 @@ func parseHTTPAddress(s string) (string, error) {
 // settings lists what the console edits; restart marks those that only
 // take effect after a restart.
 var settings = append([]setting{
-	intSetting("interval", "Announce interval (s)", "How often clients are told to announce.", 60, 86400, false, func(c *Config) *int { return &c.Interval }),
-	intSetting("max_peers", "Peers per reply", "Most peers one announce reply lists (50 at most keeps UDP replies in two tunnel messages).", 0, 50, false, func(c *Config) *int { return &c.MaxPeers }),
+	intSetting("interval", "Announce interval (s)", "How often clients are told to announce.", false, func(c *Config) *int { return &c.Interval }),
+	intSetting("max_peers", "Peers per reply", "Most peers one announce reply lists (50 at most keeps UDP replies in two tunnel messages).", false, func(c *Config) *int { return &c.MaxPeers }),
 	textSetting("http_address", "HTTP server tunnel address", "Optional: the .b32.i2p address (or .i2p host name) of a router HTTP server tunnel "+
 		"that points at the tracker's HTTP listener, with keys of its own. The tracker serves HTTP on its own address without one; "+
 		"when set, http://<this>/announce is shown too. Empty: only the tracker's own HTTP URL is shown.",
@@ -374,23 +378,23 @@ var settings = append([]setting{
 		"say, whose ip parameter would be trusted). Off, such announces may name any Destination in ip, at a bounded rate.", false, func(c *Config) *bool { return &c.StrictDests }),
 	boolSetting("udp", "UDP announces", "Serve proposal-160 UDP announces.", false, func(c *Config) *bool { return &c.UDP }),
 	boolSetting("http", "HTTP announces", "Serve HTTP announces.", false, func(c *Config) *bool { return &c.HTTP }),
-	intSetting("tracker_port", "UDP tracker port", "The I2P port UDP announces go to (part of the UDP announce URL).", 1, 65535, true, func(c *Config) *uint16 { return &c.TrackerPort }),
-	intSetting("connection_lifetime", "UDP connection lifetime (s)", "How long a UDP connection id stays valid.", 60, 65535, true, func(c *Config) *int { return &c.Lifetime }),
-	intSetting("max_swarms", "Max torrents", "Torrents tracked at most.", 1, 100_000_000, true, func(c *Config) *int { return &c.MaxSwarms }),
-	intSetting("destination_cache", "Destination cache", "Destinations kept to reply without a router lookup.", 1_000, 100_000_000, true,
+	intSetting("tracker_port", "UDP tracker port", "The I2P port UDP announces go to (part of the UDP announce URL).", true, func(c *Config) *uint16 { return &c.TrackerPort }),
+	intSetting("connection_lifetime", "UDP connection lifetime (s)", "How long a UDP connection id stays valid.", true, func(c *Config) *int { return &c.Lifetime }),
+	intSetting("max_swarms", "Max torrents", "Torrents tracked at most.", true, func(c *Config) *int { return &c.MaxSwarms }),
+	intSetting("destination_cache", "Destination cache", "Destinations kept to reply without a router lookup.", true,
 		func(c *Config) *int { return &c.DestinationCache }),
-	intSetting("new_swarms_per_minute", "New torrents per peer a minute", "Torrents one peer may create, sustained (0: no limit).", 0, 1_000_000, false,
+	intSetting("new_swarms_per_minute", "New torrents per peer a minute", "Torrents one peer may create, sustained (0: no limit).", false,
 		func(c *Config) *int { return &c.NewSwarmsPerMinute }),
-	intSetting("new_swarm_burst", "New torrents per peer at once", "Torrents an idle peer may create at once.", 1, 1_000_000, false,
+	intSetting("new_swarm_burst", "New torrents per peer at once", "Torrents an idle peer may create at once.", false,
 		func(c *Config) *int { return &c.NewSwarmBurst }),
-	intSetting("max_streams", "Max open streams", "I2P streams (HTTP announces to the tracker's own address) open at once.", 1, 100_000, true,
+	intSetting("max_streams", "Max open streams", "I2P streams (HTTP announces to the tracker's own address) open at once.", true,
 		func(c *Config) *int { return &c.MaxStreams }),
 	intSetting("max_conns_per_minute", "New streams per peer a minute", "Streams one Destination may open a minute; over it, HTTP 429. 0: no limit.",
-		0, 1_000_000, true, func(c *Config) *int { return &c.StreamsPerMinute }),
+		true, func(c *Config) *int { return &c.StreamsPerMinute }),
 	intSetting("max_conns_per_hour", "New streams per peer an hour", "Streams one Destination may open an hour. 0: no limit.",
-		0, 1_000_000, true, func(c *Config) *int { return &c.StreamsPerHour }),
+		true, func(c *Config) *int { return &c.StreamsPerHour }),
 	intSetting("max_total_conns_per_minute", "New streams a minute", "Streams all peers together may open a minute. 0: no limit.",
-		0, 100_000_000, true, func(c *Config) *int { return &c.StreamsTotalPerMinute }),
+		true, func(c *Config) *int { return &c.StreamsTotalPerMinute }),
 }, requestLimitSettings()...)
 
 // limitSetting is one number of a per-sender request limit.
@@ -423,7 +427,7 @@ var limitSettings = func() []limitSetting {
 func requestLimitSettings() []setting {
 	out := make([]setting, len(limitSettings))
 	for i, s := range limitSettings {
-		out[i] = intSetting(s.key, s.label, s.help, int64(s.lo), int64(s.hi), false, s.field)
+		out[i] = intSetting(s.key, s.label, s.help, false, s.field)
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -89,6 +90,34 @@ func TestEditDistance(t *testing.T) {
 	}{{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"interval", "intervall", 1}, {"kitten", "sitting", 3}, {"flaw", "lawn", 2}} {
 		if d := editDistance(c.a, c.b); d != c.d {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, d, c.d)
+		}
+	}
+}
+
+// TestConsoleRangesAreTheFiles: every number the console edits has its
+// range in the table the file is checked against, and both refuse the
+// same values.
+func TestConsoleRangesAreTheFiles(t *testing.T) {
+	for _, s := range settings {
+		if s.kind != "number" {
+			continue
+		}
+		lo, hi, ok := intRange(s.key)
+		if !ok || s.min != int64(lo) || s.max != int64(hi) {
+			t.Errorf("%s: console %d..%d, file %d..%d (ranged %v)", s.key, s.min, s.max, lo, hi, ok)
+			continue
+		}
+		for _, c := range []struct {
+			v    int
+			good bool
+		}{{lo, true}, {hi, true}, {lo - 1, false}, {hi + 1, false}} {
+			cfg := DefaultConfig()
+			consoleErr := s.set(&cfg, strconv.Itoa(c.v))
+			fileCfg := DefaultConfig()
+			fileProblems := decodeConfig([]byte(s.key+": "+strconv.Itoa(c.v)+"\n"), &fileCfg)
+			if (consoleErr == nil) != c.good || (len(fileProblems) == 0) != c.good {
+				t.Errorf("%s = %d: console %v, file %v; want accepted %v", s.key, c.v, consoleErr, fileProblems, c.good)
+			}
 		}
 	}
 }
