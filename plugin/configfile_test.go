@@ -121,3 +121,33 @@ func TestConsoleRangesAreTheFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestStrictDestinationsDefaultOn: strict_destinations is on without a
+// file, with a file that leaves it out and on the console, and a saved
+// false stays false.
+func TestStrictDestinationsDefaultOn(t *testing.T) {
+	dir := t.TempDir()
+	if cfg, err := LoadConfig(dir); err != nil || !cfg.StrictDests {
+		t.Fatalf("no file: strict %v, %v", cfg.StrictDests, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte("interval: 1620\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(dir)
+	if err != nil || !cfg.StrictDests {
+		t.Fatalf("file without the key: strict %v, %v", cfg.StrictDests, err)
+	}
+	s, _ := findSetting("strict_destinations")
+	if got := s.get(&cfg); got != "true" {
+		t.Fatalf("console shows %q", got)
+	}
+	if err := s.set(&cfg, "false"); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveConfig(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := LoadConfig(dir); err != nil || cfg.StrictDests {
+		t.Fatalf("saved false: strict %v, %v", cfg.StrictDests, err)
+	}
+}
