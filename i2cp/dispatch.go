@@ -13,7 +13,11 @@
 
 package i2cp
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+
+	"github.com/go-i2p/go-opentracker/internal/panics"
+)
 
 // Message is one received payload. Payload is valid only during the
 // handler call: copy what must outlive it.
@@ -89,13 +93,16 @@ func (s *Session) dispatch(m *Message) {
 	h(m)
 }
 
-// recoverHandler counts and logs a handler's panic: the first with its
+// recoverHandler counts and logs a handler's panic (a panics.Fatal goes on): the first with its
 // stack, then at each power of two, so a sender that keeps provoking it
 // cannot flood the log.
 func (s *Session) recoverHandler(m *Message) {
 	v := recover()
 	if v == nil {
 		return
+	}
+	if panics.IsFatal(v) {
+		panic(v) // a handler judged its state untrustworthy: end the process
 	}
 	n := s.panics.Add(1)
 	if n&(n-1) != 0 {

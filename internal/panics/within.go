@@ -1,6 +1,7 @@
 package panics
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 )
@@ -27,4 +28,27 @@ func Within(pkg string) bool {
 			return false
 		}
 	}
+}
+
+// Fatal wraps a panic that must end the process: one that left state
+// nobody can trust. Every handler that recovers panics raises a Fatal
+// again instead of serving on, so the decision made where the panic was
+// understood holds in every layer above.
+type Fatal struct{ Value any }
+
+// Raise panics with v as a Fatal (keeping one that already is).
+func Raise(v any) {
+	if f, ok := v.(Fatal); ok {
+		panic(f)
+	}
+	panic(Fatal{Value: v})
+}
+
+// String is what the runtime prints of a Fatal that ends the process.
+func (f Fatal) String() string { return fmt.Sprintf("fatal, not recovered: %v", f.Value) }
+
+// IsFatal reports whether a recovered value is a Fatal.
+func IsFatal(v any) bool {
+	_, ok := v.(Fatal)
+	return ok
 }

@@ -163,8 +163,8 @@ func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, hand
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			if panics.Within(tracker.ImportPath) {
-				panic(v) // the swarm model's state cannot be trusted
+			if panics.IsFatal(v) || panics.Within(tracker.ImportPath) {
+				panics.Raise(v) // the swarm model's state cannot be trusted
 			}
 			h.stats.count(FailPanic)
 			h.panics.Recovered(h.cfg.Logger, "HTTP tracker "+r.Path, v)

@@ -256,8 +256,8 @@ func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload 
 // have left half done: that one goes on and ends the process.
 func (s *Server) recoverPanic() {
 	if v := recover(); v != nil {
-		if panics.Within(tracker.ImportPath) {
-			panic(v)
+		if panics.IsFatal(v) || panics.Within(tracker.ImportPath) {
+			panics.Raise(v)
 		}
 		s.stats.drop(DropPanic)
 		s.panics.Recovered(s.cfg.Logger, "UDP tracker", v)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/datagram"
+	"github.com/go-i2p/go-opentracker/internal/panics"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
@@ -690,7 +691,7 @@ func TestPanicInModelNotRecovered(t *testing.T) {
 		defer func() { got = recover() }()
 		h.srv.HandleMessage(datagram.ProtocolDatagram3, 6880, DefaultPort, h.dg3(alice, AppendScrapeRequest(nil, alice.cid, 9, bad)))
 	}()
-	if got != "inside the swarm model" {
+	if got != (panics.Fatal{Value: "inside the swarm model"}) {
 		t.Fatalf("the handler returned %v; want the model's panic to go on", got)
 	}
 	if n := h.srv.Stats().drops.Load(DropPanic); n != 0 {

@@ -104,8 +104,8 @@ func (s *Server) verifyWorker() {
 func (s *Server) verifyOne(job verifyJob) {
 	defer func() {
 		if v := recover(); v != nil {
-			if panics.Within(tracker.ImportPath) {
-				panic(v) // the swarm model's state cannot be trusted
+			if panics.IsFatal(v) || panics.Within(tracker.ImportPath) {
+				panics.Raise(v) // the swarm model's state cannot be trusted
 			}
 			s.stats.drop(DropVerifyPanic)
 			s.panics.Recovered(s.cfg.Logger, "UDP tracker, verifying a connect", v)
