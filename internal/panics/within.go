@@ -2,7 +2,9 @@ package panics
 
 import (
 	"fmt"
+	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strings"
 )
 
@@ -51,4 +53,16 @@ func (f Fatal) String() string { return fmt.Sprintf("fatal, not recovered: %v", 
 func IsFatal(v any) bool {
 	_, ok := v.(Fatal)
 	return ok
+}
+
+// Escape ends the process with a Fatal where the caller's caller would
+// recover a panic and serve on (net/http recovers every handler's): it
+// logs v with the stack where it was recovered, then raises the Fatal on
+// a goroutine of its own, where nothing can recover it. It does not
+// return.
+func Escape(log *slog.Logger, where string, v any) {
+	log.Error("a panic left state that cannot be trusted; ending the process", "where", where, "panic", v, "stack", string(debug.Stack()))
+	go Raise(v)
+	select {} // the raise ends the process
+
 }

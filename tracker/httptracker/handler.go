@@ -164,7 +164,9 @@ func (h *Handler) respond(dst []byte, r *Request) (status int, body []byte, hand
 	defer func() {
 		if v := recover(); v != nil {
 			if panics.IsFatal(v) || panics.Within(tracker.ImportPath) {
-				panics.Raise(v) // the swarm model's state cannot be trusted
+				// The swarm model's state cannot be trusted, and net/http
+				// would recover a plain re-raise and serve on.
+				panics.Escape(h.cfg.Logger, "HTTP tracker "+r.Path, v)
 			}
 			h.stats.count(FailPanic)
 			h.panics.Recovered(h.cfg.Logger, "HTTP tracker "+r.Path, v)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/panics"
 	"github.com/go-i2p/go-opentracker/tracker"
 )
 
@@ -23,10 +24,14 @@ type recording struct {
 	*tracker.Tracker
 	last    tracker.AnnounceRequest
 	panicOn *tracker.InfoHash
+	fatal   bool // the panic is a panics.Fatal
 }
 
 func (r *recording) Announce(req *tracker.AnnounceRequest, peers []i2p.Hash) (tracker.AnnounceResult, error) {
 	if r.panicOn != nil && req.InfoHash == *r.panicOn {
+		if r.fatal {
+			panics.Raise("state left half done")
+		}
 		panic("crafted input")
 	}
 	r.last = *req

@@ -2,9 +2,12 @@ package httptracker
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -75,4 +78,40 @@ func exchangeOnce(t *testing.T, addr, raw string) (*http.Response, string) {
 		t.Fatal(err)
 	}
 	return resp, string(body)
+}
+
+// fatalChild names the environment variable under which this test binary
+// plays the tracker whose swarm model raises a panics.Fatal.
+const fatalChild = "GO_OPENTRACKER_HTTP_FATAL_CHILD"
+
+// TestFatalPanicEndsProcess: a panic the swarm model marks fatal is not
+// served on, even through net/http, which recovers every handler's
+// panic: the process ends. The process is this test binary, run again as
+// a child that serves the crafted announce to itself.
+func TestFatalPanicEndsProcess(t *testing.T) {
+	if os.Getenv(fatalChild) != "" {
+		sw := newSwarms()
+		sw.panicOn, sw.fatal = &tracker.InfoHash{0xba, 0xd1}, true
+		h := New(Config{}, sw)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go (&http.Server{Handler: h}).Serve(ln)
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, "GET "+announceTarget(newDest(t), string(sw.panicOn[:]), "0")+" HTTP/1.1\r\nHost: t\r\n\r\n")
+		time.Sleep(10 * time.Second) // the panic ends the process long before
+		t.Fatal("the process outlived a fatal panic behind net/http")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestFatalPanicEndsProcess$")
+	cmd.Env = append(os.Environ(), fatalChild+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "fatal, not recovered: state left half done") || strings.Contains(string(out), "outlived") {
+		t.Fatalf("the child did not end by the fatal panic (%v):\n%s", err, out)
+	}
 }

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/datagram"
-	"github.com/go-i2p/go-opentracker/internal/panics"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/panics"
 	"github.com/go-i2p/go-opentracker/tracker"
 	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
 )
