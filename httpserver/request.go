@@ -124,13 +124,13 @@ func requestLine(line string) (r Request, http11, ok bool) {
 
 // headerSummary is what the server itself reads of the header lines.
 type headerSummary struct {
-	hosts            int
+	hosts, lengths   int
 	close, keepAlive bool // Connection tokens
 }
 
 // add reads one header line; it is false for a line that sends the
 // request to net/http: no colon, a folded line, a bad name or value, a
-// bad Host, a body.
+// bad Host, a body, a second Content-Length.
 func (hs *headerSummary) add(line string) bool {
 	name, value, ok := strings.Cut(line, ":")
 	if !ok || !token(name) || !fieldValue(value) {
@@ -148,7 +148,10 @@ func (hs *headerSummary) add(line string) bool {
 			hs.keepAlive = hs.keepAlive || strings.EqualFold(tok, "keep-alive")
 		}
 	case strings.EqualFold(name, "Content-Length"):
-		return value == "0"
+		// net/http folds repeated equal lengths into one header; a
+		// second one is rare enough to leave to it.
+		hs.lengths++
+		return value == "0" && hs.lengths == 1
 	case strings.EqualFold(name, "Transfer-Encoding"), strings.EqualFold(name, "Expect"):
 		return false
 	}
