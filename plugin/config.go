@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/tracker/ratelimit"
@@ -275,26 +274,44 @@ func LoadConfig(dir string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("read config: %w", err)
 	}
-	problems := decodeConfig(b, &cfg)
+	cfg, problems := fileConfig(b)
 	if err := cfg.Validate(); err != nil {
 		problems = append(problems, errorLines(err)...)
 	}
 	if len(problems) > 0 {
 		return cfg, &ConfigError{File: path, Problems: problems}
 	}
-	cfg.HTTPAddress = strings.ToLower(strings.TrimSpace(cfg.HTTPAddress))
 	return cfg, nil
 }
 
-// SaveConfig writes the configuration atomically (0600: it may hold the
-// console password).
+// SaveConfig makes dir/go-opentracker.yaml read as cfg, changing only
+// what differs: a setting the file names keeps its line (and comment)
+// with the new value, one it does not name is added at its end, and
+// comments, blank lines, order and the other settings stay as they are.
+// A setting put back to its default stays written, with the default
+// value. A file that does not exist is created with the settings that
+// differ from the defaults; one that does not parse, is not a mapping or
+// holds a bad setting is left untouched and the error wraps ErrConfig.
+// The file is replaced atomically, mode 0600 (it may hold the console
+// password).
 func SaveConfig(dir string, cfg Config) error {
-	b, err := yaml.Marshal(cfg)
-	if err != nil {
-		return fmt.Errorf("encode config: %w", err)
+	path := filepath.Join(dir, ConfigFileName)
+	src, err := os.ReadFile(path)
+	exists := err == nil
+	if errors.Is(err, fs.ErrNotExist) {
+		src, err = []byte(configHeader), nil
 	}
-	header := []byte("# go-opentracker settings. Edit here or on the console; the console rewrites this file.\n")
-	if err := writeFileAtomic(dir, ConfigFileName, append(header, b...)); err != nil {
+	if err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	b, err := editConfig(src, cfg)
+	if err != nil {
+		return fmt.Errorf("save config: %w: %s: %w", ErrConfig, path, err)
+	}
+	if exists && bytes.Equal(b, src) {
+		return nil
+	}
+	if err := writeFileAtomic(dir, ConfigFileName, b); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
 	return nil

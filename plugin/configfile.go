@@ -42,11 +42,20 @@ func configFields() map[string]int {
 	t := reflect.TypeFor[Config]()
 	fields := make(map[string]int, t.NumField())
 	for i := range t.NumField() {
-		if key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); key != "" && key != "-" {
+		if key := yamlKey(t.Field(i)); key != "" {
 			fields[key] = i
 		}
 	}
 	return fields
+}
+
+// yamlKey is the key of the Config field f in the file ("" for none).
+func yamlKey(f reflect.StructField) string {
+	key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if key == "-" {
+		return ""
+	}
+	return key
 }
 
 // intValue is the whole-number setting named key (0 for another key).
@@ -71,9 +80,9 @@ func (c *Config) intValue(key string) int64 {
 // leave the default in place). Validate checks what depends on more than
 // one key.
 func decodeConfig(b []byte, cfg *Config) []string {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return []string{"not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	doc, err := oneDocument(b)
+	if err != nil {
+		return []string{err.Error()}
 	}
 	if len(doc.Content) == 0 {
 		return nil // empty, or only comments

@@ -514,7 +514,12 @@ func (p *Plugin) applySetting(key, value string) (restart bool, err error) {
 	if !ok {
 		return false, fmt.Errorf("unknown setting %q", key)
 	}
-	saved := p.saved
+	// The file as it is now is the base, so that what the operator wrote
+	// in it since the start stays; only this setting's line changes.
+	saved, err := LoadConfig(p.host.DataDir())
+	if err != nil {
+		return false, err
+	}
 	if err := s.set(&saved, value); err != nil {
 		return false, err
 	}
