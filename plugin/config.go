@@ -260,6 +260,19 @@ func checkHTTPAddress(s string) error {
 	return nil
 }
 
+// checkOwnAddress refuses an http_address that is the tracker's own
+// address own (its .b32.i2p name): that is no HTTP server tunnel, and the
+// tracker serves HTTP there itself and shows its URL already. The error
+// names the key and the value.
+func (c Config) checkOwnAddress(own string) error {
+	if own == "" || !strings.EqualFold(c.HTTPAddress, own) {
+		return nil
+	}
+	return fmt.Errorf("http_address: %q: is the tracker's own address, where the tracker serves HTTP itself "+
+		"(http://%s/announce, always shown); http_address names a separate HTTP server tunnel with keys of its own: "+
+		"leave it empty for none", c.HTTPAddress, own)
+}
+
 // LoadConfig reads dir/go-opentracker.yaml over the defaults; a missing
 // file means defaults. A file that does not parse or holds a bad value
 // is a *ConfigError (which wraps ErrConfig); one that cannot be read is
@@ -277,6 +290,13 @@ func LoadConfig(dir string) (Config, error) {
 	cfg, problems := fileConfig(b)
 	if err := cfg.Validate(); err != nil {
 		problems = append(problems, errorLines(err)...)
+	}
+	// The tracker's own address, where its address file records it (a
+	// file that cannot be read is the identity's to report).
+	if own, err := readAddressFile(dir); err == nil {
+		if err := cfg.checkOwnAddress(own); err != nil {
+			problems = append(problems, err.Error())
+		}
 	}
 	if len(problems) > 0 {
 		return cfg, &ConfigError{File: path, Problems: problems}
@@ -386,7 +406,8 @@ var settings = append([]setting{
 	intSetting("max_peers", "Peers per reply", "Most peers one announce reply lists (50 at most keeps UDP replies in two tunnel messages).", false, func(c *Config) *int { return &c.MaxPeers }),
 	textSetting("http_address", "HTTP server tunnel address", "Optional: the .b32.i2p address (or .i2p host name) of a router HTTP server tunnel "+
 		"that points at the tracker's HTTP listener, with keys of its own. The tracker serves HTTP on its own address without one; "+
-		"when set, http://<this>/announce is shown too. Empty: only the tracker's own HTTP URL is shown.",
+		"when set, http://<this>/announce is shown too. Empty: only the tracker's own HTTP URL is shown. "+
+		"Not the tracker's own address, which is no tunnel and is refused.",
 		false, parseHTTPAddress, func(c *Config) *string { return &c.HTTPAddress }),
 	boolSetting("full_scrape", "Full scrape", "Answer /scrape without info_hash with every torrent.", false, func(c *Config) *bool { return &c.FullScrape }),
 	boolSetting("bids", "Bids", "Take bids with announces, list the highest bidders first when asked, and answer /bids (docs/bids.md).", false, func(c *Config) *bool { return &c.Bids }),

@@ -199,6 +199,11 @@ func (p *Plugin) prepare(dir string) (Config, *i2p.PrivateKeys, error) {
 	if created {
 		p.opts.Logger.Info("created the tracker's identity", "file", filepath.Join(dir, KeyFileName), "address", keys.Destination.B32())
 	}
+	// LoadConfig checked against the address file, which a key file
+	// brought from zzzot comes without.
+	if err := cfg.checkOwnAddress(keys.Destination.B32()); err != nil {
+		return Config{}, nil, &ConfigError{File: filepath.Join(dir, ConfigFileName), Problems: []string{err.Error()}}
+	}
 	return cfg, keys, nil
 }
 
@@ -524,6 +529,9 @@ func (p *Plugin) applySetting(key, value string) (restart bool, err error) {
 		return false, err
 	}
 	if err := saved.Validate(); err != nil {
+		return false, err
+	}
+	if err := saved.checkOwnAddress(p.keys.Destination.B32()); err != nil {
 		return false, err
 	}
 	if err := SaveConfig(p.host.DataDir(), saved); err != nil {
