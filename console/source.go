@@ -79,6 +79,9 @@ type RouterStatus struct {
 	Detail  string // the last error or reason, if any
 	Since   time.Time
 	Healthy bool // the tracker is reachable: a probe from another session on its router arrived
+	// Simulator marks a router simulator on loopback (the demo): the
+	// tracker's address exists there only, not on I2P.
+	Simulator bool
 }
 
 // Identity is the tracker's address and its announce URLs.

@@ -65,8 +65,12 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !pg.exists("#http-url") || pg.exists("#tunnel-url") {
 		t.Fatal("console lacks the HTTP URL on the tracker's address, or offers a tunnel URL before http_address is set")
 	}
+	if pg.exists("#demo-hint") {
+		t.Fatal("the console explains a demo that is not one")
+	}
 	pg.waitRefreshed(first)
 	pg.checkIntervalSetting()
+	pg.checkNoticeGoesOnRefresh()
 
 	// The public page: UDP and HTTP on the tracker's own address, no
 	// tunnel URL while http_address is unset.
@@ -97,6 +101,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	shots := screenshotDir(t)
 	checkLayout(t, pg.ctx, shots, "console", e.consoleURL, "#total-peers")
 	checkLayout(t, pg.ctx, shots, "public", e.http.URL+"/", "#peers")
+	checkSettingsAligned(t, pg.ctx, e.consoleURL, 1400)
 	if err := chromedp.Do(pg.ctx, chromedp.EmulateViewport(1280, 1600)); err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,10 @@ type Options struct {
 	// besides loopback and the address a connection arrives on (the
 	// name a host's console listener was given).
 	ConsoleHosts []string
+	// SimulatedRouter says the router is a simulator (the demo's): the
+	// console says that the tracker's address, and so its HTTP URL,
+	// exists only there, and where the simulated clients' HTTP goes.
+	SimulatedRouter bool
 	// Config, if set, is the configuration a host starts the tracker
 	// with where its data directory has none yet (a router's own
 	// defaults, say): the first Start validates it and writes it as the

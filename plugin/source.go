@@ -27,7 +27,8 @@ func (c consoleSource) Status() console.Status {
 	tr, st, sess, udp, httpH := r.tracker, r.store, r.session, r.udp, r.http
 	out.Started = r.started
 	h := r.health(time.Now())
-	out.Router = console.RouterStatus{Address: p.opts.I2CPAddr, State: h.State, Detail: h.Detail, Since: h.Since, Healthy: h.Healthy}
+	out.Router = console.RouterStatus{Address: p.opts.I2CPAddr, State: h.State, Detail: h.Detail, Since: h.Since, Healthy: h.Healthy,
+		Simulator: p.opts.SimulatedRouter}
 	if out.Router.Address == "" {
 		out.Router.Address = "provided by the host"
 	}

@@ -34,7 +34,7 @@ func runDemo(ctx context.Context, o options, stdout io.Writer, log *slog.Logger)
 		o.data = dir
 	}
 	o.i2cp = router.Addr()
-	h := &host{dataDir: o.data, i2cpAddr: router.Addr()}
+	h := &host{dataDir: o.data, i2cpAddr: router.Addr(), simulated: true}
 	fmt.Fprintf(stdout, "demo: router simulator on %s, data in %s\n", router.Addr(), o.data)
 	return serveWith(ctx, o, stdout, log, h, 5*time.Second, func(p *plugin.Plugin, httpAddr, consoleAddr string) {
 		fmt.Fprintf(stdout, "demo: %d simulated clients announce over UDP through the simulator, and every fifth one over HTTP\n"+

@@ -189,6 +189,8 @@ type host struct {
 	dataDir  string
 	i2cpAddr string
 	dial     func(ctx context.Context) (net.Conn, error)
+	// simulated marks the demo's router simulator.
+	simulated bool
 	// The plugin mounts its handlers once, in its first Start, before
 	// the listeners serve them.
 	tracker, console http.Handler
@@ -263,7 +265,7 @@ func serveWith(ctx context.Context, o options, stdout io.Writer, log *slog.Logge
 	// as to loopback and the address a connection arrives on.
 	consoleHost, _, _ := net.SplitHostPort(o.console)
 	p, err := plugin.New(h, plugin.Options{Logger: log, I2CPAddr: o.i2cp, HTTPListener: httpLn.Addr().String(), ConsoleSampleEvery: sample,
-		ConsoleHosts: []string{consoleHost}})
+		ConsoleHosts: []string{consoleHost}, SimulatedRouter: h.simulated})
 	if err != nil {
 		log.Error("plugin", "err", err)
 		return exitError

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,7 +225,7 @@ func TestNoRouter(t *testing.T) {
 
 // TestDemo: the demo shows live traffic on the console within seconds.
 func TestDemo(t *testing.T) {
-	console, _, stop := startRun(t, "demo", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0", "--clients", "30")
+	console, out, stop := startRun(t, "demo", "--http", "127.0.0.1:0", "--console", "127.0.0.1:0", "--clients", "30")
 	deadline := time.Now().Add(20 * time.Second)
 	var st apiStatus
 	for time.Now().Before(deadline) {
@@ -236,6 +237,25 @@ func TestDemo(t *testing.T) {
 	}
 	if st.Counters.UDPAnnounces <= 10 || st.Counters.HTTPAnnounces <= 2 || st.Router.State != "reachable" {
 		t.Fatalf("demo traffic not visible: %+v", st)
+	}
+	// The console says why the HTTP URL on the tracker's address is not
+	// where the demo's HTTP goes, and names where it goes.
+	listener := regexp.MustCompile(`HTTP tracker: +http://([^/]+)/`).FindStringSubmatch(out.String())
+	if listener == nil {
+		t.Fatalf("no HTTP tracker line:\n%s", out.String())
+	}
+	resp, err := http.Get(console)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hint := regexp.MustCompile(`(?s)<p class="hint" id="demo-hint">(.*?)</p>`).FindSubmatch(page)
+	if hint == nil || !strings.Contains(string(hint[1]), "simulator") || !strings.Contains(string(hint[1]), "<code>http://"+listener[1]+"/a</code>") {
+		t.Fatalf("console without the demo's HTTP hint: %q", hint)
 	}
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d", code)
