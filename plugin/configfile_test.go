@@ -37,6 +37,7 @@ func TestConfigErrors(t *testing.T) {
 		{"http_address: http://x.i2p/\n", []string{`http_address: "http://x.i2p/": want the HTTP server tunnel's host name`}},
 		{"interval: [\n", []string{"not valid YAML: line 1"}},
 		{"- interval\n", []string{"line 1: want key: value lines"}},
+		{"interval: 900\n---\nmax_peers: 20\n", []string{"line 2: a second document (after ---)"}},
 		{"# a comment\ntracker_port: 70000\nmax_swarms: 0\nintervall: 900\nudp: maybe\n", []string{
 			"tracker_port: 70000: must be 1..65535 (line 2)",
 			"max_swarms: 0: must be 1..100000000 (line 3)",
