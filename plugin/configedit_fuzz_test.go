@@ -24,7 +24,7 @@ func FuzzEditConfig(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		for j, v := range []string{"900", "false", "tracker.i2p", "'it''s'", "auto", "\"a\\tb\"", "0"} {
+		for j, v := range []string{"900", "false", "tracker.i2p", "'it''s'", "auto", "\"a\\tb\"", "\"two\\nlines\"", "0"} {
 			f.Add(src, uint8(i+j), v)
 		}
 	}
