@@ -62,8 +62,8 @@ func readsAs(b []byte, want Config) bool {
 	return len(problems) == 0 && got == want
 }
 
-// oneDocument parses src, which must hold one YAML document at most (the
-// tracker reads only the first, and a change must not go into another).
+// oneDocument parses src, which must hold one YAML document at most: a
+// setting after a second --- would be read by no one.
 func oneDocument(src []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var doc, next yaml.Node
@@ -79,8 +79,8 @@ func oneDocument(src []byte) (*yaml.Node, error) {
 	return &doc, nil
 }
 
-// rootMapping is the mapping at the top of doc; an empty document (or
-// one of comments only) gets an empty one.
+// rootMapping is the mapping at the top of doc; an empty document (one
+// of comments only, or null) gets an empty one.
 func rootMapping(doc *yaml.Node) (*yaml.Node, error) {
 	if len(doc.Content) == 0 {
 		root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
@@ -91,6 +91,13 @@ func rootMapping(doc *yaml.Node) (*yaml.Node, error) {
 		return root, nil
 	}
 	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+		// "---" alone, or ~: no settings, as the loader reads it.
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", HeadComment: root.HeadComment, LineComment: root.LineComment,
+			FootComment: root.FootComment}
+		doc.Content[0] = m
+		return m, nil
+	}
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("line %d: want key: value lines, one setting each", root.Line)
 	}

@@ -125,10 +125,12 @@ func TestSaveConfigAppends(t *testing.T) {
 	if want := string(src) + "full_scrape: true\n"; string(out) != want {
 		t.Fatalf("got\n%s\nwant\n%s", out, want)
 	}
-	dir, src = configDir(t, "comments-only.yaml")
-	out = saveSetting(t, dir, func(c *Config) { c.TunnelLength = 0 })
-	if want := string(src) + "tunnel_length: 0\n"; string(out) != want {
-		t.Fatalf("got\n%s\nwant\n%s", out, want)
+	for _, name := range []string{"comments-only.yaml", "start-only.yaml"} {
+		dir, src = configDir(t, name)
+		out = saveSetting(t, dir, func(c *Config) { c.TunnelLength = 0 })
+		if want := string(src) + "tunnel_length: 0\n"; string(out) != want {
+			t.Fatalf("%s: got\n%s\nwant\n%s", name, out, want)
+		}
 	}
 }
 
