@@ -5,8 +5,9 @@
 // Invariants: only the reader sets gather, and the session id when the
 // router created the session (down clears it); a frame's body is valid
 // only until the next read, and so is a Message handed to a handler. Before it waits
-// for more input the reader writes the replies its batch queued
-// (writeOut inline, which never blocks; see writer.go).
+// for more input, and at a refill of its buffer once flushEvery frames
+// were read, the reader writes the replies queued since it last wrote
+// (flush: writeOut inline, which never blocks; see writer.go).
 //
 // Locks: the reader takes link.mu only with TryLock (inside writeOut),
 // readyMu and lookupMu briefly, and holds none of them while a handler
@@ -55,6 +56,7 @@ func (g *rateGate) slow(n int) bool {
 type frameReader struct {
 	s      *Session
 	br     *bufio.Reader
+	src    *drainReader // br's source
 	l      *link
 	legacy bool // this connection publishes the older LeaseSet
 	// published is set once the first LeaseSet went out on this
@@ -67,29 +69,30 @@ type frameReader struct {
 	buf        []byte // frame bodies
 	scratch    []byte // inflated payloads
 	m          Message
+	unflushed  int // frames read since the last flush
 }
 
 // readLoop reads and handles frames until the connection fails or the
 // router ends the session. Replies the handlers send while it works
-// through the input it already has gather in the outbox; when that input
-// is used up it writes them itself, in one write, before it waits.
+// through the input gather in the outbox; the reader writes them itself,
+// in one write, when the input is used up and it would wait for more
+// (flush, run by src), or at a refill once flushEvery frames wait.
 func (r *frameReader) readLoop() error {
 	s := r.s
 	r.buf = make([]byte, 0, 64<<10)
+	r.src.beforeWait = r.flush
 	defer s.gather.Store(false)
-	batch := 0 // frames read since the reader last waited
+	batch := 0 // frames read since the input buffer was last refilled
 	var trickle rateGate
 	for {
 		if r.br.Buffered() == 0 {
-			s.gather.Store(false) // from here a Send wakes the writer
-			handOff, err := s.writeOut(r.l, true)
-			if err != nil {
-				return err
+			slow := s.cfg.Coalesce > 0 && trickle.slow(batch) && batch < coalesceBelow
+			if slow || r.unflushed >= flushEvery {
+				if err := r.flush(); err != nil {
+					return err
+				}
 			}
-			if handOff {
-				s.out.signal()
-			}
-			if s.cfg.Coalesce > 0 && trickle.slow(batch) && batch < coalesceBelow {
+			if slow {
 				time.Sleep(s.cfg.Coalesce)
 			}
 			batch = 0
@@ -99,14 +102,35 @@ func (r *frameReader) readLoop() error {
 		if err != nil {
 			return err
 		}
-		if batch == 1 {
-			s.gather.Store(true) // until the reader next waits
+		if r.unflushed == 0 {
+			s.gather.Store(true) // until the reader next writes
 		}
+		r.unflushed++
 		r.rx.Add(1)
 		if err := r.handleFrame(typ, body); err != nil {
 			return err
 		}
 	}
+}
+
+// flushEvery bounds the frames the reader handles between its writes
+// while input keeps coming, and so how long a reply waits for it.
+const flushEvery = 32
+
+// flush writes the replies gathered since the last flush; from here
+// until the next frame is read a Send wakes the writer.
+func (r *frameReader) flush() error {
+	s := r.s
+	s.gather.Store(false)
+	r.unflushed = 0
+	handOff, err := s.writeOut(r.l, true)
+	if err != nil {
+		return err
+	}
+	if handOff {
+		s.out.signal()
+	}
+	return nil
 }
 
 // handleFrame handles one frame from the router. An error ends the

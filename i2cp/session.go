@@ -389,7 +389,8 @@ func (s *Session) connectOnce(parent context.Context) (published bool, err error
 	}
 	defer conn.Close()
 	unwatch := context.AfterFunc(ctx, func() { conn.Close() }) // until the writer takes over
-	br := bufio.NewReaderSize(conn, 64<<10)
+	src := newDrainReader(conn)
+	br := bufio.NewReaderSize(src, 64<<10)
 	bw := bufio.NewWriterSize(conn, 64<<10)
 	if err := s.handshake(br, bw, conn); err != nil {
 		unwatch()
@@ -422,7 +423,7 @@ func (s *Session) connectOnce(parent context.Context) (published bool, err error
 	go func() { writeErr <- s.writeLoop(ctx, stop, l, &rx); close(writerDone) }()
 	readErr := make(chan error, 1)
 	var pub atomic.Bool
-	rd := &frameReader{s: s, br: br, l: l, legacy: legacy, published: &pub, rx: &rx, writerDone: writerDone}
+	rd := &frameReader{s: s, br: br, src: src, l: l, legacy: legacy, published: &pub, rx: &rx, writerDone: writerDone}
 	go func() { readErr <- rd.readLoop() }()
 	select {
 	case err = <-readErr:
