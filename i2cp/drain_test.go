@@ -1,6 +1,7 @@
 package i2cp
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"io"
@@ -123,5 +124,46 @@ func TestDrainReaderWithoutDescriptor(t *testing.T) {
 	p := make([]byte, 2)
 	if n, err := io.ReadFull(d, p); n != 2 || err != nil || waits == 0 {
 		t.Fatalf("read %d, %v after %d waits", n, err, waits)
+	}
+}
+
+// BenchmarkReadFrame reads frames a real TCP connection carries, through
+// the reader's source, as the session's reader does.
+func BenchmarkReadFrame(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	frame := AppendFrameHeader(nil, TypeMessagePayload, 600)
+	frame = append(frame, make([]byte, 600)...)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		burst := bytes.Repeat(frame, 64)
+		for {
+			if _, err := c.Write(burst); err != nil {
+				return
+			}
+		}
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	d := newDrainReader(conn)
+	d.beforeWait = func() error { return nil }
+	br := bufio.NewReaderSize(d, 64<<10)
+	buf := make([]byte, 0, 64<<10)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if _, _, err := ReadFrame(br, buf); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

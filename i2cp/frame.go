@@ -20,13 +20,19 @@ var ErrFrameTooLarge = errors.New("i2cp: frame too large")
 // is read into buf when it fits (else a new slice) and is valid until the
 // next call that reuses buf.
 func ReadFrame(r *bufio.Reader, buf []byte) (typ byte, body []byte, err error) {
-	var hdr [5]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	// Peek, not a read into an array: the array would escape to the
+	// heap through the io.Reader, once a frame.
+	hdr, err := r.Peek(frameHeaderLen)
+	if len(hdr) < frameHeaderLen {
+		if len(hdr) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return 0, nil, err
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
+	n, typ := binary.BigEndian.Uint32(hdr), hdr[4]
+	_, _ = r.Discard(frameHeaderLen)
 	if n > MaxFrameBody {
-		return 0, nil, fmt.Errorf("%w: %d bytes (type %d)", ErrFrameTooLarge, n, hdr[4])
+		return 0, nil, fmt.Errorf("%w: %d bytes (type %d)", ErrFrameTooLarge, n, typ)
 	}
 	if int(n) <= cap(buf) {
 		body = buf[:n]
@@ -34,9 +40,9 @@ func ReadFrame(r *bufio.Reader, buf []byte) (typ byte, body []byte, err error) {
 		body = make([]byte, n)
 	}
 	if _, err := io.ReadFull(r, body); err != nil {
-		return 0, nil, fmt.Errorf("i2cp: frame body (type %d, %d bytes): %w", hdr[4], n, noEOF(err))
+		return 0, nil, fmt.Errorf("i2cp: frame body (type %d, %d bytes): %w", typ, n, noEOF(err))
 	}
-	return hdr[4], body, nil
+	return typ, body, nil
 }
 
 func noEOF(err error) error {
