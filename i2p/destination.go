@@ -55,6 +55,17 @@ func ParseDestination(b []byte) (Destination, []byte, error) {
 	return Destination{raw: raw, hash: HashOf(raw), sigType: sigType, cryptoType: cryptoType}, b[n:], nil
 }
 
+// parseDestinationOwned is ParseDestination of b that no one else holds:
+// the Destination keeps b's first bytes instead of a copy of them.
+func parseDestinationOwned(b []byte) (Destination, []byte, error) {
+	n, sigType, cryptoType, err := destinationLen(b)
+	if err != nil {
+		return Destination{}, b, err
+	}
+	raw := b[:n:n]
+	return Destination{raw: raw, hash: HashOf(raw), sigType: sigType, cryptoType: cryptoType}, b[n:], nil
+}
+
 // destinationLen validates the Destination at the front of b and returns
 // its length and key types without copying anything.
 func destinationLen(b []byte) (n int, sig SigType, crypto CryptoType, err error) {
@@ -151,7 +162,7 @@ func ParseDestinationBase64(s string) (Destination, error) {
 	if err != nil {
 		return Destination{}, err
 	}
-	d, rest, err := ParseDestination(b)
+	d, rest, err := parseDestinationOwned(b) // b is this call's own
 	if err != nil {
 		return Destination{}, err
 	}

@@ -143,3 +143,27 @@ func TestHashEqual(t *testing.T) {
 		}
 	}
 }
+
+// A Destination parsed from Base64 keeps the decoded bytes: one
+// allocation, for them, and the same bytes and hash as the binary parse.
+func TestParseDestinationBase64KeepsTheDecodedBytes(t *testing.T) {
+	s := testvectors.Must(t).Destinations["sender"].DestinationB64
+	d, err := ParseDestinationBase64(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := DecodeBase64(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := ParseDestination(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(d.Bytes(), want.Bytes()) || d.Hash() != want.Hash() || cap(d.Bytes()) != len(d.Bytes()) {
+		t.Fatalf("parsed %d bytes (cap %d), hash %x; want %d bytes, hash %x", len(d.Bytes()), cap(d.Bytes()), d.Hash(), len(want.Bytes()), want.Hash())
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = ParseDestinationBase64(s) }); n > 1 {
+		t.Fatalf("%v allocations a parse, want 1", n)
+	}
+}
