@@ -29,7 +29,7 @@ var (
 	descRequests  = prometheus.NewDesc("opentracker_requests_total", "Requests answered, by transport and kind.", []string{"transport", "kind"}, nil)
 	descProblems  = prometheus.NewDesc("opentracker_problems_total", "Requests dropped or refused, by where and reason.", []string{"where", "reason"}, nil)
 	descRouter    = prometheus.NewDesc("opentracker_router_up", "1 while the tracker is reachable: a probe datagram from another session on its router arrived after the LeaseSet was published (the console badge and /api/status healthy say the same).", nil, nil)
-	descStoreSize = prometheus.NewDesc("opentracker_store_bytes", "Size of the store on disk.", nil, nil)
+	descStoreSize = prometheus.NewDesc("opentracker_store_bytes", "Bytes the store uses on disk (allocated blocks, as du counts them).", nil, nil)
 	descPending   = prometheus.NewDesc("opentracker_store_pending", "Changes waiting for the next flush.", nil, nil)
 	descDropped   = prometheus.NewDesc("opentracker_store_dropped_total", "Changes not journaled: the pending set was full.", nil, nil)
 	descPaused    = prometheus.NewDesc("opentracker_store_journal_paused", "1 while the journal waits for free disk space.", nil, nil)

@@ -571,7 +571,7 @@ type Stats struct {
 	Flushed, Dropped, FlushErrors uint64
 	LastFlush                     time.Time
 	LastFlushDuration             time.Duration
-	SizeBytes                     int64
+	SizeBytes                     int64 // space used on disk, as du counts it
 	RestoreDuration               time.Duration
 	RestoredPeers, Corrupt        uint64
 	Disk                          DiskState
@@ -582,10 +582,9 @@ func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	pending := len(s.pending)
 	s.mu.Unlock()
-	lsm, vlog := s.db.Size()
 	st := Stats{
 		Pending: pending, Flushed: s.flushed.Load(), Dropped: s.dropped.Load(), FlushErrors: s.flushErrors.Load(),
-		LastFlushDuration: time.Duration(s.lastFlushDur.Load()), SizeBytes: lsm + vlog,
+		LastFlushDuration: time.Duration(s.lastFlushDur.Load()), SizeBytes: usedBytes(s.dir),
 		RestoreDuration: time.Duration(s.restoreDur.Load()), RestoredPeers: s.restoredPeers.Load(), Corrupt: s.corrupt.Load(),
 		Disk: s.disk.snapshot(),
 	}
