@@ -39,7 +39,7 @@ const (
 	ReachUnpublished Reach = iota // no LeaseSet published on the current link
 	ReachProbing                  // published, not yet reached
 	ReachReached                  // a probe arrived: clients on the router reach the tracker
-	ReachUnreached                // probes stopped after their bound without one arriving
+	ReachUnreached                // no probe arrived within a round's bound; rounds go on, further apart
 )
 
 func (r Reach) String() string {
@@ -52,13 +52,19 @@ type reachTiming struct {
 	fallback time.Duration // without arrival under a LeaseSet2 before auto republishes the older form
 	bound    time.Duration // a round's end without arrival
 	tunnels  time.Duration // session up without a LeaseSet request before tunnels are named the cause
+	retry    time.Duration // after a round without arrival, before the next; doubled each time
+	retryMax time.Duration // the longest wait between rounds
 }
 
 // defaultReachTiming keeps the fallback well inside the time i2pd 2.45.1
 // takes to give up on a LeaseSet2, and a round well inside what an
-// operator waits for at the first start.
+// operator waits for at the first start. An unreached tracker tries
+// again a minute later, then at doubling waits up to a quarter hour: a
+// router that finds its peers late is noticed, and the probe sessions
+// stay few.
 func defaultReachTiming() reachTiming {
-	return reachTiming{every: 3 * time.Second, fallback: 25 * time.Second, bound: 2 * time.Minute, tunnels: 90 * time.Second}
+	return reachTiming{every: 3 * time.Second, fallback: 25 * time.Second, bound: 2 * time.Minute, tunnels: 90 * time.Second,
+		retry: time.Minute, retryMax: 15 * time.Minute}
 }
 
 // ReachStats count the prober's own traffic, apart from the tracker's
@@ -193,10 +199,13 @@ func (pr *prober) tunnelsStuck(now time.Time) (time.Duration, bool) {
 const tunnelAdvice = "the router builds no tunnels for the tracker: check that it has peers (a new router needs minutes to find them) " +
 	"and, for a router without peers (offline or a test router), set tunnel_length: 0 (inbound.length=0, outbound.length=0)"
 
-// run probes after each publication until ctx ends.
+// run probes after each publication until ctx ends; while a
+// publication stays unreached it probes again at growing waits.
 func (pr *prober) run(ctx context.Context) {
 	var probed uint64
 	warned := false
+	var again <-chan time.Time // the next round of an unreached publication
+	wait := pr.timing.retry
 	for {
 		var tick <-chan time.Time
 		if pr.upSince.Load() != 0 && !warned {
@@ -207,6 +216,13 @@ func (pr *prober) run(ctx context.Context) {
 			return
 		case <-pr.poke:
 		case <-tick:
+		case <-again:
+			again = nil
+			if pr.sess.State().Phase == i2cp.PhasePublished && pr.pubGen.Load() == probed && pr.round(ctx, probed, wait) {
+				wait = min(2*wait, pr.timing.retryMax)
+				again = time.After(wait)
+			}
+			continue
 		}
 		if d, stuck := pr.tunnelsStuck(time.Now()); stuck {
 			if !warned {
@@ -224,18 +240,26 @@ func (pr *prober) run(ctx context.Context) {
 		}
 		probed = gen
 		warned = false
-		pr.round(ctx, gen)
+		wait, again = pr.timing.retry, nil
+		if pr.round(ctx, gen, 0) {
+			again = time.After(wait)
+		}
 	}
 }
 
 // round probes the published session until a probe arrives, the link
 // changes, or the bound passes; under auto with a LeaseSet2 it
-// republishes the older LeaseSet after timing.fallback.
-func (pr *prober) round(ctx context.Context, gen uint64) {
+// republishes the older LeaseSet after timing.fallback. It reports
+// whether the publication stays unreached, to be probed again. A round
+// after waited (a retry) leaves the unreached state in place while it
+// runs and logs only an arrival.
+func (pr *prober) round(ctx context.Context, gen uint64, waited time.Duration) (unreached bool) {
 	pr.rounds.Add(1)
 	start := time.Now()
 	legacy := pr.sess.LegacyLeaseSet()
-	pr.set(ReachProbing, "a probe session on the same router sends the tracker datagrams")
+	if waited == 0 {
+		pr.set(ReachProbing, "a probe session on the same router sends the tracker datagrams")
+	}
 	limit := pr.timing.bound
 	if pr.auto && !legacy {
 		limit = pr.timing.fallback
@@ -246,8 +270,9 @@ func (pr *prober) round(ctx context.Context, gen uint64) {
 	took := time.Since(start).Round(time.Millisecond)
 	switch {
 	case ok:
-		pr.set(ReachReached, fmt.Sprintf("a probe from another session on the router arrived %s after publication", took))
-		pr.log.Info("reachable on I2P: a probe from another session on the router arrived", "after", took, "legacy_leaseset", legacy)
+		pr.set(ReachReached, fmt.Sprintf("a probe from another session on the router arrived %s after the round began", took))
+		pr.log.Info("reachable on I2P: a probe from another session on the router arrived", "after", took, "legacy_leaseset", legacy,
+			"retry", waited != 0)
 	case ctx.Err() != nil || pr.pubGen.Load() != gen:
 		// stopped, or the link changed: the next publication probes again
 	case pr.auto && !legacy:
@@ -260,12 +285,17 @@ func (pr *prober) round(ctx context.Context, gen uint64) {
 		if err := pr.sess.SetLegacyLeaseSet(true); err != nil {
 			pr.log.Warn("cannot republish the older LeaseSet", "err", err)
 			pr.set(ReachUnreached, why)
+			return true
 		}
 	default:
 		detail := fmt.Sprintf("no probe from another session on the router arrived in %s; clients on this router cannot reach the tracker", took)
-		pr.set(ReachUnreached, detail)
-		pr.log.Warn("not reachable on I2P: "+detail, "legacy_leaseset", legacy)
+		pr.set(ReachUnreached, detail+"; probing again, at growing intervals")
+		if waited == 0 {
+			pr.log.Warn("not reachable on I2P: "+detail, "legacy_leaseset", legacy, "next_try_in", pr.timing.retry)
+		}
+		return true
 	}
+	return false
 }
 
 // probe runs one probe session until a probe arrives (true), ctx ends

@@ -156,7 +156,8 @@ func probedSession(t *testing.T, router *i2cptest.Router, auto, legacy bool, tim
 	return sess, pr, logs
 }
 
-var fastReach = reachTiming{every: 50 * time.Millisecond, fallback: 500 * time.Millisecond, bound: time.Second, tunnels: 300 * time.Millisecond}
+var fastReach = reachTiming{every: 50 * time.Millisecond, fallback: 500 * time.Millisecond, bound: time.Second, tunnels: 300 * time.Millisecond,
+	retry: 200 * time.Millisecond, retryMax: 800 * time.Millisecond}
 
 // TestReachAutoFallback: on a router that cannot reach a LeaseSet2 the
 // auto mode republishes the older LeaseSet, says why once, and ends
@@ -230,5 +231,37 @@ func TestReachTunnelsNeverBuild(t *testing.T) {
 	time.Sleep(3 * fastReach.tunnels)
 	if n := logs.count(slog.LevelWarn, "no LeaseSet requested"); n != 1 {
 		t.Fatalf("tunnels named %d times", n)
+	}
+}
+
+// TestReachRetriesUntilReached: a tracker no probe reached in its first
+// round keeps probing at growing, bounded waits, and says it is
+// reachable once the router starts delivering, with one warning and one
+// arrival logged.
+func TestReachRetriesUntilReached(t *testing.T) {
+	router, err := i2cptest.NewRouter("127.0.0.1:0", i2cptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer router.Close()
+	router.SetLeaseSet2Unreachable(true)
+	_, pr, logs := probedSession(t, router, false, false, fastReach)
+	waitFor(t, 20*time.Second, "first round given up", func() bool { return pr.Status().State == ReachUnreached })
+	waitFor(t, 20*time.Second, "rounds go on", func() bool { return pr.Stats().Rounds >= 4 })
+	if st := pr.Status(); st.State != ReachUnreached {
+		t.Fatalf("state %v while the router still drops every probe", st.State)
+	}
+	router.SetLeaseSet2Unreachable(false)
+	waitFor(t, 20*time.Second, "reached once the router delivers", func() bool { return pr.Status().State == ReachReached })
+	if n := logs.count(slog.LevelWarn, "not reachable on I2P"); n != 1 {
+		t.Errorf("unreached warned %d times, want once", n)
+	}
+	if n := logs.count(slog.LevelInfo, "reachable on I2P"); n != 1 {
+		t.Errorf("arrival logged %d times, want once", n)
+	}
+	rounds := pr.Stats().Rounds
+	time.Sleep(3 * fastReach.retryMax)
+	if got := pr.Stats().Rounds; got != rounds {
+		t.Fatalf("probing went on after the tracker was reached: %d rounds, then %d", rounds, got)
 	}
 }
