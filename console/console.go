@@ -42,7 +42,10 @@ type Options struct {
 	// Hosts are names (or addresses) besides loopback and the address a
 	// connection arrives on that the console answers to in the Host
 	// header: the names the operator reaches it by.
-	Hosts  []string
+	Hosts []string
+	// Keeper, when set, keeps the chart history across restarts: New
+	// loads it, Run saves it every few samples and when it ends.
+	Keeper HistoryKeeper
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -70,6 +73,9 @@ type Console struct {
 	auth  *authLimiter
 	// badHost counts requests refused for their Host or Origin.
 	badHost atomic.Uint64
+	// histBad counts chart history records not loaded, histFailed saves
+	// of the history that failed.
+	histBad, histFailed atomic.Uint64
 }
 
 // New makes a console over src.
@@ -111,6 +117,7 @@ func New(src Source, opt Options) (*Console, error) {
 			c.hosts[name] = true
 		}
 	}
+	c.loadHistory()
 	c.mux.HandleFunc("GET /{$}", c.serveIndex)
 	c.mux.HandleFunc("GET /api/status", c.serveStatusJSON)
 	c.mux.HandleFunc("POST /settings", c.serveSettings)
@@ -178,20 +185,35 @@ func (c *Console) problems() []Problem {
 	if n := c.badHost.Load(); n > 0 {
 		out = append(out, Problem{Where: "console", Reason: "foreign_host_or_origin", Count: n})
 	}
+	if n := c.histBad.Load(); n > 0 {
+		out = append(out, Problem{Where: "console", Reason: "chart_history_record_ignored", Count: n})
+	}
+	if n := c.histFailed.Load(); n > 0 {
+		out = append(out, Problem{Where: "console", Reason: "chart_history_save_failed", Count: n})
+	}
 	return out
 }
 
-// Run samples the source for the charts until ctx ends.
+// saveEvery is how many samples the history takes between saves to
+// its Keeper: a crash loses at most these.
+const saveEvery = 5
+
+// Run samples the source for the charts until ctx ends, saving the
+// history to the Keeper every saveEvery samples and at the end.
 func (c *Console) Run(ctx context.Context) {
 	c.Sample()
 	t := time.NewTicker(c.opt.SampleEvery)
 	defer t.Stop()
-	for {
+	defer c.saveHistory()
+	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			c.Sample()
+			if n%saveEvery == 0 {
+				c.saveHistory()
+			}
 		}
 	}
 }
@@ -325,7 +347,7 @@ func (c *Console) chartsView(v *view, asked string) {
 	for _, x := range windows {
 		v.Windows = append(v.Windows, windowLink{Name: x.name, Current: x.name == v.Window})
 	}
-	for _, s := range charts(c.hist.ordered(pick)) {
+	for _, s := range charts(c.hist.ordered(pick), w.step) {
 		latest := "–"
 		if n := len(s.values); n > 0 {
 			latest = humanNumber(s.values[n-1])

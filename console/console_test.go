@@ -361,7 +361,7 @@ func TestCharts(t *testing.T) {
 	for i := range 10 {
 		samples = append(samples, sample{at: now.Add(time.Duration(i-10) * time.Minute), announces: uint64(i * 120), peers: uint64(i)})
 	}
-	cs := charts(samples)
+	cs := charts(samples, time.Minute)
 	if len(cs[0].values) != 9 || cs[0].values[0] != 120 {
 		t.Fatalf("announces per minute %v", cs[0].values)
 	}
@@ -416,7 +416,7 @@ func TestChartWindows(t *testing.T) {
 		}
 		// A steady 60 announces a minute reads as 60 per minute at every
 		// resolution.
-		for _, v := range charts(got)[0].values {
+		for _, v := range charts(got, w.step)[0].values {
 			if v < 59.9 || v > 60.1 {
 				t.Fatalf("window %s: %v announces per minute, want 60", w.name, v)
 			}

@@ -113,26 +113,34 @@ func (h *history) ordered(i int) []sample {
 	return append(out, t.ring[:t.next]...)
 }
 
-// series is one chart's data: values at times.
+// series is one chart's data: values at times. Points further apart
+// than gap have no sample between them (the tracker was not running):
+// the line breaks there.
 type series struct {
 	title, unit string
 	at          []time.Time
 	values      []float64
+	gap         time.Duration
 }
 
-// charts derives the three charts from the samples: announces per minute
-// (the difference of consecutive totals), peers and swarms.
-func charts(samples []sample) []series {
-	ann := series{title: "Announces", unit: "per minute"}
-	peers := series{title: "Peers", unit: ""}
-	swarms := series{title: "Swarms", unit: ""}
+// gapSteps is how many steps apart two samples are a gap, not jitter.
+const gapSteps = 2
+
+// charts derives the three charts from samples taken step apart:
+// announces per minute (the difference of consecutive totals, none
+// across a gap), peers and swarms.
+func charts(samples []sample, step time.Duration) []series {
+	gap := gapSteps * step
+	ann := series{title: "Announces", unit: "per minute", gap: gap}
+	peers := series{title: "Peers", unit: "", gap: gap}
+	swarms := series{title: "Swarms", unit: "", gap: gap}
 	for i, s := range samples {
 		peers.at, peers.values = append(peers.at, s.at), append(peers.values, float64(s.peers))
 		swarms.at, swarms.values = append(swarms.at, s.at), append(swarms.values, float64(s.swarms))
 		if i > 0 {
 			prev := samples[i-1]
-			minutes := s.at.Sub(prev.at).Minutes()
-			if minutes > 0 && s.announces >= prev.announces {
+			d := s.at.Sub(prev.at)
+			if minutes := d.Minutes(); minutes > 0 && d <= gap && s.announces >= prev.announces {
 				ann.at = append(ann.at, s.at)
 				ann.values = append(ann.values, float64(s.announces-prev.announces)/minutes)
 			}
@@ -177,11 +185,19 @@ func (s series) svg(now time.Time, span time.Duration, window string) template.H
 		fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d" text-anchor="middle">collecting data…</text>`, padL+int(plotW)/2, padT+int(plotH)/2)
 	}
 	if len(s.values) > 0 {
-		b.WriteString(`<polyline class="line" points="`)
 		start := now.Add(-span)
+		open := false
 		for i, v := range s.values {
 			if s.at[i].Before(start) {
 				continue
+			}
+			if open && s.gap > 0 && s.at[i].Sub(s.at[i-1]) > s.gap {
+				b.WriteString(`"/>`)
+				open = false
+			}
+			if !open {
+				b.WriteString(`<polyline class="line" points="`)
+				open = true
 			}
 			x := float64(padL) + plotW*float64(s.at[i].Sub(start))/float64(span)
 			y := float64(padT) + plotH
@@ -190,7 +206,9 @@ func (s series) svg(now time.Time, span time.Duration, window string) template.H
 			}
 			fmt.Fprintf(&b, "%.1f,%.1f ", x, y)
 		}
-		b.WriteString(`"/>`)
+		if open {
+			b.WriteString(`"/>`)
+		}
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

@@ -140,7 +140,7 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 
 	src := consoleSource{p}
 	r.console, err = console.New(src, console.Options{Title: p.manifest.ConsoleLinkName, Password: cfg.ConsolePassword,
-		SampleEvery: p.opts.ConsoleSampleEvery, Hosts: p.opts.ConsoleHosts, Logger: log})
+		SampleEvery: p.opts.ConsoleSampleEvery, Hosts: p.opts.ConsoleHosts, Keeper: st, Logger: log})
 	if err != nil {
 		return nil, err
 	}
