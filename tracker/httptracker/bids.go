@@ -113,7 +113,7 @@ func (h *Handler) bidScrape(dst []byte, r *Request) []byte {
 	h.stats.bidScrapes.Add(1)
 	var q scrapeQuery
 	if err := parseScrapeQuery(r.RawQuery, &q); err != nil {
-		return h.fail(dst, err)
+		return h.fail(dst, "bid scrape", err)
 	}
 	n := DefaultBidScrape
 	err := forEachParam(r.RawQuery, func(key, value string) error {
@@ -128,7 +128,7 @@ func (h *Handler) bidScrape(dst []byte, r *Request) []byte {
 		return nil
 	})
 	if err != nil {
-		return h.fail(dst, err)
+		return h.fail(dst, "bid scrape", err)
 	}
 	infos := make([]tracker.InfoHash, q.n)
 	for i := range q.n {

@@ -1,7 +1,9 @@
 package httptracker
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/go-i2p/go-opentracker/tracker"
 )
@@ -40,15 +42,26 @@ const (
 	failInternal     = "internal error"
 )
 
-// fail counts err under its reason and appends its failure response. An
-// error that is no failure is malformed input (a parser's own error).
-func (h *Handler) fail(dst []byte, err error) []byte {
+// fail counts err under its reason and appends its failure response;
+// at debug only it logs the request's kind ("announce", "scrape"), the
+// reason and err, so above debug a failure is not formatted for the
+// log. An error that is no failure is malformed input (a parser's own
+// error).
+func (h *Handler) fail(dst []byte, kind string, err error) []byte {
 	r := FailMalformed
 	if f, ok := errors.AsType[*failure](err); ok {
 		r = f.Reason
 	}
 	h.stats.count(r)
+	if tracker.Debugging(h.cfg.Logger) {
+		h.logFailure(kind, r, err)
+	}
 	return appendFailure(dst, err.Error())
+}
+
+func (h *Handler) logFailure(kind string, r FailReason, err error) {
+	h.cfg.Logger.LogAttrs(context.Background(), slog.LevelDebug, "http request failed",
+		slog.String("transport", "http"), slog.String("kind", kind), slog.String("reason", r.String()), slog.String("err", err.Error()))
 }
 
 // refused answers an announce the swarm model refused: with the text of

@@ -315,27 +315,27 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	h.stats.announces.Add(1)
 	var q announceQuery
 	if err := parseAnnounceQuery(r.RawQuery, &q); err != nil {
-		return h.fail(dst, err)
+		return h.fail(dst, "announce", err)
 	}
 	switch {
 	case !q.hasInfoHash:
-		return h.fail(dst, errNoInfoHash)
+		return h.fail(dst, "announce", errNoInfoHash)
 	case !q.hasPeerID:
-		return h.fail(dst, errNoPeerID)
+		return h.fail(dst, "announce", errNoPeerID)
 	}
 	peer, dest, mismatch, verified, err := h.identity(r, q.ip)
 	if err != nil {
-		return h.fail(dst, err)
+		return h.fail(dst, "announce", err)
 	}
 	want := min(q.numWant, MaxPeers) // negative: the swarm model's default
 	if mismatch && (want == 0 || q.event == tracker.EventStopped) {
-		return h.fail(dst, errMismatch)
+		return h.fail(dst, "announce", errMismatch)
 	}
 	if mismatch {
 		h.stats.count(FailMismatch)
 	}
 	if err := h.admitRate(&peer, verified); err != nil {
-		return h.fail(dst, err)
+		return h.fail(dst, "announce", err)
 	}
 	left := q.leftToCount()
 	sc := h.scratch.Get().(*announceScratch)
@@ -343,7 +343,7 @@ func (h *Handler) announce(dst []byte, r *Request) []byte {
 	sc.req = tracker.AnnounceRequest{InfoHash: q.infoHash, Peer: peer, Event: q.event, Left: left, NumWant: want, ReadOnly: mismatch}
 	if q.bids.given && h.bidsOn() {
 		if err := q.bids.parse(&sc.bids); err != nil {
-			return h.fail(dst, err)
+			return h.fail(dst, "announce", err)
 		}
 		sc.req.Bids = &sc.bids
 	}
@@ -430,7 +430,7 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	h.stats.scrapes.Add(1)
 	var q scrapeQuery
 	if err := parseScrapeQuery(r.RawQuery, &q); err != nil {
-		return h.fail(dst, err)
+		return h.fail(dst, "scrape", err)
 	}
 	if tracker.Debugging(h.cfg.Logger) && q.n > 0 {
 		tracker.LogRequest(h.cfg.Logger, &tracker.RequestLine{Transport: "http", Kind: "scrape", InfoHash: q.hashes[0], Result: "ok"})
@@ -449,7 +449,7 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	}
 	if q.n == 0 {
 		if !h.fullScrape.Load() {
-			return h.fail(dst[:0], errFullScrape)
+			return h.fail(dst[:0], "scrape", errFullScrape)
 		}
 		// The swarm model walks its shards in no useful order; bencode
 		// wants the keys sorted. 32 bytes a swarm, for a request the

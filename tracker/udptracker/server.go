@@ -235,19 +235,19 @@ func (s *Server) HandleMessage(protocol uint8, fromPort, toPort uint16, payload 
 	defer s.recoverPanic()
 	switch {
 	case s.backlog != nil && s.overloaded():
-		s.stats.drop(DropOverload)
+		s.dropDatagram(DropOverload, protocol, fromPort, toPort, len(payload), nil)
 	case toPort != s.cfg.Port:
-		s.stats.drop(DropWrongPort)
+		s.dropDatagram(DropWrongPort, protocol, fromPort, toPort, len(payload), nil)
 	case fromPort == 0:
-		s.stats.drop(DropFromPortZero)
+		s.dropDatagram(DropFromPortZero, protocol, fromPort, toPort, len(payload), nil)
 	case protocol == datagram.ProtocolDatagram2:
 		s.queueVerify(fromPort, payload)
 	case protocol == datagram.ProtocolDatagram3:
 		s.handleDatagram3(fromPort, payload)
 	case protocol == datagram.ProtocolDatagram1:
-		s.stats.drop(DropDatagram1)
+		s.dropDatagram(DropDatagram1, protocol, fromPort, toPort, len(payload), nil)
 	default:
-		s.stats.drop(DropWrongProtocol)
+		s.dropDatagram(DropWrongProtocol, protocol, fromPort, toPort, len(payload), nil)
 	}
 }
 
@@ -289,13 +289,13 @@ func (s *Server) overloaded() bool {
 func (s *Server) handleDatagram2(fromPort uint16, payload []byte, from i2p.Destination, cost int) {
 	var d datagram.Datagram2
 	if err := datagram.VerifyDatagram2(payload, from, s.self, s.cfg.Now(), &d); err != nil {
-		s.stats.drop(dropForDatagram(err))
+		s.dropDatagram(dropForDatagram(err), datagram.ProtocolDatagram2, fromPort, s.cfg.Port, len(payload), err)
 		return
 	}
 	s.swarms.RememberDestination(d.From)
 	h, err := ParseHeader(d.Payload)
 	if err != nil {
-		s.stats.drop(DropMalformed)
+		s.dropDatagram(DropMalformed, datagram.ProtocolDatagram2, fromPort, s.cfg.Port, len(payload), err)
 		return
 	}
 	switch h.Action {
@@ -341,16 +341,16 @@ const (
 func (s *Server) handleDatagram3(fromPort uint16, payload []byte) {
 	var d datagram.Datagram3
 	if err := datagram.ParseDatagram3(payload, &d); err != nil {
-		s.stats.drop(dropForDatagram(err))
+		s.dropDatagram(dropForDatagram(err), datagram.ProtocolDatagram3, fromPort, s.cfg.Port, len(payload), err)
 		return
 	}
 	if d.From.IsZero() {
-		s.stats.drop(DropZeroSender)
+		s.dropDatagram(DropZeroSender, datagram.ProtocolDatagram3, fromPort, s.cfg.Port, len(payload), nil)
 		return
 	}
 	h, err := ParseHeader(d.Payload)
 	if err != nil {
-		s.stats.drop(DropMalformed)
+		s.dropDatagram(DropMalformed, datagram.ProtocolDatagram3, fromPort, s.cfg.Port, len(payload), err)
 		return
 	}
 	buf := s.bufs.Get().(*[replyBufLen]byte)

@@ -51,7 +51,7 @@ func verifyCost(st i2p.SigType, offline bool) (cost int, costly bool) {
 func (s *Server) queueVerify(fromPort uint16, payload []byte) {
 	from, offline, err := datagram.PeekDatagram2(payload)
 	if err != nil {
-		s.stats.drop(DropMalformedDatagram)
+		s.dropDatagram(DropMalformedDatagram, datagram.ProtocolDatagram2, fromPort, s.cfg.Port, len(payload), err)
 		return
 	}
 	cost, costly := verifyCost(from.SigType(), offline)
