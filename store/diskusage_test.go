@@ -62,3 +62,21 @@ func TestSizeOnDiskIsWhatDuSays(t *testing.T) {
 	}
 	t.Logf("empty %d B, after 20,000 peers %d B", empty, full)
 }
+
+// BenchmarkStats is the cost of a Stats call (the console's and
+// /metrics' view), which walks the store's files for their size.
+func BenchmarkStats(b *testing.B) {
+	s := open(b, b.TempDir(), Options{})
+	defer s.Close()
+	now := time.Now()
+	for i := range uint64(20000) {
+		s.PeerUpdated(tracker.PeerRecord{Info: infoN(i % 50), Peer: hashN(i), LastSeen: now})
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Stats()
+	}
+}

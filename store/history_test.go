@@ -40,3 +40,17 @@ func TestHistoryRecords(t *testing.T) {
 		t.Fatalf("history after a restart: %d records, want %d", len(got), len(want))
 	}
 }
+
+// BenchmarkSaveHistory saves a full chart history: four windows of 61
+// and 361 samples of 32 bytes, as the console hands it over.
+func BenchmarkSaveHistory(b *testing.B) {
+	s := open(b, b.TempDir(), Options{})
+	defer s.Close()
+	recs := map[string][]byte{"1h": make([]byte, 9+61*32), "6h": make([]byte, 9+361*32), "24h": make([]byte, 9+361*32), "7d": make([]byte, 9+361*32)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.SaveHistory(recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
