@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"iter"
 	"net/http"
@@ -20,7 +21,17 @@ type Request struct {
 	Close bool
 
 	http10 bool
-	header string // the header lines, each ending in CRLF, checked by ParseRequest
+	header string          // the header lines, each ending in CRLF, checked by ParseRequest
+	ctx    context.Context // the connection's (Server.ConnContext), or nil
+}
+
+// Context is the context of the request's connection: what
+// Server.ConnContext made of it, or context.Background.
+func (r *Request) Context() context.Context {
+	if r.ctx == nil {
+		return context.Background()
+	}
+	return r.ctx
 }
 
 // Headers yields every header line's name and value (spaces and tabs
@@ -96,6 +107,7 @@ func ParseRequest(b []byte, dst *Request) (int, error) {
 	if !http11 {
 		r.Close, r.http10 = !hs.keepAlive, true
 	}
+	r.ctx = dst.ctx // the connection's, kept
 	*dst = r
 	return end + 4, nil
 }

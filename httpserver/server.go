@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -48,7 +49,17 @@ type Server struct {
 	// default, is no bound: a router's server tunnel brings every client
 	// from the same loopback address).
 	MaxConnsPerPeer int
-	Logger          *slog.Logger
+	// MaxHeaderBytes bounds a head net/http reads (net/http's default
+	// when 0); the fast parser's own bound is smaller.
+	MaxHeaderBytes int
+	// ConnContext, when set, gives each connection held as a net.Conn
+	// the context its requests carry: the Responder's as
+	// Request.Context, net/http's as http.Request.Context (as
+	// http.Server.ConnContext does; net/http calls it again for a
+	// connection handed to it). The Linux TCP accept loop holds no
+	// net.Conn: its requests carry context.Background.
+	ConnContext func(ctx context.Context, c net.Conn) context.Context
+	Logger      *slog.Logger
 
 	mu      sync.Mutex
 	closed  bool
@@ -82,7 +93,8 @@ func (s *Server) Serve(ln net.Listener) error {
 		return ErrServerClosed
 	}
 	s.std = &http.Server{Handler: s.Handler, ReadHeaderTimeout: s.readHeaderTimeout(), IdleTimeout: s.idleTimeout(),
-		ReadTimeout: orDefault(s.ReadTimeout, 20*time.Second), WriteTimeout: s.writeTimeout()}
+		ReadTimeout: orDefault(s.ReadTimeout, 20*time.Second), WriteTimeout: s.writeTimeout(),
+		MaxHeaderBytes: s.MaxHeaderBytes, ConnContext: s.ConnContext}
 	s.held.max = int64(s.MaxConns)
 	if s.MaxConns <= 0 {
 		s.held.max = int64(descriptorBudget(defaultMaxConns))
@@ -151,6 +163,14 @@ func (s *Server) readHeaderTimeout() time.Duration {
 func (s *Server) idleTimeout() time.Duration  { return orDefault(s.IdleTimeout, 60*time.Second) }
 func (s *Server) writeTimeout() time.Duration { return orDefault(s.WriteTimeout, 20*time.Second) }
 
+// connContext is ConnContext's context for c, or nil without one.
+func (s *Server) connContext(c net.Conn) context.Context {
+	if s.ConnContext == nil {
+		return nil
+	}
+	return s.ConnContext(context.Background(), c)
+}
+
 func (s *Server) logger() *slog.Logger {
 	if s.Logger != nil {
 		return s.Logger
@@ -216,8 +236,9 @@ func (s *Server) serveConnFast(c net.Conn, resp Responder, from carried) {
 	var reply, body []byte
 	answered := from.answered
 	headStarted := false // the read deadline is the head's
+	ctx := s.connContext(c)
 	for {
-		var req Request
+		req := Request{ctx: ctx}
 		for {
 			n, err := ParseRequest(buf, &req)
 			if err == nil {

@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"maps"
 	"net"
-	"net/http"
 	"time"
 
+	"github.com/go-i2p/go-opentracker/httpserver"
 	"github.com/go-i2p/go-opentracker/i2p"
 	"github.com/go-i2p/go-opentracker/streaming"
 	"github.com/go-i2p/go-opentracker/tracker/httptracker"
@@ -27,20 +27,21 @@ const (
 
 // streamServer serves the tracker's HTTP routes over I2P streaming on the
 // run's own session, so the HTTP announce URL is on the tracker's own
-// address with no tunnel. Each stream carries one request (keep-alives
-// off, as I2P clients send Connection: close), and the stream's verified
-// remote Destination is the request's peer.
+// address with no tunnel. Announces and scrapes are parsed and answered
+// by the httpserver's fast path; whatever it leaves goes to net/http with
+// the bytes read so far. The stream's verified remote Destination is the
+// requests' peer.
 type streamServer struct {
 	m    *streaming.Manager
 	ln   *streaming.Listener
-	srv  *http.Server
+	srv  *httpserver.Server
 	done chan struct{} // closed when Serve has returned
 }
 
 // newStreamServer attaches a streaming Manager to sess (protocol 6, every
-// port), signing as keys, and prepares an HTTP server for h on its
-// Listener.
-func newStreamServer(sess streaming.Session, keys *i2p.PrivateKeys, cfg Config, h http.Handler, log *slog.Logger) (*streamServer, error) {
+// port), signing as keys, and prepares an HTTP server for h, its tracker
+// paths answered by routes, on its Listener.
+func newStreamServer(sess streaming.Session, keys *i2p.PrivateKeys, cfg Config, routes trackerRoutes, log *slog.Logger) (*streamServer, error) {
 	m, err := streaming.Attach(sess, streaming.IdentityOf(keys), streamConfig(cfg, log))
 	if err != nil {
 		return nil, fmt.Errorf("streaming: %w", err)
@@ -50,16 +51,20 @@ func newStreamServer(sess streaming.Session, keys *i2p.PrivateKeys, cfg Config, 
 		m.Close()
 		return nil, fmt.Errorf("streaming: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           h,
+	srv := &httpserver.Server{
+		Handler:           routes,
+		Responder:         routes,
 		ReadHeaderTimeout: streamHeaderTimeout,
+		IdleTimeout:       streamHeaderTimeout,
 		ReadTimeout:       streamReadTimeout,
 		WriteTimeout:      streamWriteTimeout,
 		MaxHeaderBytes:    streamMaxHeader,
-		ConnContext:       streamPeer,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		// The Manager bounds the streams; with none set, its default is
+		// below the server's.
+		MaxConns:    cfg.MaxStreams,
+		ConnContext: streamPeer,
+		Logger:      log,
 	}
-	srv.SetKeepAlivesEnabled(false)
 	return &streamServer{m: m, ln: ln, srv: srv, done: make(chan struct{})}, nil
 }
 
@@ -89,7 +94,7 @@ func streamPeer(ctx context.Context, c net.Conn) context.Context {
 func (s *streamServer) start(log *slog.Logger) {
 	go func() {
 		defer close(s.done)
-		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, httpserver.ErrServerClosed) {
 			log.Error("HTTP over streaming", "err", err)
 		}
 	}()

@@ -226,7 +226,8 @@ func streamGoroutines() (int, string) {
 	n := 0
 	var found []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "plugin.(*streamServer)") || strings.Contains(g, "net/http.(*conn).serve") {
+		if strings.Contains(g, "plugin.(*streamServer)") || strings.Contains(g, "net/http.(*conn).serve") ||
+			strings.Contains(g, "httpserver.(*Server).serveConnFast") {
 			n++
 			found = append(found, g)
 		}

@@ -77,12 +77,14 @@ func anyValue(h http.Header, name string) bool {
 // requestOf takes the tracker's view of a request the httpserver parsed,
 // in one pass over its headers.
 func requestOf(r *httpserver.Request) Request {
-	out := Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery}
+	out := Request{Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, Peer: PeerFrom(r.Context())}
 	var seenB64, seenHash, seenB32 bool
 	for name, value := range r.Headers() {
 		switch {
 		case strings.EqualFold(name, "X-Forwarded-For"), strings.EqualFold(name, "X-Forwarded-Server"):
 			out.Forwarded = out.Forwarded || value != ""
+		case out.Peer != nil:
+			// A verified peer: the identity headers are the client's.
 		case strings.EqualFold(name, "X-I2P-DestB64"):
 			first(&out.DestB64, &seenB64, value)
 		case strings.EqualFold(name, "X-I2P-DestHash"):
