@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/testkeys"
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 )
 
@@ -162,7 +163,7 @@ func TestDatagram2SigTypes(t *testing.T) {
 	payload := []byte("0123456789abcdef")
 	for _, st := range []i2p.SigType{i2p.SigDSASHA1, i2p.SigECDSASHA256P256, i2p.SigECDSASHA384P384, i2p.SigECDSASHA512P521, i2p.SigEd25519} {
 		t.Run(st.String(), func(t *testing.T) {
-			keys := newKeys(t, st)
+			keys := testkeys.New(t, st)
 			b, err := AppendDatagram2(nil, keys, to, nil, payload)
 			if err != nil {
 				t.Fatal(err)
@@ -186,7 +187,7 @@ func TestDatagram2SigTypes(t *testing.T) {
 // (or none) it refuses, whichever key signed.
 func TestVerifyDatagram2OtherSender(t *testing.T) {
 	to := i2p.HashOf([]byte("receiver"))
-	alice, bob := newKeys(t, i2p.SigEd25519), newKeys(t, i2p.SigEd25519)
+	alice, bob := testkeys.New(t, i2p.SigEd25519), testkeys.New(t, i2p.SigEd25519)
 	b, err := AppendDatagram2(nil, alice, to, nil, []byte("payload"))
 	if err != nil {
 		t.Fatal(err)
@@ -205,29 +206,9 @@ func TestVerifyDatagram2OtherSender(t *testing.T) {
 	}
 }
 
-func newKeys(t testing.TB, st i2p.SigType) *i2p.PrivateKeys {
-	t.Helper()
-	sk, err := i2p.GenerateSigningKey(st, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := sk.Public()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := make([]byte, 32)
-	rand.Read(enc)
-	pad := make([]byte, 384-32-min(len(pub), 128))
-	d, err := i2p.NewDestination(i2p.CryptoX25519, enc, st, pub, pad)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &i2p.PrivateKeys{Destination: d, EncryptionKey: make([]byte, 32), SigningKey: sk}
-}
-
 func TestDatagram2Offline(t *testing.T) {
 	to := i2p.HashOf([]byte("receiver"))
-	long := newKeys(t, i2p.SigEd25519)
+	long := testkeys.New(t, i2p.SigEd25519)
 	transient, _ := i2p.GenerateSigningKey(i2p.SigECDSASHA256P256, rand.Reader)
 	now := time.Now()
 	off, err := i2p.NewOfflineSignature(long.SigningKey, transient, now.Add(time.Hour))

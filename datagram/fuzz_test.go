@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/testkeys"
 	"github.com/go-i2p/go-opentracker/internal/testvectors"
 )
 
@@ -33,7 +34,7 @@ func FuzzParseDatagram2(f *testing.F) {
 		{dest: i2p.SigECDSASHA256P256, transient: i2p.SigEd25519, offline: true},
 		{dest: i2p.SigDSASHA1, transient: i2p.SigEd25519ph, offline: true},
 	} {
-		keys := newKeys(f, c.dest)
+		keys := testkeys.New(f, c.dest)
 		if c.offline {
 			keys = offlineKeys(f, keys, c.transient, now.AddDate(1, 0, 0))
 		}

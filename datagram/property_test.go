@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/testkeys"
 )
 
 // propertyRuns bounds each property test.
@@ -145,7 +146,7 @@ func TestDatagram2RoundTripProperty(t *testing.T) {
 	online := map[i2p.SigType]*i2p.PrivateKeys{}
 	offline := map[[2]i2p.SigType]*i2p.PrivateKeys{}
 	for _, st := range destSigTypes {
-		online[st] = newKeys(t, st)
+		online[st] = testkeys.New(t, st)
 		for _, tt := range transientSigTypes {
 			offline[[2]i2p.SigType{st, tt}] = offlineKeys(t, online[st], tt, expires)
 		}

@@ -11,28 +11,9 @@ import (
 
 	"github.com/go-i2p/go-opentracker/datagram"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/testkeys"
 	"github.com/go-i2p/go-opentracker/tracker"
 )
-
-// keysOfType makes a client identity whose Destination signs with st.
-func keysOfType(t testing.TB, st i2p.SigType) *i2p.PrivateKeys {
-	t.Helper()
-	sk, err := i2p.GenerateSigningKey(st, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := sk.Public()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := make([]byte, 32)
-	rand.Read(enc)
-	d, err := i2p.NewDestination(i2p.CryptoX25519, enc, st, pub, make([]byte, 384-32-min(len(pub), 128)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &i2p.PrivateKeys{Destination: d, EncryptionKey: make([]byte, 32), SigningKey: sk}
-}
 
 // countingSession counts the replies it is handed by kind, and notes how
 // many connects had been answered when each announce was.
@@ -104,7 +85,7 @@ func newFloodRig(t testing.TB) *floodRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	flood, err := datagram.AppendDatagram2(nil, keysOfType(t, i2p.SigECDSASHA512P521), keys.Destination.Hash(), nil, AppendConnectRequest(nil, 1))
+	flood, err := datagram.AppendDatagram2(nil, testkeys.New(t, i2p.SigECDSASHA512P521), keys.Destination.Hash(), nil, AppendConnectRequest(nil, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
