@@ -7,11 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-i2p/go-opentracker/internal/panics"
 )
 
 // Server serves HTTP/1.1 on a listener. The plain requests that come
@@ -70,6 +71,7 @@ type Server struct {
 	lnDup   io.Closer // the listener's descriptor as the accept loop holds it
 	date    atomic.Pointer[dateLine]
 	held    slots
+	panics  panics.Log
 }
 
 // Responder answers the plain requests the Server parsed itself.
@@ -310,11 +312,15 @@ func (s *Server) answer(resp Responder, req *Request, reply, body []byte) (_, _ 
 
 // respond calls the Responder. A panic in it costs its connection, as
 // under net/http, not the process: the client gets a 500 and the
-// connection closes.
+// connection closes. A panics.Fatal goes on and ends the process (the
+// accept loop and serveConnFast run on goroutines of their own).
 func (s *Server) respond(resp Responder, req *Request, body []byte) (status int, out []byte, handled bool) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.logger().Error("HTTP server: panic answering a request", "path", req.Path, "panic", v, "stack", string(debug.Stack()))
+			if panics.IsFatal(v) {
+				panics.Raise(v)
+			}
+			s.panics.Recovered(s.logger(), "HTTP server "+req.Path, v)
 			status, out, handled = http.StatusInternalServerError, append(body[:0], "internal error\n"...), true
 			req.Close = true
 		}

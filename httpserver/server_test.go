@@ -2,19 +2,27 @@ package httpserver
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-i2p/go-opentracker/internal/panics"
 )
 
 // echo answers /echo (its method, path, query and X-Test values) and
@@ -268,13 +276,85 @@ type panicky struct{}
 func (panicky) Respond(dst []byte, r *Request) (int, []byte, bool) { panic("broken handler") }
 
 // TestServerRecovers: a Responder that panics costs its request a 500
-// and its connection, not the server.
+// and its connection, not the server; the log gets the first panic, not
+// one line per request.
 func TestServerRecovers(t *testing.T) {
-	addr := serveOn(t, &Server{Handler: echo{}, Responder: panicky{}})
-	for range 2 {
+	var log lockedBuffer
+	addr := serveOn(t, &Server{Handler: echo{}, Responder: panicky{}, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	for range 3 {
 		resp, _ := exchange(t, addr, "GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
 		if resp.StatusCode != http.StatusInternalServerError || !resp.Close {
 			t.Fatalf("%d close=%v", resp.StatusCode, resp.Close)
+		}
+	}
+	if n := strings.Count(log.String(), "broken handler"); n != 1 {
+		t.Fatalf("%d panics logged of 3, want 1:\n%s", n, log.String())
+	}
+}
+
+// lockedBuffer is a log destination safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// fatalResponder raises a panics.Fatal: state nobody can trust.
+type fatalResponder struct{}
+
+func (fatalResponder) Respond([]byte, *Request) (int, []byte, bool) {
+	panics.Raise("responder state half done")
+	return 0, nil, false
+}
+
+// fatalChild names the environment variable under which this test binary
+// plays the server whose Responder raises a panics.Fatal.
+const fatalChild = "GO_OPENTRACKER_HTTPSERVER_FATAL_CHILD"
+
+// TestFatalPanicEndsProcess: a panics.Fatal from the Responder is not
+// served on: the process ends, on the accept loop's path (a whole
+// request) and on a kept connection's goroutine alike. The process is
+// this test binary, run again as a child that sends itself the request.
+func TestFatalPanicEndsProcess(t *testing.T) {
+	if mode := os.Getenv(fatalChild); mode != "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go (&Server{Handler: echo{}, Responder: fatalResponder{}}).Serve(ln)
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := "GET /echo HTTP/1.1\r\nHost: t\r\n\r\n"
+		if mode == "split" { // the head in two pieces: a goroutine reads the rest
+			io.WriteString(c, head[:10])
+			time.Sleep(100 * time.Millisecond)
+			head = head[10:]
+		}
+		io.WriteString(c, head)
+		time.Sleep(10 * time.Second) // the panic ends the process long before
+		t.Fatal("the process outlived a fatal panic")
+	}
+	for _, mode := range []string{"whole", "split"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestFatalPanicEndsProcess$")
+		cmd.Env = append(os.Environ(), fatalChild+"="+mode)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err == nil || !strings.Contains(string(out), "fatal, not recovered: responder state half done") || strings.Contains(string(out), "outlived") {
+			t.Fatalf("%s: the child did not end by the fatal panic (%v):\n%s", mode, err, out)
 		}
 	}
 }
