@@ -32,8 +32,8 @@ var ErrCorrupt = errors.New("store: data directory is damaged")
 //
 // Tables the MANIFEST does not list are left to Badger, which deletes
 // them: a crash while it wrote one leaves such a file, and that is no
-// damage. Every listed table is read whole once (about 0.2 s for 1M
-// peers' 190 MB), with the compression the MANIFEST records for it.
+// damage. Every listed table is read whole once, with the compression
+// the MANIFEST records for it (docs/performance.md has what that costs).
 // The write-ahead and value logs are checkLogs' job.
 func checkDir(dir string, bo badger.Options) error {
 	entries, err := os.ReadDir(dir)
