@@ -449,3 +449,38 @@ func TestWriteDeadline(t *testing.T) {
 		t.Fatal("the write deadline did not end the Write")
 	}
 }
+
+// TestEarlyPacketCountedOnce: a data packet that comes before its SYN is
+// kept, then delivered once the SYN opens the stream, and counted among
+// the packets received once, when it came.
+func TestEarlyPacketCountedOnce(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	srv := n.node(t, fastConfig())
+	l, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	syn, rawSYN, _ := signedSYN(t, srv.Destination(), 11)
+	data := &Packet{ReceiveStreamID: 11, Seq: 1, Payload: []byte("more\r\n")}
+	rawData, err := data.AppendTo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.HandlePacket(0, 80, rawData)
+	srv.HandlePacket(0, 80, rawSYN)
+	if got := srv.Stats().PacketsIn; got != 2 {
+		t.Fatalf("%d packets counted in, 2 came", got)
+	}
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	want := string(syn.Payload) + string(data.Payload)
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Fatalf("read %q, %v; want %q", got, err, want)
+	}
+}

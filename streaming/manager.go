@@ -100,6 +100,12 @@ func (m *Manager) HandlePacket(fromPort, toPort uint16, packet []byte) {
 		m.c.drops.Add(DropMalformed)
 		return
 	}
+	m.route(p, fromPort, toPort, packet)
+}
+
+// route hands a parsed packet to its stream, or to what opens or keeps
+// one; packet is p's bytes, copied if they are kept.
+func (m *Manager) route(p *Packet, fromPort, toPort uint16, packet []byte) {
 	switch {
 	case p.Has(FlagEcho):
 		m.handleEcho(p, fromPort, toPort)
@@ -204,7 +210,10 @@ func (m *Manager) handleSYN(p *Packet, fromPort, toPort uint16) {
 	}
 	c.handlePacket(p, true)
 	for _, e := range m.takeEarly(p.ReceiveStreamID) {
-		m.HandlePacket(e.fromPort, e.toPort, e.raw)
+		// Parsed when it came and counted then: only routed now.
+		if q, err := Parse(e.raw); err == nil {
+			m.route(q, e.fromPort, e.toPort, e.raw)
+		}
 	}
 }
 
