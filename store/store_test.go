@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
@@ -580,14 +581,23 @@ func TestTrackerRoundTrip(t *testing.T) {
 // The crash test: a child process journals announces as fast as it can
 // and reports what is durable; it is killed with SIGKILL; every announce
 // reported durable must be there after a restart. Several cycles share
-// one directory.
+// one directory. Each cycle logs its loss window: how long before the
+// kill the first announce lost was journaled (at most; the child reports
+// every 256th announce's time).
 func TestCrashChild(t *testing.T) {
 	dir := os.Getenv("STORE_CRASH_CHILD_DIR")
 	if dir == "" {
 		t.Skip("run by TestCrash")
 	}
 	base, _ := strconv.ParseUint(os.Getenv("STORE_CRASH_CHILD_BASE"), 10, 64)
-	s, err := Open(dir, Options{FlushInterval: 50 * time.Millisecond})
+	// STORE_CRASH_FLUSH sets the flush interval, to measure the loss
+	// window at the default one (docs/performance.md).
+	interval, err := time.ParseDuration(cmp.Or(os.Getenv("STORE_CRASH_FLUSH"), "50ms"))
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	s, err := Open(dir, Options{FlushInterval: interval})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -604,6 +614,11 @@ func TestCrashChild(t *testing.T) {
 		}
 		if n%64 == 0 {
 			time.Sleep(time.Millisecond)
+		}
+		if (n-base)%256 == 0 {
+			// When announce n was journaled, for the loss window TestCrash logs.
+			fmt.Fprintf(out, "at %d %d\n", n, time.Now().UnixNano())
+			out.Flush()
 		}
 	}
 }
@@ -623,6 +638,8 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		var durable uint64
+		var journaled []journalTime
+		var killed time.Time
 		lines := make(chan string)
 		go func() {
 			sc := bufio.NewScanner(stdout)
@@ -658,10 +675,13 @@ func TestCrash(t *testing.T) {
 					if killAt == nil {
 						killAt = time.After(time.Duration(100+rand.IntN(700)) * time.Millisecond)
 					}
+				} else if jt, ok := parseJournalTime(l); ok {
+					journaled = append(journaled, jt)
 				} else if strings.HasPrefix(l, "error") {
 					t.Fatal(l)
 				}
 			case <-killAt:
+				killed = time.Now()
 				cmd.Process.Signal(syscall.SIGKILL)
 				killAt = nil
 			case <-giveUp:
@@ -684,10 +704,52 @@ func TestCrash(t *testing.T) {
 				t.Fatalf("cycle %d: announce %d was reported durable but is missing (durable up to %d)", cycle, n, durable)
 			}
 		}
-		t.Logf("cycle %d: %d announces durable before the kill, all present; %d peers on disk", cycle, durable-base, len(c.peers))
+		lost := durable
+		for {
+			if _, ok := c.peers[pk(infoN(lost%100), hashN(lost))]; !ok {
+				break
+			}
+			lost++
+		}
+		t.Logf("cycle %d: %d announces durable before the kill, all present; %d peers on disk; loss window %v",
+			cycle, durable-base, len(c.peers), lossWindow(journaled, lost, killed))
 		s.Close()
 		base = uint64(len(c.peers)) + 1_000_000*uint64(cycle+1)
 	}
+}
+
+// journalTime is a child's report that announce n was journaled at t.
+type journalTime struct {
+	n uint64
+	t time.Time
+}
+
+func parseJournalTime(l string) (journalTime, bool) {
+	var n uint64
+	var ns int64
+	if _, err := fmt.Sscanf(l, "at %d %d", &n, &ns); err != nil {
+		return journalTime{}, false
+	}
+	return journalTime{n, time.Unix(0, ns)}, true
+}
+
+// lossWindow is how long before killed the announce lost was journaled,
+// at most: from the last report at or before it. It is 0 when nothing
+// journaled before the kill was lost, and unknown without a kill.
+func lossWindow(journaled []journalTime, lost uint64, killed time.Time) any {
+	if killed.IsZero() {
+		return "unknown (no kill)"
+	}
+	var at time.Time
+	for _, jt := range journaled {
+		if jt.n <= lost {
+			at = jt.t
+		}
+	}
+	if at.IsZero() || at.After(killed) {
+		return time.Duration(0)
+	}
+	return killed.Sub(at).Round(time.Millisecond)
 }
 
 func FuzzDecodeRecords(f *testing.F) {
