@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -482,5 +483,31 @@ func TestEarlyPacketCountedOnce(t *testing.T) {
 	got := make([]byte, len(want))
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
 		t.Fatalf("read %q, %v; want %q", got, err, want)
+	}
+}
+
+// TestRefusalsKeepClosedStreams: a flood of SYNs answered with a 429
+// does not push a stream that ran out of the recently closed ones (its
+// peer's retransmitted CLOSE is still acknowledged, its ID not reused),
+// and the latest refusal is remembered too.
+func TestRefusalsKeepClosedStreams(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	m := n.node(t, fastConfig())
+	var lastRefusal atomic.Uint32
+	n.setObserver(func(_ i2p.Hash, p *Packet) { lastRefusal.Store(p.ReceiveStreamID) })
+	m.mu.Lock()
+	m.rememberClosed(closedStream{localID: 42, remoteID: 7, ackThrough: 3})
+	m.mu.Unlock()
+	syn, _, _ := signedSYN(t, m.Destination(), 9)
+	for range 2 * recentlyClosedLen {
+		m.reply429(syn, 0, 80, concurrencyRetryAfter)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if got, ok := m.findClosed(42); !ok || got.remoteID != 7 || got.ackThrough != 3 || got.refused {
+		t.Fatalf("the stream that ran is forgotten after %d refusals (%+v, %v)", 2*recentlyClosedLen, got, ok)
+	}
+	if got, ok := m.findClosed(lastRefusal.Load()); !ok || !got.refused || got.remoteID != 9 {
+		t.Fatalf("the latest refusal is not remembered: %+v, %v", got, ok)
 	}
 }

@@ -17,7 +17,9 @@ import (
 const maxPongPayload = 32
 
 // recentlyClosedLen is how many closed stream IDs are remembered, so that
-// they are not reused and late packets for them are recognised.
+// they are not reused and late packets for them are recognised; as many
+// refused ones (answered with a 429) are remembered apart, so that a
+// flood of refusals does not push the streams that ran out.
 const recentlyClosedLen = 64
 
 // Manager runs the streams of one Destination over one Link: it routes
@@ -39,9 +41,9 @@ type Manager struct {
 	byRemote map[uint32]*Conn   // inbound streams by the peer's ID
 	perPeer  map[i2p.Hash]int   // open streams per peer
 	early    map[uint32]*earlyQ // packets waiting for their SYN
-	recent   [recentlyClosedLen]closedStream
-	recentAt int
-	backlog  chan *Conn // nil without a Listener
+	recent   closedRing         // streams that ran
+	refused  closedRing         // streams refused with a 429
+	backlog  chan *Conn         // nil without a Listener
 	closed   bool
 	rates    *rateLimiter
 }
@@ -343,9 +345,27 @@ func (m *Manager) findClosed(id uint32) (closedStream, bool) {
 	if id == 0 {
 		return closedStream{}, false
 	}
-	for i := range m.recent {
-		if m.recent[i].localID == id {
-			return m.recent[i], true
+	if c, ok := m.recent.find(id); ok {
+		return c, true
+	}
+	return m.refused.find(id)
+}
+
+// closedRing holds the last recentlyClosedLen streams added to it.
+type closedRing struct {
+	s  [recentlyClosedLen]closedStream
+	at int
+}
+
+func (r *closedRing) add(c closedStream) {
+	r.s[r.at] = c
+	r.at = (r.at + 1) % recentlyClosedLen
+}
+
+func (r *closedRing) find(id uint32) (closedStream, bool) {
+	for i := range r.s {
+		if r.s[i].localID == id {
+			return r.s[i], true
 		}
 	}
 	return closedStream{}, false
@@ -385,8 +405,11 @@ func (m *Manager) remove(c *Conn) {
 // rememberClosed adds a stream to the recently closed ones. Called with
 // m.mu held.
 func (m *Manager) rememberClosed(r closedStream) {
-	m.recent[m.recentAt] = r
-	m.recentAt = (m.recentAt + 1) % recentlyClosedLen
+	if r.refused {
+		m.refused.add(r)
+	} else {
+		m.recent.add(r)
+	}
 }
 
 // verify checks p's signature (against known, else the FROM it carries)
