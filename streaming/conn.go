@@ -300,9 +300,7 @@ func (c *Conn) abort(err error) {
 	if c.finished {
 		return
 	}
-	if c.remoteID != 0 && (c.recvAny || c.sendNext > 0) {
-		c.sendReset()
-	}
+	c.sendReset()
 	c.finish(err)
 }
 

@@ -511,3 +511,30 @@ func TestRefusalsKeepClosedStreams(t *testing.T) {
 		t.Fatalf("the latest refusal is not remembered: %+v, %v", got, ok)
 	}
 }
+
+// TestUnansweredDialNoReset: a dial whose SYN never reaches the peer
+// fails after the resend limit without a RESET, which the peer could not
+// match to any stream.
+func TestUnansweredDialNoReset(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	cfg := fastConfig()
+	cfg.MaxResends, cfg.InitialRTO, cfg.MaxRTO = 2, 20*time.Millisecond, 40*time.Millisecond
+	srv, cli := n.node(t, cfg), n.node(t, cfg)
+	l, err := srv.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	n.mu.Lock()
+	n.block[cli.Destination().Hash()] = true
+	n.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if c, err := (Dialer{Manager: cli}).Dial(ctx, srv.Destination()); err == nil {
+		c.Close()
+		t.Fatal("a dial to a peer that never heard the SYN succeeded")
+	}
+	if st := cli.Stats(); st.ResetsSent != 0 || st.Timeouts != 1 {
+		t.Fatalf("after an unanswered dial: %d RESETs sent, %d timeouts; want 0 and 1", st.ResetsSent, st.Timeouts)
+	}
+}

@@ -354,7 +354,16 @@ func (c *Conn) sendAck() {
 	c.sendPacket(p)
 }
 
+// peerKnows reports whether the peer has a stream to reset: we know its
+// stream ID (it opened the stream, or answered our SYN) and a packet went
+// either way. As in Java, a stream the peer never answered ends without
+// a RESET.
+func (c *Conn) peerKnows() bool { return c.remoteID != 0 && (c.recvAny || c.sendNext > 0) }
+
 func (c *Conn) sendReset() {
+	if !c.peerKnows() {
+		return // nothing to reset there: the stream ends here alone
+	}
 	p := &Packet{SendStreamID: c.remoteID, ReceiveStreamID: c.localID, AckThrough: c.highest, Flags: FlagReset}
 	c.m.c.resetsSent.Add(1)
 	c.sendPacket(p)
