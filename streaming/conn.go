@@ -42,7 +42,7 @@ type Conn struct {
 	inbound  bool
 
 	mu                    sync.Mutex
-	changed               chan struct{} // closed and replaced on every change waiters care about
+	changed               chan struct{} // closed on a change waiters care about; nil while none waits
 	remoteID              uint32
 	localPort, remotePort uint16
 	err                   error // set once the stream is over
@@ -105,7 +105,7 @@ type outPacket struct {
 
 func newConn(m *Manager, id uint32, peer Signer, inbound bool) *Conn {
 	c := &Conn{
-		m: m, localID: id, peer: peer, inbound: inbound, changed: make(chan struct{}),
+		m: m, localID: id, peer: peer, inbound: inbound,
 		ooo: map[uint32]oooPacket{}, peerDelay: -1, lastHeard: time.Now(),
 		window: float64(m.cfg.InitialWindow), ssthresh: float64(m.cfg.MaxWindow),
 		peerMTU: m.cfg.MTU, rto: m.cfg.InitialRTO, replied: make(chan struct{}),
@@ -116,13 +116,18 @@ func newConn(m *Manager, id uint32, peer Signer, inbound bool) *Conn {
 
 // broadcast wakes every waiter. Called with c.mu held.
 func (c *Conn) broadcast() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil // the next waiter makes another
+	}
 }
 
 // wait releases c.mu until something changes or the deadline passes.
 // Called with c.mu held; returns with it held.
 func (c *Conn) wait(deadline time.Time) error {
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
 	ch := c.changed
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {

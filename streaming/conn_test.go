@@ -538,3 +538,17 @@ func TestUnansweredDialNoReset(t *testing.T) {
 		t.Fatalf("after an unanswered dial: %d RESETs sent, %d timeouts; want 0 and 1", st.ResetsSent, st.Timeouts)
 	}
 }
+
+// TestBroadcastWithoutWaiters: a change no one waits for (most packets
+// of a stream nobody is blocked on) allocates nothing.
+func TestBroadcastWithoutWaiters(t *testing.T) {
+	n := newMemNet(1, 0, 0, 0)
+	srv, cli := n.node(t, fastConfig()), n.node(t, fastConfig())
+	c, _ := dialAccept(t, srv, cli)
+	defer c.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a := testing.AllocsPerRun(100, c.broadcast); a != 0 {
+		t.Fatalf("broadcast with no waiter: %v allocations", a)
+	}
+}
