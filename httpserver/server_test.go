@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -18,11 +17,11 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/internal/panics"
+	"github.com/go-i2p/go-opentracker/internal/syncbuf"
 )
 
 // echo answers /echo (its method, path, query and X-Test values) and
@@ -279,7 +278,7 @@ func (panicky) Respond(dst []byte, r *Request) (int, []byte, bool) { panic("brok
 // and its connection, not the server; the log gets the first panic, not
 // one line per request.
 func TestServerRecovers(t *testing.T) {
-	var log lockedBuffer
+	var log syncbuf.Buffer
 	addr := serveOn(t, &Server{Handler: echo{}, Responder: panicky{}, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	for range 3 {
 		resp, _ := exchange(t, addr, "GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -290,24 +289,6 @@ func TestServerRecovers(t *testing.T) {
 	if n := strings.Count(log.String(), "broken handler"); n != 1 {
 		t.Fatalf("%d panics logged of 3, want 1:\n%s", n, log.String())
 	}
-}
-
-// lockedBuffer is a log destination safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // fatalResponder raises a panics.Fatal: state nobody can trust.

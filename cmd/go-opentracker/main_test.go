@@ -18,13 +18,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-i2p/go-opentracker/i2cp/i2cptest"
 	"github.com/go-i2p/go-opentracker/i2p"
+	"github.com/go-i2p/go-opentracker/internal/syncbuf"
 	"github.com/go-i2p/go-opentracker/plugin"
 	"github.com/go-i2p/go-opentracker/store"
 )
@@ -131,22 +131,9 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-// syncBuffer is an io.Writer the test can read while run writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // startRun runs the command in the background and returns the console
 // URL it prints, and what it prints.
-func startRun(t *testing.T, args ...string) (consoleURL string, out *syncBuffer, stop func() int) {
+func startRun(t *testing.T, args ...string) (consoleURL string, out *syncbuf.Buffer, stop func() int) {
 	t.Helper()
 	return startFunc(t, func(ctx context.Context, stdout, stderr io.Writer) int { return run(ctx, args, stdout, stderr) })
 }
@@ -154,10 +141,10 @@ func startRun(t *testing.T, args ...string) (consoleURL string, out *syncBuffer,
 // startFunc runs fn in the background until its stop is called (which
 // cancels fn's context and returns its exit code), once it has printed
 // the console URL.
-func startFunc(t *testing.T, fn func(ctx context.Context, stdout, stderr io.Writer) int) (consoleURL string, out *syncBuffer, stop func() int) {
+func startFunc(t *testing.T, fn func(ctx context.Context, stdout, stderr io.Writer) int) (consoleURL string, out *syncbuf.Buffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errs := &syncBuffer{}, &syncBuffer{}
+	out, errs := &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() { done <- fn(ctx, out, errs) }()
 	deadline := time.Now().Add(20 * time.Second)
@@ -426,7 +413,7 @@ func TestExitCodes(t *testing.T) {
 	}
 
 	t.Run("SIGTERM", func(t *testing.T) {
-		out := &syncBuffer{}
+		out := &syncbuf.Buffer{}
 		cmd := exec.Command(bin, append([]string{"--data", t.TempDir()}, listen...)...)
 		cmd.Stdout, cmd.Stderr = out, io.Discard
 		if err := cmd.Start(); err != nil {
@@ -472,7 +459,7 @@ func TestListenerFailureEndsTheTracker(t *testing.T) {
 	o.wrapListener = func(ln net.Listener) net.Listener { return failingListener{ln} }
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var out, errs syncBuffer
+	var out, errs syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&errs, nil))
 	if code := serve(ctx, o, &out, log, nil); code != exitError || ctx.Err() != nil {
 		t.Fatalf("exit %d (context: %v), want %d:\n%s", code, ctx.Err(), exitError, errs.String())
@@ -539,7 +526,7 @@ func TestRefusedSessionLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.explainAfter = 200 * time.Millisecond
-	errs := &syncBuffer{}
+	errs := &syncbuf.Buffer{}
 	_, _, stop := startFunc(t, func(ctx context.Context, stdout, _ io.Writer) int {
 		return serve(ctx, o, stdout, slog.New(slog.NewTextHandler(errs, nil)), nil)
 	})
