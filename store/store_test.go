@@ -757,7 +757,9 @@ func FuzzDecodeRecords(f *testing.F) {
 	f.Add(append([]byte{prefixCompleted}, make([]byte, 20)...), make([]byte, 8))
 	f.Add(append([]byte{prefixDestinationRaw}, make([]byte, 32)...), make([]byte, 391))
 	f.Add(append([]byte{prefixDestination}, make([]byte, 32)...), append([]byte{1, 1, 96}, make([]byte, 71)...))
+	f.Add(append([]byte{prefixBid}, make([]byte, 52)...), make([]byte, bidValueLen))
 	f.Fuzz(func(t *testing.T, k, v []byte) {
+		_, _ = decodeBid(k, v)
 		_, _ = decodePeer(k, v)
 		_, _, _ = decodeCompleted(k, v)
 		_, _ = decodeDestination(k, v)
