@@ -190,6 +190,17 @@ func TestLossyTransfer(t *testing.T) {
 	}
 }
 
+// listen opens m's Listener until the test ends.
+func listen(t *testing.T, m *Manager) *Listener {
+	t.Helper()
+	l, err := m.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
 // signedSYN makes a SYN from a fresh identity to target.
 func signedSYN(t *testing.T, target i2p.Destination, id uint32) (*Packet, []byte, i2p.SigningKey) {
 	t.Helper()
@@ -209,11 +220,7 @@ func signedSYN(t *testing.T, target i2p.Destination, id uint32) (*Packet, []byte
 func TestSYNChecks(t *testing.T) {
 	n := newMemNet(1, 0, 0, 0)
 	srv := n.node(t, fastConfig())
-	l, err := srv.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	listen(t, srv)
 	me := srv.Destination()
 
 	p, _, _ := signedSYN(t, me, 7)
@@ -457,11 +464,7 @@ func TestWriteDeadline(t *testing.T) {
 func TestEarlyPacketCountedOnce(t *testing.T) {
 	n := newMemNet(1, 0, 0, 0)
 	srv := n.node(t, fastConfig())
-	l, err := srv.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := listen(t, srv)
 	syn, rawSYN, _ := signedSYN(t, srv.Destination(), 11)
 	data := &Packet{ReceiveStreamID: 11, Seq: 1, Payload: []byte("more\r\n")}
 	rawData, err := data.AppendTo(nil)
@@ -520,11 +523,7 @@ func TestUnansweredDialNoReset(t *testing.T) {
 	cfg := fastConfig()
 	cfg.MaxResends, cfg.InitialRTO, cfg.MaxRTO = 2, 20*time.Millisecond, 40*time.Millisecond
 	srv, cli := n.node(t, cfg), n.node(t, cfg)
-	l, err := srv.Listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	listen(t, srv)
 	n.mu.Lock()
 	n.block[cli.Destination().Hash()] = true
 	n.mu.Unlock()
