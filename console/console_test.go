@@ -463,51 +463,6 @@ func TestChartWindows(t *testing.T) {
 	}
 }
 
-func TestStatsModes(t *testing.T) {
-	f := newFake()
-	f.status.Counters = Counters{UDPConnects: 10, UDPAnnounces: 100, HTTPAnnounces: 50, HTTPScrapes: 5}
-	start := f.status.Started
-	h := StatsHandler(f, func() time.Time { return start.Add(2 * time.Hour) })
-	get := func(mode string) (int, string) {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, newReq(http.MethodGet, "/stats?mode="+mode, nil))
-		return rec.Code, rec.Body.String()
-	}
-	cases := map[string]string{
-		"peer":      "42\n10\nopentracker serving 3 torrents\nopentracker",
-		"torr":      "3\n0\nopentracker serving 3 torrents\nopentracker",
-		"conn":      "165\n160\n7200 seconds (2 hours)\nopentracker connections, 0 conns/s :: 0 success/s.",
-		"completed": "7\n0\n7200 seconds (2 hours)\nopentracker, 3 completed/h.",
-	}
-	for mode, want := range cases {
-		if code, body := get(mode); code != 200 || body != want {
-			t.Errorf("mode %s: %d %q, want %q", mode, code, body, want)
-		}
-	}
-	if _, body := get("everything"); !strings.Contains(body, "udp_bad_connection_id 5") || !strings.Contains(body, "peers 42") {
-		t.Errorf("everything: %q", body)
-	}
-	if code, _ := get("bogus"); code != 400 {
-		t.Errorf("bogus mode: %d", code)
-	}
-	f.mu.Lock()
-	f.status.Woodpeckers = []Woodpecker{{Peer: "x.b32.i2p", Total: 9, Refused: map[string]uint64{"announce": 7, "scrape": 2}, Last: start}}
-	f.mu.Unlock()
-	want := fmt.Sprintf("x.b32.i2p total 9 connect 0 announce 7 scrape 2 http 0 last %d\n", start.Unix())
-	if _, body := get("woodpeckers"); body != want {
-		t.Errorf("woodpeckers: %q, want %q", body, want)
-	}
-	c, err := New(f, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	c.Handler().ServeHTTP(rec, newReq(http.MethodGet, "/", nil))
-	if body := rec.Body.String(); !strings.Contains(body, "x.b32.i2p") || !strings.Contains(body, "announce 7") {
-		t.Error("the page does not list the woodpecker")
-	}
-}
-
 // TestStatusJSONShape: /api/status gives durations as duration strings
 // and empty lists as [], and has no null anywhere.
 func TestStatusJSONShape(t *testing.T) {

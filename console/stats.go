@@ -7,71 +7,127 @@ import (
 	"time"
 )
 
-// StatsHandler serves an opentracker-style /stats page: ?mode=peer, torr,
-// conn, udp, tcp, scrp or completed answer in the four-line MRTG format
-// operators script against (value, value, uptime or description, name);
-// mode=everything lists every counter as "key value" lines, and
-// mode=woodpeckers the senders the rate limits refused most, one a line:
-// address, refusals in all, by kind, and the last one's unix time.
+// statsView is what one /stats answer is made from: a snapshot of the
+// status, the uptime in whole seconds and the swarm list.
+type statsView struct {
+	st   Status
+	secs int64
+	src  Source
+}
+
+// perSec is opentracker's events_per_time: n over the uptime, the uptime
+// taken as 1 in the first second.
+func perSec(n uint64, secs int64) uint64 { return n / uint64(max(1, secs)) }
+
+// uptimeLine is the third line of opentracker's MRTG answers.
+func (v statsView) uptimeLine() string {
+	return fmt.Sprintf("%d seconds (%d hours)", v.secs, v.secs/3600)
+}
+
+// mrtg writes opentracker's four-line MRTG answer: two values, a third
+// line and a description.
+func mrtg(a, b uint64, third, desc string) string {
+	return fmt.Sprintf("%d\n%d\n%s\n%s", a, b, third, desc)
+}
+
+func (v statsView) udpRequests() uint64 {
+	c := v.st.Counters
+	return c.UDPConnects + c.UDPAnnounces + c.UDPScrapes
+}
+
+func (v statsView) httpRequests() uint64 {
+	return v.st.Counters.HTTPAnnounces + v.st.Counters.HTTPScrapes
+}
+
+// conns is opentracker's per-transport "connections, successes" pair.
+func (v statsView) conns(name string, all, ok uint64) string {
+	return mrtg(all, ok, v.uptimeLine(), fmt.Sprintf("opentracker %s, %d conns/s :: %d success/s.", name, perSec(all, v.secs), perSec(ok, v.secs)))
+}
+
+// statsModes maps each mode name to its answer. Names of opentracker's
+// modes answer in opentracker's formats; the others are ours.
+var statsModes = map[string]func(statsView) string{
+	"peer": func(v statsView) string {
+		t := v.st.Totals
+		return mrtg(t.Peers, t.Seeds, fmt.Sprintf("opentracker serving %d torrents", t.Swarms), "opentracker")
+	},
+	"torr": func(v statsView) string {
+		t := v.st.Totals
+		return mrtg(t.Swarms, 0, fmt.Sprintf("opentracker serving %d torrents", t.Swarms), "opentracker")
+	},
+	"conn": func(v statsView) string {
+		c := v.st.Counters
+		return v.conns("connections", v.udpRequests()+v.httpRequests(), c.UDPAnnounces+c.HTTPAnnounces+c.UDPConnects)
+	},
+	"udp4": func(v statsView) string {
+		return v.conns("udp4 stats", v.udpRequests(), v.st.Counters.UDPAnnounces+v.st.Counters.UDPConnects)
+	},
+	"tcp4": func(v statsView) string { return v.conns("tcp4 stats", v.httpRequests(), v.st.Counters.HTTPAnnounces) },
+	"scrp": func(v statsView) string {
+		c := v.st.Counters
+		return mrtg(c.HTTPScrapes, c.UDPScrapes, v.uptimeLine(),
+			fmt.Sprintf("opentracker scrape stats, %d scrape/s (tcp and udp)", perSec(c.HTTPScrapes+c.UDPScrapes, v.secs)))
+	},
+	"completed": func(v statsView) string {
+		n := v.st.Totals.Completed
+		return mrtg(n, 0, v.uptimeLine(), fmt.Sprintf("opentracker, %d completed/h.", perSec(n, v.secs/3600)))
+	},
+	"top10":      func(v statsView) string { return v.top(10) },
+	"top100":     func(v statsView) string { return v.top(100) },
+	"version":    func(v statsView) string { return "go-opentracker " + v.st.Version + "\n" },
+	"everything": statsXML,
+	"counters":   counterLines,
+	"woodpeckers": func(v statsView) string {
+		var b strings.Builder
+		for _, wp := range v.st.Woodpeckers {
+			fmt.Fprintf(&b, "%s total %d connect %d announce %d scrape %d http %d last %d\n", wp.Peer, wp.Total,
+				wp.Refused["connect"], wp.Refused["announce"], wp.Refused["scrape"], wp.Refused["http"], wp.Last.Unix())
+		}
+		return b.String()
+	},
+}
+
+// statsAliases are the names this tracker's /stats answered to before it
+// took opentracker's.
+var statsAliases = map[string]string{"udp": "udp4", "tcp": "tcp4"}
+
+// compiledOut are opentracker's modes that count what I2P does not have
+// (IP networks, livesync, full scrapes by size): opentracker built
+// without them answers 500, and so does this tracker.
+var compiledOut = map[string]bool{"busy": true, "s24s": true, "fscr": true, "tpbs": true, "syncs": true, "herr": true, "renew": true}
+
+// StatsHandler serves opentracker's /stats page. The modes named as
+// opentracker names them (peer, torr, conn, udp4, tcp4, scrp, completed,
+// top10, top100, version, everything) answer in its formats, so scripts
+// and exporters written for it work unchanged; udp and tcp are aliases of
+// udp4 and tcp4. mode=counters lists every counter as "key value" lines
+// and mode=woodpeckers the senders the rate limits refused most, one a
+// line: address, refusals in all, by kind, and the last one's unix time.
+// No mode at all is peer, as in opentracker.
 func StatsHandler(src Source, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mode := "peer"
+		if q := r.URL.Query(); q.Has("mode") {
+			mode = q.Get("mode")
+		}
+		if a, ok := statsAliases[mode]; ok {
+			mode = a
+		}
+		answer, ok := statsModes[mode]
+		switch {
+		case compiledOut[mode]:
+			http.Error(w, "mode "+mode+" counts what an I2P tracker does not have", http.StatusInternalServerError)
+			return
+		case !ok:
+			http.Error(w, "unknown mode "+mode+": use peer, torr, conn, udp4, tcp4, scrp, completed, top10, top100, version, everything, counters or woodpeckers", http.StatusBadRequest)
+			return
+		}
 		st := src.Status()
 		up := now().Sub(st.Started)
 		if st.Started.IsZero() || up < 0 {
 			up = 0
 		}
-		secs := int64(up / time.Second)
-		uptime := fmt.Sprintf("%d seconds (%d hours)", secs, secs/3600)
-		perSec := func(n uint64) uint64 {
-			if secs == 0 {
-				return 0
-			}
-			return n / uint64(secs)
-		}
-		c, t := st.Counters, st.Totals
-		var body string
-		switch mode := r.URL.Query().Get("mode"); mode {
-		case "", "peer":
-			body = fmt.Sprintf("%d\n%d\nopentracker serving %d torrents\nopentracker", t.Peers, t.Seeds, t.Swarms)
-		case "torr":
-			body = fmt.Sprintf("%d\n%d\nopentracker serving %d torrents\nopentracker", t.Swarms, 0, t.Swarms)
-		case "conn":
-			conns := c.UDPConnects + c.UDPAnnounces + c.UDPScrapes + c.HTTPAnnounces + c.HTTPScrapes
-			ok := c.UDPAnnounces + c.HTTPAnnounces + c.UDPConnects
-			body = fmt.Sprintf("%d\n%d\n%s\nopentracker connections, %d conns/s :: %d success/s.", conns, ok, uptime, perSec(conns), perSec(ok))
-		case "udp":
-			body = fmt.Sprintf("%d\n%d\n%s\nopentracker udp4 stats, %d conns/s :: %d success/s.",
-				c.UDPConnects+c.UDPAnnounces+c.UDPScrapes, c.UDPAnnounces+c.UDPConnects, uptime,
-				perSec(c.UDPConnects+c.UDPAnnounces+c.UDPScrapes), perSec(c.UDPAnnounces+c.UDPConnects))
-		case "tcp":
-			body = fmt.Sprintf("%d\n%d\n%s\nopentracker tcp4 stats, %d conns/s :: %d success/s.",
-				c.HTTPAnnounces+c.HTTPScrapes, c.HTTPAnnounces, uptime, perSec(c.HTTPAnnounces+c.HTTPScrapes), perSec(c.HTTPAnnounces))
-		case "scrp":
-			body = fmt.Sprintf("%d\n%d\n%s\nopentracker scrape stats, %d scrape/s (tcp and udp)",
-				c.HTTPScrapes, c.UDPScrapes, uptime, perSec(c.HTTPScrapes+c.UDPScrapes))
-		case "completed":
-			body = fmt.Sprintf("%d\n%d\n%s\nopentracker, %d completed/h.", t.Completed, 0, uptime, t.Completed*3600/max(1, uint64(secs)))
-		case "everything":
-			var b strings.Builder
-			fmt.Fprintf(&b, "uptime_seconds %d\nswarms %d\npeers %d\nseeds %d\nleechers %d\ncompleted %d\n", secs, t.Swarms, t.Peers, t.Seeds, t.Leechers, t.Completed)
-			fmt.Fprintf(&b, "udp_connects %d\nudp_announces %d\nudp_scrapes %d\nhttp_announces %d\nhttp_scrapes %d\n",
-				c.UDPConnects, c.UDPAnnounces, c.UDPScrapes, c.HTTPAnnounces, c.HTTPScrapes)
-			for _, p := range st.Problems {
-				fmt.Fprintf(&b, "%s_%s %d\n", p.Where, p.Reason, p.Count)
-			}
-			body = b.String()
-		case "woodpeckers":
-			var b strings.Builder
-			for _, wp := range st.Woodpeckers {
-				fmt.Fprintf(&b, "%s total %d connect %d announce %d scrape %d http %d last %d\n", wp.Peer, wp.Total,
-					wp.Refused["connect"], wp.Refused["announce"], wp.Refused["scrape"], wp.Refused["http"], wp.Last.Unix())
-			}
-			body = b.String()
-		default:
-			http.Error(w, "unknown mode "+mode+": use peer, torr, conn, udp, tcp, scrp, completed, everything or woodpeckers", http.StatusBadRequest)
-			return
-		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte(body))
+		_, _ = w.Write([]byte(answer(statsView{st: st, secs: int64(up / time.Second), src: src})))
 	})
 }
