@@ -19,6 +19,8 @@ type Source interface {
 type Status struct {
 	Version string
 	Started time.Time
+	// FullScrape is on when /scrape without info_hash lists every swarm.
+	FullScrape bool
 
 	Router   RouterStatus
 	Identity Identity
@@ -110,6 +112,9 @@ type Totals struct {
 type Counters struct {
 	UDPConnects, UDPAnnounces, UDPScrapes uint64
 	HTTPAnnounces, HTTPScrapes            uint64
+	// FullScrapes counts the full scrapes answered, FullScrapeBytes the
+	// bytes of their bodies.
+	FullScrapes, FullScrapeBytes uint64
 }
 
 // Announces is the sum of announces over both transports.

@@ -72,6 +72,11 @@ var statsModes = map[string]func(statsView) string{
 		n := v.st.Totals.Completed
 		return mrtg(n, 0, v.uptimeLine(), fmt.Sprintf("opentracker, %d completed/h.", perSec(n, v.secs/3600)))
 	},
+	"fscr": func(v statsView) string {
+		c := v.st.Counters
+		return mrtg(c.FullScrapes*1000, c.FullScrapeBytes, v.uptimeLine(),
+			fmt.Sprintf("opentracker full scrape stats, %d conns/s :: %d bytes/s.", perSec(c.FullScrapes, v.secs), perSec(c.FullScrapeBytes, v.secs)))
+	},
 	"top10":      func(v statsView) string { return v.top(10) },
 	"top100":     func(v statsView) string { return v.top(100) },
 	"version":    func(v statsView) string { return "go-opentracker " + v.st.Version + "\n" },
@@ -91,10 +96,11 @@ var statsModes = map[string]func(statsView) string{
 // took opentracker's.
 var statsAliases = map[string]string{"udp": "udp4", "tcp": "tcp4"}
 
-// compiledOut are opentracker's modes that count what I2P does not have
-// (IP networks, livesync, full scrapes by size): opentracker built
+// compiledOut are opentracker's modes that count what this tracker does
+// not have (IP networks, livesync, opentracker's HTTP error codes,
+// renewals by age, the TPB full-scrape listing): opentracker built
 // without them answers 500, and so does this tracker.
-var compiledOut = map[string]bool{"busy": true, "s24s": true, "fscr": true, "tpbs": true, "syncs": true, "herr": true, "renew": true}
+var compiledOut = map[string]bool{"busy": true, "s24s": true, "tpbs": true, "syncs": true, "herr": true, "renew": true}
 
 // StatsHandler serves opentracker's /stats page. The modes named as
 // opentracker names them (peer, torr, conn, udp4, tcp4, scrp, completed,
@@ -103,7 +109,9 @@ var compiledOut = map[string]bool{"busy": true, "s24s": true, "fscr": true, "tpb
 // udp4 and tcp4. mode=counters lists every counter as "key value" lines
 // and mode=woodpeckers the senders the rate limits refused most, one a
 // line: address, refusals in all, by kind, and the last one's unix time.
-// No mode at all is peer, as in opentracker.
+// fscr (full scrapes: count times 1000, as opentracker prints it, and
+// bytes) answers while full_scrape is on. No mode at all is peer, as in
+// opentracker.
 func StatsHandler(src Source, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mode := "peer"
@@ -114,15 +122,15 @@ func StatsHandler(src Source, now func() time.Time) http.Handler {
 			mode = a
 		}
 		answer, ok := statsModes[mode]
+		st := src.Status()
 		switch {
-		case compiledOut[mode]:
+		case compiledOut[mode], mode == "fscr" && !st.FullScrape:
 			http.Error(w, "mode "+mode+" counts what an I2P tracker does not have", http.StatusInternalServerError)
 			return
 		case !ok:
 			http.Error(w, "unknown mode "+mode+": use peer, torr, conn, udp4, tcp4, scrp, completed, top10, top100, version, everything, counters or woodpeckers", http.StatusBadRequest)
 			return
 		}
-		st := src.Status()
 		up := now().Sub(st.Started)
 		if st.Started.IsZero() || up < 0 {
 			up = 0

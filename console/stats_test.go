@@ -56,6 +56,12 @@ func TestStatsModes(t *testing.T) {
 		}
 	}
 	f.mu.Lock()
+	f.status.FullScrape, f.status.Counters.FullScrapes, f.status.Counters.FullScrapeBytes = true, 2, 14400
+	f.mu.Unlock()
+	if code, body := statsGet(h, "/stats?mode=fscr"); code != 200 || body != "2000\n14400\n"+up+"\nopentracker full scrape stats, 0 conns/s :: 2 bytes/s." {
+		t.Errorf("fscr: %d %q", code, body)
+	}
+	f.mu.Lock()
 	f.status.Woodpeckers = []Woodpecker{{Peer: "x.b32.i2p", Total: 9, Refused: map[string]uint64{"announce": 7, "scrape": 2}, Last: start}}
 	f.mu.Unlock()
 	want := fmt.Sprintf("x.b32.i2p total 9 connect 0 announce 7 scrape 2 http 0 last %d\n", start.Unix())

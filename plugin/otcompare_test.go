@@ -221,6 +221,23 @@ func TestStatsLikeOpentracker(t *testing.T) {
 			t.Errorf("%q: ours %d, opentracker %d %q", mode, oc, tc, tb)
 		}
 	}
+	// fscr: off, a refusal; on, one full scrape counted alike.
+	if oc, _ := ours("?mode=fscr"); oc != 500 {
+		t.Errorf("fscr with full scrape off: %d", oc)
+	}
+	applyLive(e.plugin, "full_scrape", "true")(t)
+	if code, body := get(t, e.http.URL+"/scrape"); code != 200 || !strings.HasPrefix(body, "d5:filesd20:") {
+		t.Fatalf("our full scrape: %d %q", code, body)
+	}
+	if code, body := otGet(t, ot.base+"/scrape"); code != 200 || !strings.HasPrefix(body, "d5:filesd20:") {
+		t.Fatalf("opentracker's full scrape: %d %q", code, body)
+	}
+	oc, ob := ours("?mode=fscr")
+	tc, tb := theirs("?mode=fscr")
+	if oc != 200 || tc != 200 || shape(ob) != shape(tb) || !strings.HasPrefix(ob, "1000\n") {
+		t.Errorf("fscr: ours %d %q, opentracker %d %q", oc, ob, tc, tb)
+	}
+
 	// version: lines of text ending in a newline.
 	if _, ob := ours("?mode=version"); ob == "" || !strings.HasSuffix(ob, "\n") {
 		t.Errorf("version %q", ob)
@@ -228,8 +245,8 @@ func TestStatsLikeOpentracker(t *testing.T) {
 
 	// everything: every element opentracker has, but the debug counters
 	// that do not exist here (README: /stats), and the same totals.
-	_, ob := ours("?mode=everything")
-	tc, tb := theirs("?mode=everything")
+	_, ob = ours("?mode=everything")
+	tc, tb = theirs("?mode=everything")
 	if tc != 200 {
 		t.Fatalf("opentracker everything: %d %q", tc, tb)
 	}

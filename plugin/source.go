@@ -17,9 +17,9 @@ type consoleSource struct{ p *Plugin }
 func (c consoleSource) Status() console.Status {
 	p := c.p
 	p.mu.Lock()
-	r, keys := p.run, p.keys
+	r, keys, fullScrape := p.run, p.keys, p.cfg.FullScrape
 	p.mu.Unlock()
-	out := console.Status{Version: p.manifest.Version}
+	out := console.Status{Version: p.manifest.Version, FullScrape: fullScrape}
 	if r == nil {
 		out.Router.State = "stopped"
 		return out
@@ -39,7 +39,7 @@ func (c consoleSource) Status() console.Status {
 	out.Totals = console.Totals{Swarms: t.Swarms, Peers: t.Peers, Seeds: t.Seeds, Leechers: t.Leechers, Completed: t.Completed}
 	us, hs := udp.Stats().Snapshot(), httpH.Stats().Snapshot()
 	out.Counters = console.Counters{UDPConnects: us.Connects, UDPAnnounces: us.Announces, UDPScrapes: us.Scrapes,
-		HTTPAnnounces: hs.Announces, HTTPScrapes: hs.Scrapes}
+		HTTPAnnounces: hs.Announces, HTTPScrapes: hs.Scrapes, FullScrapes: hs.FullScrapes, FullScrapeBytes: hs.FullScrapeBytes}
 	add := func(where string, m map[string]uint64) {
 		keys := make([]string, 0, len(m))
 		for k := range m {

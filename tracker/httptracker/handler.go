@@ -428,6 +428,7 @@ func peerIDFor(h i2p.Hash) []byte { return h[:20] }
 
 func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	h.stats.scrapes.Add(1)
+	start := len(dst)
 	var q scrapeQuery
 	if err := parseScrapeQuery(r.RawQuery, &q); err != nil {
 		return h.fail(dst, "scrape", err)
@@ -467,7 +468,10 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 		for _, r := range rows {
 			entry(r.info, r.r)
 		}
-		return append(dst, "ee"...)
+		dst = append(dst, "ee"...)
+		h.stats.fullScrapes.Add(1)
+		h.stats.fullScrapeBytes.Add(uint64(len(dst) - start))
+		return dst
 	}
 	// bencode wants dictionary keys sorted and unique.
 	hashes := q.hashes[:q.n]
@@ -485,8 +489,11 @@ func (h *Handler) scrape(dst []byte, r *Request) []byte {
 type Stats struct {
 	announces, scrapes atomic.Uint64
 	bidScrapes         atomic.Uint64
-	omitted            atomic.Uint64
-	failures           counters.Set[FailReason]
+	// fullScrapes and fullScrapeBytes count the full scrapes answered
+	// and the bytes of their bodies.
+	fullScrapes, fullScrapeBytes atomic.Uint64
+	omitted                      atomic.Uint64
+	failures                     counters.Set[FailReason]
 }
 
 // FailReason names why a request got a failure (or a 403 or 405).
@@ -528,6 +535,9 @@ func (s *Stats) count(r FailReason) { s.failures.Add(r) }
 // Snapshot is a copy of the counters.
 type Snapshot struct {
 	Announces, Scrapes, BidScrapes uint64
+	// FullScrapes counts the full scrapes answered, FullScrapeBytes the
+	// bytes of their bodies.
+	FullScrapes, FullScrapeBytes uint64
 	// Omitted counts peers left out of non-compact replies for want of
 	// their Destination.
 	Omitted  uint64
@@ -536,5 +546,6 @@ type Snapshot struct {
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
-	return Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), BidScrapes: s.bidScrapes.Load(), Omitted: s.omitted.Load(), Failures: s.failures.Snapshot()}
+	return Snapshot{Announces: s.announces.Load(), Scrapes: s.scrapes.Load(), BidScrapes: s.bidScrapes.Load(),
+		FullScrapes: s.fullScrapes.Load(), FullScrapeBytes: s.fullScrapeBytes.Load(), Omitted: s.omitted.Load(), Failures: s.failures.Snapshot()}
 }

@@ -427,6 +427,11 @@ func TestFullScrapeSorted(t *testing.T) {
 			t.Fatalf("key %d (%x) not after %x", i, keys[i], keys[i-1])
 		}
 	}
+	// It is counted with its size; a scrape of one hash is not.
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/scrape?info_hash=%01%02%03%04%05%06%07%08%09%0a%0b%0c%0d%0e%0f%10%11%12%13%14", nil))
+	if s := h.Stats().Snapshot(); s.FullScrapes != 1 || s.FullScrapeBytes != uint64(len(body)) || s.Scrapes != 2 {
+		t.Errorf("full scrape stats %+v, body %d bytes", s, len(body))
+	}
 }
 
 // failingSwarms is a swarm model whose announces fail with err.
