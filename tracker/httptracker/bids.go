@@ -111,6 +111,9 @@ func appendPeerBid(dst []byte, pb *tracker.PeerBid) []byte {
 // of the info_hash parameters, the highest first.
 func (h *Handler) bidScrape(dst []byte, r *Request) []byte {
 	h.stats.bidScrapes.Add(1)
+	if err := h.admitScrape(r); err != nil {
+		return h.fail(dst, "bid scrape", err)
+	}
 	var q scrapeQuery
 	if err := parseScrapeQuery(r.RawQuery, &q); err != nil {
 		return h.fail(dst, "bid scrape", err)

@@ -311,6 +311,20 @@ func (h *Handler) admitRate(peer *i2p.Hash, verified bool) error {
 	return nil
 }
 
+// admitScrape charges a scrape from a verified sender to that sender's
+// ratelimit.HTTP budget, the one its announces draw on. A scrape with no
+// verified sender names no one to charge; it changes nothing stored.
+func (h *Handler) admitScrape(r *Request) error {
+	if h.cfg.Limits == nil {
+		return nil
+	}
+	peer, _, verified := vouchedPeer(r)
+	if !verified {
+		return nil
+	}
+	return h.admitRate(&peer, true)
+}
+
 func (h *Handler) announce(dst []byte, r *Request) []byte {
 	h.stats.announces.Add(1)
 	var q announceQuery
@@ -428,6 +442,9 @@ func peerIDFor(h i2p.Hash) []byte { return h[:20] }
 
 func (h *Handler) scrape(dst []byte, r *Request) []byte {
 	h.stats.scrapes.Add(1)
+	if err := h.admitScrape(r); err != nil {
+		return h.fail(dst, "scrape", err)
+	}
 	start := len(dst)
 	var q scrapeQuery
 	if err := parseScrapeQuery(r.RawQuery, &q); err != nil {

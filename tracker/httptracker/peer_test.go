@@ -133,3 +133,44 @@ func TestHTTPLimit(t *testing.T) {
 		t.Fatalf("another peer limited: %q", body)
 	}
 }
+
+// TestHTTPScrapeLimit: a verified sender's scrapes and bid scrapes draw
+// on the same ratelimit.HTTP budget as its announces; those over it fail
+// and are counted, and another sender is still answered.
+func TestHTTPScrapeLimit(t *testing.T) {
+	const burst = 4
+	limits := ratelimit.New(ratelimit.Config{Limits: [ratelimit.NumKinds]ratelimit.Limit{ratelimit.HTTP: {PerMinute: 1, Burst: burst}}})
+	tr := tracker.New(tracker.Config{Bids: tracker.BidConfig{On: true}}, nil)
+	h := New(Config{Limits: limits}, tr)
+	alice, bob := newDest(t), newDest(t)
+	as := func(d i2p.Destination, target string) string {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("X-I2P-DestB64", d.Base64())
+		h.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	scrape := "/scrape?info_hash=" + strings.Repeat("i", 20)
+	for i, target := range []string{scrape, scrape, "/bids", scrape} {
+		if body := as(alice, target); strings.Contains(body, "failure") {
+			t.Fatalf("request %d within the burst: %q", i, body)
+		}
+	}
+	for _, target := range []string{scrape, "/bids"} {
+		if body := as(alice, target); !strings.Contains(body, "too many requests") {
+			t.Fatalf("%s over the burst: %q", target, body)
+		}
+	}
+	if _, body := (announceReq{headers: map[string]string{"X-I2P-DestB64": alice.Base64()}, compact: true}).do(t, h); !strings.Contains(body, "too many requests") {
+		t.Fatalf("announce after the scrapes spent the budget: %q", body)
+	}
+	if n := h.Stats().failures.Load(FailLimited); n != 3 {
+		t.Fatalf("%d counted limited, want 3", n)
+	}
+	if body := as(bob, scrape); strings.Contains(body, "failure") {
+		t.Fatalf("another sender limited: %q", body)
+	}
+	if _, body := get(h, scrape); strings.Contains(body, "failure") {
+		t.Fatalf("a scrape with no verified sender refused: %q", body)
+	}
+}
