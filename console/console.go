@@ -71,8 +71,9 @@ type Console struct {
 	extra *http.ServeMux
 	hosts map[string]bool
 	auth  *authLimiter
-	// badHost counts requests refused for their Host or Origin.
-	badHost atomic.Uint64
+	// badHost and badOrigin count requests refused for their Host (DNS
+	// rebinding) and for their Origin (another site's page).
+	badHost, badOrigin atomic.Uint64
 	// histBad counts chart history records not loaded, histFailed saves
 	// of the history that failed.
 	histBad, histFailed atomic.Uint64
@@ -142,7 +143,7 @@ func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && !c.originAllowed(r) {
-		c.badHost.Add(1)
+		c.badOrigin.Add(1)
 		http.Error(w, "cross-origin request refused", http.StatusForbidden)
 		return
 	}
@@ -179,11 +180,16 @@ func (c *Console) authorized(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// problems are the console's own refusals, shown with the source's.
-func (c *Console) problems() []Problem {
+// Problems are the console's own refusals and failures (foreign Host or
+// Origin, passwords, chart history), shown on its page beside the
+// Source's; a router exports them with its own metrics.
+func (c *Console) Problems() []Problem {
 	out := c.auth.problems()
 	if n := c.badHost.Load(); n > 0 {
-		out = append(out, Problem{Where: "console", Reason: "foreign_host_or_origin", Count: n})
+		out = append(out, Problem{Where: "console", Reason: "foreign_host", Count: n})
+	}
+	if n := c.badOrigin.Load(); n > 0 {
+		out = append(out, Problem{Where: "console", Reason: "foreign_origin", Count: n})
 	}
 	if n := c.histBad.Load(); n > 0 {
 		out = append(out, Problem{Where: "console", Reason: "chart_history_record_ignored", Count: n})
@@ -269,7 +275,7 @@ type chartView struct {
 func (c *Console) buildView(r *http.Request) view {
 	now := c.opt.Now()
 	st := c.src.Status()
-	st.Problems = slices.Concat(st.Problems, c.problems())
+	st.Problems = slices.Concat(st.Problems, c.Problems())
 	st.Woodpeckers = nonNil(st.Woodpeckers)
 	v := view{Status: st, Title: c.opt.Title, Now: now, CSRF: c.csrf, Refresh: c.opt.RefreshSeconds, Settings: c.src.Settings()}
 	for _, s := range v.Settings {

@@ -137,7 +137,7 @@ func TestDamagedHistoryIgnored(t *testing.T) {
 	if n := strings.Count(logs.String(), "chart history record ignored"); n != 5 {
 		t.Fatalf("%d warnings logged, want 5:\n%s", n, logs.String())
 	}
-	if !slices.ContainsFunc(c.problems(), func(p Problem) bool { return p.Reason == "chart_history_record_ignored" && p.Count == 5 }) {
-		t.Fatalf("problems %+v", c.problems())
+	if !slices.ContainsFunc(c.Problems(), func(p Problem) bool { return p.Reason == "chart_history_record_ignored" && p.Count == 5 }) {
+		t.Fatalf("problems %+v", c.Problems())
 	}
 }

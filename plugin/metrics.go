@@ -7,18 +7,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/go-i2p/go-opentracker/console"
 	"github.com/go-i2p/go-opentracker/streaming"
 )
 
 // metricsHandler serves /metrics in the Prometheus text format from a
 // private registry: a collector that reads the counters at scrape time.
-func metricsHandler(p *Plugin) http.Handler {
+func metricsHandler(p *Plugin, con *console.Console) http.Handler {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector{p}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collector{p, con}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }
 
-type collector struct{ p *Plugin }
+// collector reads the run's numbers at each scrape: the plugin's, and
+// the refusals the console counts itself (con may be nil).
+type collector struct {
+	p   *Plugin
+	con *console.Console
+}
 
 var (
 	descSwarms    = prometheus.NewDesc("opentracker_swarms", "Torrents tracked.", nil, nil)
@@ -66,7 +72,7 @@ func (collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
-	st := consoleSource(c).Status()
+	st := consoleSource{c.p}.Status()
 	g := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
 	}
@@ -85,6 +91,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	k(descRequests, st.Counters.HTTPScrapes, "http", "scrape")
 	for _, pr := range st.Problems {
 		k(descProblems, pr.Count, pr.Where, pr.Reason)
+	}
+	if c.con != nil {
+		for _, pr := range c.con.Problems() {
+			k(descProblems, pr.Count, pr.Where, pr.Reason)
+		}
 	}
 	up := uint64(0)
 	if st.Router.Healthy {

@@ -1,8 +1,12 @@
 package plugin
 
 import (
+	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +65,84 @@ func TestMetricsHTTPConnections(t *testing.T) {
 	for _, want := range []string{"\nopentracker_http_connections_open 1\n", `opentracker_http_connections_refused_total{reason="total"} 0`,
 		`opentracker_http_connections_refused_total{reason="peer"} 0`, "\nopentracker_http_accept_errors_total 0\n"} {
 		if !strings.Contains(body, want) {
+			t.Errorf("no %q in /metrics:\n%s", want, body)
+		}
+	}
+}
+
+// TestMetricsConsoleRefusals: the console's own refusals (a foreign
+// Host, a foreign Origin, wrong and throttled passwords) are counted on
+// /metrics, not only on its page.
+func TestMetricsConsoleRefusals(t *testing.T) {
+	dir := t.TempDir()
+	const password = "s3cret"
+	if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte("console_password: "+password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := start(t, dir, newRouter(t))
+	// The wrong passwords come from another loopback address, so the
+	// throttle they earn leaves the checks below alone.
+	other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+	do := func(client *http.Client, method, host, origin, pass string) int {
+		t.Helper()
+		req, err := http.NewRequest(method, e.consoleURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if pass != "" {
+			req.SetBasicAuth("", pass)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := do(http.DefaultClient, http.MethodGet, "evil.example:80", "", password); code != http.StatusMisdirectedRequest {
+		t.Fatalf("foreign Host: %d", code)
+	}
+	if code := do(http.DefaultClient, http.MethodPost, "", "http://evil.example", password); code != http.StatusForbidden {
+		t.Fatalf("foreign Origin: %d", code)
+	}
+	throttled := 0
+	for range 20 {
+		if do(other, http.MethodGet, "", "", "wrong") == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Fatal("20 wrong passwords, none throttled")
+	}
+	req, err := http.NewRequest(http.MethodGet, e.consoleURL+"metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("", password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	body := string(b)
+	for _, want := range []string{
+		`opentracker_problems_total{reason="foreign_host",where="console"} 1`,
+		`opentracker_problems_total{reason="foreign_origin",where="console"} 1`,
+		fmt.Sprintf(`opentracker_problems_total{reason="wrong_password",where="console"} %d`, 20-throttled),
+		fmt.Sprintf(`opentracker_problems_total{reason="password_throttled",where="console"} %d`, throttled),
+	} {
+		if !strings.Contains(body, want+"\n") {
 			t.Errorf("no %q in /metrics:\n%s", want, body)
 		}
 	}

@@ -86,7 +86,7 @@ func TestReachWithSimulator(t *testing.T) {
 	if !st.Router.Healthy || st.Router.State != ReachReached.String() {
 		t.Fatalf("console says %+v", st.Router)
 	}
-	srv := httptest.NewServer(metricsHandler(p))
+	srv := httptest.NewServer(metricsHandler(p, nil))
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL)
 	if err != nil {

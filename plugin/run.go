@@ -144,7 +144,7 @@ func (p *Plugin) newRun(ctx context.Context, dir string, cfg Config, keys *i2p.P
 	if err != nil {
 		return nil, err
 	}
-	r.console.Handle("/metrics", metricsHandler(p))
+	r.console.Handle("/metrics", metricsHandler(p, r.console))
 	r.console.Handle("/stats", console.StatsHandler(src, time.Now))
 	return r, nil
 }
