@@ -66,6 +66,7 @@ type Config struct {
 	// Limits on I2P streams (HTTP on the tracker's own address), zzzot's
 	// i2ptunnel defaults; 0 turns a rate limit off.
 	MaxStreams            int `yaml:"max_streams"`                // open at once; 80
+	MaxStreamsPerPeer     int `yaml:"max_streams_per_peer"`       // open at once from one Destination; 16
 	StreamsPerMinute      int `yaml:"max_conns_per_minute"`       // new streams per peer per minute; 20
 	StreamsPerHour        int `yaml:"max_conns_per_hour"`         // new streams per peer per hour; 300
 	StreamsTotalPerMinute int `yaml:"max_total_conns_per_minute"` // new streams from everyone per minute; 2000
@@ -78,7 +79,7 @@ func DefaultConfig() Config {
 		UDP: true, HTTP: true, StrictDests: true, TunnelQuantity: 3, TunnelLength: 3,
 		MaxSwarms: 1_000_000, MaxPeersPerSwarm: 100_000, MaxSwarmsPerPeer: 2_000, FlushSeconds: 1,
 		DestinationCache: 100_000, NewSwarmsPerMinute: 10, NewSwarmBurst: 500,
-		MaxStreams: 80, StreamsPerMinute: 20, StreamsPerHour: 300, StreamsTotalPerMinute: 2000,
+		MaxStreams: 80, MaxStreamsPerPeer: 16, StreamsPerMinute: 20, StreamsPerHour: 300, StreamsTotalPerMinute: 2000,
 	}
 	for k, lim := range ratelimit.DefaultLimits() {
 		perMinute, burst := c.limitPair(ratelimit.Kind(k))
@@ -144,6 +145,7 @@ var intLimits = []intLimit{
 	{"new_swarms_per_minute", 0, 1_000_000},
 	{"new_swarm_burst", 1, 1_000_000},
 	{"max_streams", 1, 100_000},
+	{"max_streams_per_peer", 1, 100_000},
 	{"max_conns_per_minute", 0, 1_000_000},
 	{"max_conns_per_hour", 0, 1_000_000},
 	{"max_total_conns_per_minute", 0, 100_000_000},
@@ -427,6 +429,8 @@ var settings = append([]setting{
 		func(c *Config) *int { return &c.NewSwarmBurst }),
 	intSetting("max_streams", "Max open streams", "I2P streams (HTTP announces to the tracker's own address) open at once.", true,
 		func(c *Config) *int { return &c.MaxStreams }),
+	intSetting("max_streams_per_peer", "Max open streams per peer", "I2P streams one Destination may hold open at once; over it, HTTP 429.", true,
+		func(c *Config) *int { return &c.MaxStreamsPerPeer }),
 	intSetting("max_conns_per_minute", "New streams per peer a minute", "Streams one Destination may open a minute; over it, HTTP 429. 0: no limit.",
 		true, func(c *Config) *int { return &c.StreamsPerMinute }),
 	intSetting("max_conns_per_hour", "New streams per peer an hour", "Streams one Destination may open an hour. 0: no limit.",

@@ -77,7 +77,7 @@ func streamConfig(cfg Config, log *slog.Logger) streaming.Config {
 		}
 		return n
 	}
-	return streaming.Config{MaxStreams: cfg.MaxStreams, MaxConnsPerMinute: limit(cfg.StreamsPerMinute),
+	return streaming.Config{MaxStreams: cfg.MaxStreams, MaxStreamsPerPeer: cfg.MaxStreamsPerPeer, MaxConnsPerMinute: limit(cfg.StreamsPerMinute),
 		MaxConnsPerHour: limit(cfg.StreamsPerHour), MaxTotalConnsPerMinute: limit(cfg.StreamsTotalPerMinute), Logger: log}
 }
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -281,5 +283,45 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+	}
+}
+
+// TestMaxStreamsPerPeer: max_streams_per_peer bounds the streams one
+// Destination holds open; the next SYN from it gets HTTP 429 and is
+// counted, while another Destination is still served.
+func TestMaxStreamsPerPeer(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ConfigFileName), []byte("max_streams_per_peer: 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	router := newRouter(t)
+	e := start(t, dir, router)
+	me := e.plugin.Identity().Destination
+	hog, other := newStreamClient(t, router, i2p.SigEd25519), newStreamClient(t, router, i2p.SigEd25519)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 2 { // heads that never end hold their streams open
+		conn, err := streaming.Dialer{Manager: hog.m, Port: 80}.Dial(ctx, me)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "GET /a HTTP/1.1\r\nHost: x\r\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "two streams open", func() bool { s, _ := e.plugin.streamStats(); return s.Open == 2 })
+	announce := func(c *streamClient) *http.Response {
+		resp, _ := c.get(t, me, libtorrentAnnounce("/a", [20]byte{9}, c.keys.Destination.Base64()+".i2p", me.B32()))
+		return resp
+	}
+	if resp := announce(hog); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a third stream from one Destination: %s", resp.Status)
+	}
+	if s, _ := e.plugin.streamStats(); s.Refused[streaming.RefusedMaxStreamsPerPeer.String()] != 1 {
+		t.Fatalf("refusals %v, want one max_streams_per_peer", s.Refused)
+	}
+	if resp := announce(other); resp.StatusCode != http.StatusOK {
+		t.Fatalf("another Destination: %s", resp.Status)
 	}
 }
