@@ -45,7 +45,7 @@ func (s *Store) BidRemoved(info tracker.InfoHash, peer i2p.Hash) {
 // RestoreBids passes every journaled bid to fn; corrupt records are
 // skipped and counted as Restore's are.
 func (s *Store) RestoreBids(ctx context.Context, fn func(tracker.BidRecord)) error {
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		return s.scan(ctx, txn, keyRange{prefix: prefixBid, hi: 256}, func(k, v []byte) error {
 			b, err := decodeBid(k, v)
 			if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,8 +31,7 @@ func setReserve(s *Store, n int64) {
 // TestJournalPause: with less free space than the reserve, flushes wait
 // (Flush says ErrDiskFull, Stats say why), the pending set stays bounded
 // with its drops counted, and once space is back what waited is written.
-// A directory on a disk that full is not opened (Badger writes as it
-// opens) and is left as it was.
+// Then a start on a disk that full serves read-only (checkFullStart).
 func TestJournalPause(t *testing.T) {
 	if _, ok, _ := freeBytes(t.TempDir()); !ok {
 		t.Skip("the free space cannot be told here")
@@ -70,20 +70,89 @@ func TestJournalPause(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	checkFullStart(t, dir, 150)
+}
+
+// checkFullStart opens dir, holding the first journaled peers, on a disk
+// too full for Badger to write: the store opens read-only and leaves the
+// directory as it was, restores every peer, keeps new changes pending,
+// and writes them once space is back; a restart then has old and new.
+func checkFullStart(t *testing.T, dir string, journaled uint64) {
+	t.Helper()
 	before := hashDir(t, dir)
-	if _, err := Open(dir, Options{MinFreeBytes: 1 << 62}); !errors.Is(err, ErrDiskFull) {
-		t.Fatalf("open on a full disk: %v, want ErrDiskFull", err)
+	s, err := Open(dir, Options{MinFreeBytes: 1 << 62, FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatalf("open on a full disk: %v", err)
+	}
+	if c := restore(t, s); len(c.peers) != int(journaled) {
+		t.Fatalf("restored %d peers read-only, want %d", len(c.peers), journaled)
+	}
+	secret, err := s.Secret(context.Background())
+	if err != nil {
+		t.Fatalf("secret while read-only: %v", err)
+	}
+	now := time.Now()
+	for n := journaled; n < journaled+20; n++ {
+		s.PeerUpdated(tracker.PeerRecord{Info: infoN(n % 5), Peer: hashN(n), LastSeen: now})
+	}
+	if err := s.Flush(context.Background()); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("flush read-only: %v, want ErrDiskFull", err)
+	}
+	if err := s.SaveHistory(map[string][]byte{"1h": {1}}); !errors.Is(err, ErrDiskFull) {
+		t.Fatalf("history saved read-only: %v", err)
+	}
+	if st := s.Stats(); !st.Disk.Paused || st.Pending != 21 {
+		t.Fatalf("read-only: %+v, want paused with 20 peers and the secret pending", st)
 	}
 	if !maps.Equal(before, hashDir(t, dir)) {
-		t.Fatal("the directory changed")
+		t.Fatal("the directory changed while read-only")
+	}
+	setReserve(s, 1)
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("flush once space is back: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 	s = open(t, dir, Options{})
 	defer s.Close()
 	c := restore(t, s)
-	for n := range uint64(150) {
+	for n := range journaled + 20 {
 		if _, ok := c.peers[pk(infoN(n%5), hashN(n))]; !ok {
-			t.Fatalf("peer %d missing of the 150 journaled (%d restored)", n, len(c.peers))
+			t.Fatalf("peer %d missing of the %d journaled (%d restored)", n, journaled+20, len(c.peers))
 		}
+	}
+	if again, err := s.Secret(context.Background()); err != nil || !bytes.Equal(again, secret) {
+		t.Fatalf("secret after the restart: %x, %v; want the one made read-only %x", again, err, secret)
+	}
+}
+
+// TestFullStartNewDirectory: a new directory on a full disk opens with
+// nothing in it, writes nothing, and is created once space is back.
+func TestFullStartNewDirectory(t *testing.T) {
+	if _, ok, _ := freeBytes(t.TempDir()); !ok {
+		t.Skip("the free space cannot be told here")
+	}
+	dir := filepath.Join(t.TempDir(), "store")
+	s, err := Open(dir, Options{MinFreeBytes: 1 << 62, FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatalf("open a new directory on a full disk: %v", err)
+	}
+	if c := restore(t, s); len(c.peers) != 0 {
+		t.Fatalf("restored %d peers from nothing", len(c.peers))
+	}
+	s.PeerUpdated(tracker.PeerRecord{Info: infoN(1), Peer: hashN(1), LastSeen: time.Now()})
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the directory was made on a full disk: %v", err)
+	}
+	setReserve(s, 1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir, Options{})
+	defer s.Close()
+	if c := restore(t, s); len(c.peers) != 1 {
+		t.Fatalf("restored %d peers, want the one journaled while the disk was full", len(c.peers))
 	}
 }
 
@@ -224,9 +293,17 @@ func diskFull(base string) (res diskFullResult) {
 	} else {
 		res.StoreErrorWhilePaused = err.Error()
 	}
-	// A start on the full disk is refused, not killed by Badger's writes.
-	if _, err := Open(filepath.Join(mnt, "other"), opts); !errors.Is(err, ErrDiskFull) {
-		return fail("open on the full disk: %v, want ErrDiskFull", err)
+	// A start on the full disk serves read-only, not killed by Badger's
+	// writes: a second store on it is opened, paused, and closed.
+	other, err := Open(filepath.Join(mnt, "other"), opts)
+	if err != nil {
+		return fail("open on the full disk: %v", err)
+	}
+	if !other.Stats().Disk.Paused {
+		return fail("a store opened on the full disk is not paused")
+	}
+	if err := other.Close(); err != nil {
+		return fail("close the store opened on the full disk: %v", err)
 	}
 	res.AnsweredWhilePaused = l.answered.Load() - answered
 	res.DroppedWhilePaused = s.Stats().Dropped - dropped

@@ -14,7 +14,8 @@
 // counted, while repeated changes to pending keys still coalesce. A crash
 // loses the last flush interval and the flush under way; a clean Close
 // loses nothing. On a disk nearly full the journal pauses (ErrDiskFull,
-// Stats.Disk) until space returns.
+// Stats.Disk) until space returns; a store opened on such a disk is
+// opened read-only until then (readonly.go).
 //
 // Key layout (one-byte prefixes):
 //

@@ -29,7 +29,7 @@ func (s *Store) SaveHistory(recs map[string][]byte) error {
 			return fmt.Errorf("store: chart history: record %q of %d bytes out of bounds", name, len(rec))
 		}
 	}
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		var old [][]byte
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixHistory}})
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -59,7 +59,7 @@ func (s *Store) SaveHistory(recs map[string][]byte) error {
 // LoadHistory calls fn with each chart history record kept; one over
 // SaveHistory's bounds is skipped and counted as corrupt.
 func (s *Store) LoadHistory(fn func(name string, rec []byte)) error {
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixHistory}, PrefetchValues: true, PrefetchSize: maxHistoryRecords})
 		defer it.Close()
 		n := 0

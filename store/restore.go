@@ -22,7 +22,7 @@ import (
 func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 	start := time.Now()
 	var restored atomic.Uint64
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		return s.scan(ctx, txn, keyRange{prefix: prefixCompleted, hi: 256}, func(k, v []byte) error {
 			info, count, err := decodeCompleted(k, v)
 			if err != nil {
@@ -62,6 +62,11 @@ func (s *Store) Restore(ctx context.Context, r tracker.Restorer) error {
 // whose key range meets the peers' prefix; records still in a memtable
 // are not counted, expired and deleted ones are.
 func (s *Store) estimatePeers() int {
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
+	if s.db == nil {
+		return 0
+	}
 	n := 0
 	for _, t := range s.db.Tables() {
 		if len(t.Left) > 0 && len(t.Right) > 0 && t.Left[0] <= prefixPeer && t.Right[0] >= prefixPeer {
@@ -75,7 +80,7 @@ func (s *Store) estimatePeers() int {
 // returns false or the journal or ctx ends.
 func (s *Store) RestoreDestinations(ctx context.Context, fn func(i2p.Destination) bool) error {
 	stopped := false
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		for _, kr := range []keyRange{
 			{prefix: prefixDestination, hi: 256},
 			{prefix: prefixDestinationRaw, hi: 256, prefetch: true}, // ~400-byte values in the value log
@@ -126,7 +131,7 @@ func (s *Store) scanParallel(ctx context.Context, prefix byte, fn func(k, v []by
 	for i := range parts {
 		kr := keyRange{prefix: prefix, lo: 256 * i / parts, hi: 256 * (i + 1) / parts}
 		wg.Go(func() {
-			errs[i] = s.db.View(func(txn *badger.Txn) error { return s.scan(ctx, txn, kr, fn) })
+			errs[i] = s.view(func(txn *badger.Txn) error { return s.scan(ctx, txn, kr, fn) })
 		})
 	}
 	wg.Wait()

@@ -90,9 +90,12 @@ func (o *Options) fill() {
 
 // Store is the Badger-backed tracker.Persister.
 type Store struct {
-	db   *badger.DB
-	dir  string
-	opts Options
+	dbMu     sync.RWMutex // see readonly.go
+	db       *badger.DB   // nil while read-only with nothing journaled yet
+	readOnly bool         // opened on a full disk (readonly.go)
+	bo       badger.Options
+	dir      string
+	opts     Options
 
 	peerTTL atomic.Int64 // a peer record's TTL; SetPeerTTL changes it
 
@@ -129,6 +132,7 @@ const (
 	opPutCompleted
 	opPutDestination
 	opPutBid
+	opPutSecret
 )
 
 type op struct {
@@ -183,14 +187,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err == nil {
 		err = checkLogs(dir)
 	}
-	if err == nil {
-		err = disk.roomFor(0) // Badger writes as it opens
-	}
+	readOnly := err == nil && disk.roomFor(0) != nil // Badger writes as it opens
 	release()
 	if err != nil {
 		return nil, err
 	}
-	db, err := badger.Open(bo)
+	db, err := openDB(bo, readOnly)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
@@ -200,13 +202,16 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", dir, err)
 	}
-	s := &Store{db: db, dir: dir, opts: opts, disk: disk, pending: map[pkey]op{},
+	s := &Store{db: db, readOnly: readOnly, bo: bo, dir: dir, opts: opts, disk: disk, pending: map[pkey]op{},
 		flushReq: make(chan chan error), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := s.checkSchema(); err != nil {
-		db.Close()
+		s.closeDB()
 		return nil, err
 	}
-	if err := writeSchemaFile(dir); err != nil {
+	if readOnly {
+		opts.Logger.Warn("store: disk full at start; opened read-only, the tracker serves from memory until space returns",
+			"dir", dir, "reason", disk.snapshot().Reason)
+	} else if err := writeSchemaFile(dir); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -269,10 +274,18 @@ func writeSchemaFile(dir string) error {
 	return nil
 }
 
+// checkSchema refuses a database of a newer schema and writes the
+// version into a new one (a read-only one gets it once writable).
 func (s *Store) checkSchema() error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	if s.db == nil {
+		return nil
+	}
+	check := func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte{prefixVersion})
 		if errors.Is(err, badger.ErrKeyNotFound) {
+			if s.readOnly {
+				return nil
+			}
 			return txn.Set([]byte{prefixVersion}, binary.BigEndian.AppendUint32(nil, SchemaVersion))
 		}
 		if err != nil {
@@ -287,7 +300,11 @@ func (s *Store) checkSchema() error {
 			}
 			return nil
 		})
-	})
+	}
+	if s.readOnly {
+		return s.db.View(check)
+	}
+	return s.db.Update(check)
 }
 
 // --- the journal (tracker.Persister) ---
@@ -386,7 +403,7 @@ func (s *Store) run() {
 			}
 		case <-gc.C:
 			// GC rewrites live values into the newest value-log file.
-			if s.disk.spare(s.db.Opts().ValueLogFileSize) {
+			if !s.readOnly && s.disk.spare(s.bo.ValueLogFileSize) {
 				s.valueLogGC()
 			}
 		}
@@ -397,6 +414,9 @@ func (s *Store) run() {
 // it. On failure the set is merged back (newer changes win) so nothing is
 // silently lost.
 func (s *Store) flush() error {
+	if err := s.writable(); err != nil {
+		return err // the pending set waits, untouched
+	}
 	if err := s.disk.roomFor(0); err != nil {
 		return err // the pending set waits, untouched
 	}
@@ -436,7 +456,7 @@ func (s *Store) flush() error {
 			case opPutDestination:
 				e = badger.NewEntry(key, o.value)
 				e.ExpiresAt = o.expireAt
-			case opPutBid:
+			case opPutBid, opPutSecret:
 				e = badger.NewEntry(key, o.value)
 			}
 			if err := wb.SetEntry(e); err != nil {
@@ -525,10 +545,22 @@ func (s *Store) Close() error {
 		s.pending = map[pkey]op{}
 		s.mu.Unlock()
 		s.dropped.Add(uint64(lost))
-		ferr = fmt.Errorf("store: close: %d pending changes not written: %w", lost, ferr)
+		full := ferr
+		if ferr = nil; lost > 0 {
+			ferr = fmt.Errorf("store: close: %d pending changes not written: %w", lost, full)
+		}
 	}
-	cerr := s.db.Close()
-	return errors.Join(ferr, cerr)
+	return errors.Join(ferr, s.closeDB())
+}
+
+// closeDB closes the database, if one is open.
+func (s *Store) closeDB() error {
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	return s.db.Close()
 }
 
 // --- the secret ---
@@ -537,8 +569,11 @@ func (s *Store) Close() error {
 // creating and persisting a random one on first use, so connection IDs
 // stay valid across restarts.
 func (s *Store) Secret(ctx context.Context) ([]byte, error) {
+	if out, err := s.secretReadOnly(); out != nil || err != nil {
+		return out, err
+	}
 	var out []byte
-	err := s.db.Update(func(txn *badger.Txn) error {
+	err := s.update(func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte{prefixSecret})
 		if err == nil {
 			out, err = item.ValueCopy(nil)
