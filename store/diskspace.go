@@ -40,6 +40,16 @@ func diskReserve(bo badger.Options) int64 {
 	return 2*mt + int64(bo.NumMemtables)*mt + int64(bo.NumLevelZeroTablesStall)*mt + bo.BaseLevelSize
 }
 
+// openBytes is the free space below which Badger is opened read-only:
+// it writes as it opens for writing (its LOCK file, and through memory
+// maps the header of a new write-ahead log and of a new value-log file,
+// a page each), and a mapped write the file system cannot supply kills
+// the process. Above it and below the reserve, the store opens for
+// writing with its journal paused, which also serves a directory whose
+// write-ahead log a crash left untruncated (read-only, Badger refuses
+// it).
+const openBytes = 1 << 20
+
 // diskWatch decides, before each flush and at each flush tick, whether
 // the journal may write.
 type diskWatch struct {

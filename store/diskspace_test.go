@@ -80,7 +80,7 @@ func TestJournalPause(t *testing.T) {
 func checkFullStart(t *testing.T, dir string, journaled uint64) {
 	t.Helper()
 	before := hashDir(t, dir)
-	s, err := Open(dir, Options{MinFreeBytes: 1 << 62, FlushInterval: time.Hour})
+	s, err := Open(dir, Options{MinFreeBytes: 1 << 62, FlushInterval: time.Hour, openBytes: 1 << 62})
 	if err != nil {
 		t.Fatalf("open on a full disk: %v", err)
 	}
@@ -134,7 +134,7 @@ func TestFullStartNewDirectory(t *testing.T) {
 		t.Skip("the free space cannot be told here")
 	}
 	dir := filepath.Join(t.TempDir(), "store")
-	s, err := Open(dir, Options{MinFreeBytes: 1 << 62, FlushInterval: time.Hour})
+	s, err := Open(dir, Options{MinFreeBytes: 1 << 62, FlushInterval: time.Hour, openBytes: 1 << 62})
 	if err != nil {
 		t.Fatalf("open a new directory on a full disk: %v", err)
 	}
@@ -174,6 +174,23 @@ type diskFullResult struct {
 // with its store on a 48 MiB tmpfs, which the child fills (as root only:
 // that is how CI runs).
 func TestDiskFull(t *testing.T) {
+	var res diskFullResult
+	runInMountNamespace(t, "TestDiskFullChild", "STORE_DISKFULL_CHILD", &res)
+	if res.Error != "" {
+		t.Fatal(res.Error)
+	}
+	if res.AnsweredWhilePaused == 0 || res.DroppedWhilePaused == 0 || res.MissingAfterReopen != 0 || res.FlushedAfterResume == 0 {
+		t.Fatalf("answered while paused %d, dropped %d, flushed after resume %d, missing after reopen %d",
+			res.AnsweredWhilePaused, res.DroppedWhilePaused, res.FlushedAfterResume, res.MissingAfterReopen)
+	}
+}
+
+// runInMountNamespace runs the test child of this binary in a mount
+// namespace of its own, with env naming a temporary directory for it,
+// and decodes the JSON it prints after "result " into res. It skips
+// where a namespace and a tmpfs cannot be made (not root, no unshare).
+func runInMountNamespace(t *testing.T, child, env string, res any) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for a mount namespace and a tmpfs")
 	}
@@ -186,29 +203,21 @@ func TestDiskFull(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, unshare, "-m", "--propagation", "private", os.Args[0], "-test.run=^TestDiskFullChild$", "-test.v=false")
-	cmd.Env = append(os.Environ(), "STORE_DISKFULL_CHILD="+t.TempDir())
+	cmd := exec.CommandContext(ctx, unshare, "-m", "--propagation", "private", os.Args[0], "-test.run=^"+child+"$", "-test.v=false")
+	cmd.Env = append(os.Environ(), env+"="+t.TempDir())
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
-	var res diskFullResult
 	found := false
 	sc := bufio.NewScanner(strings.NewReader(string(out)))
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "result "); ok {
-			found = json.Unmarshal([]byte(v), &res) == nil
+			found = json.Unmarshal([]byte(v), res) == nil
 		}
 	}
 	if err != nil || !found {
 		t.Fatalf("child: %v (it dies of SIGBUS when Badger writes to a full disk)\n%s", err, out)
 	}
 	t.Logf("%+v", res)
-	if res.Error != "" {
-		t.Fatal(res.Error)
-	}
-	if res.AnsweredWhilePaused == 0 || res.DroppedWhilePaused == 0 || res.MissingAfterReopen != 0 || res.FlushedAfterResume == 0 {
-		t.Fatalf("answered while paused %d, dropped %d, flushed after resume %d, missing after reopen %d",
-			res.AnsweredWhilePaused, res.DroppedWhilePaused, res.FlushedAfterResume, res.MissingAfterReopen)
-	}
 }
 
 func TestDiskFullChild(t *testing.T) {
@@ -256,24 +265,7 @@ func diskFull(base string) (res diskFullResult) {
 	res.FlushedBefore = mark
 
 	// Fill the disk to less than the reserve: the journal pauses.
-	fill := func(name string, leave int64) error {
-		f, err := os.Create(filepath.Join(mnt, name))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		chunk := make([]byte, 256<<10)
-		for range 1 << 10 {
-			if free, _, _ := freeBytes(mnt); free <= leave {
-				return nil
-			}
-			if _, err := f.Write(chunk); err != nil {
-				return err
-			}
-		}
-		return errors.New("never filled")
-	}
-	if err := fill("filler", reserve/2); err != nil {
+	if err := fillTo(mnt, "filler", reserve/2); err != nil {
 		return fail("fill: %v", err)
 	}
 	start := time.Now()
@@ -282,7 +274,7 @@ func diskFull(base string) (res diskFullResult) {
 	}
 	res.PausedAfterMs = time.Since(start).Milliseconds()
 	// Then fill it to the last byte, and serve on.
-	if err := fill("filler2", 0); err != nil && !errors.Is(err, syscall.ENOSPC) {
+	if err := fillTo(mnt, "filler2", 0); err != nil && !errors.Is(err, syscall.ENOSPC) {
 		return fail("fill to the last byte: %v", err)
 	}
 	answered, dropped := l.answered.Load(), s.Stats().Dropped
@@ -396,4 +388,25 @@ func waitFor(limit time.Duration, ok func() bool) bool {
 		}
 	}
 	return ok()
+}
+
+// fillTo writes the file name in mnt until at most leave bytes are free.
+func fillTo(mnt, name string, leave int64) error {
+	f, err := os.Create(filepath.Join(mnt, name))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	chunk := make([]byte, 256<<10)
+	for range 1 << 12 {
+		free, _, _ := freeBytes(mnt)
+		if free <= leave {
+			return nil
+		}
+		// Smaller writes near the mark, to stop close to it.
+		if _, err := f.Write(chunk[:min(int64(len(chunk)), max(4096, free-leave))]); err != nil {
+			return err
+		}
+	}
+	return errors.New("never filled")
 }

@@ -62,6 +62,8 @@ type Options struct {
 	MinFreeBytes int64
 	Logger       *slog.Logger
 	Now          func() time.Time
+
+	openBytes int64 // free space below which Badger opens read-only; default openBytes
 }
 
 func (o *Options) fill() {
@@ -85,6 +87,9 @@ func (o *Options) fill() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.openBytes <= 0 {
+		o.openBytes = openBytes
 	}
 }
 
@@ -187,7 +192,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err == nil {
 		err = checkLogs(dir)
 	}
-	readOnly := err == nil && disk.roomFor(0) != nil // Badger writes as it opens
+	// Below the reserve the store opens with its journal paused; read-only
+	// only when not even what Badger writes as it opens is free.
+	readOnly := err == nil && disk.roomFor(0) != nil && disk.snapshot().FreeBytes < opts.openBytes
 	release()
 	if err != nil {
 		return nil, err

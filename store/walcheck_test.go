@@ -50,6 +50,17 @@ func crashImage(t testing.TB, batches ...uint64) string {
 func copyImage(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
+	copyImageTo(t, src, dst)
+	return dst
+}
+
+// copyImageTo copies the files of an open store's directory into dst,
+// made if missing.
+func copyImageTo(t testing.TB, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	entries, err := os.ReadDir(src)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +75,6 @@ func copyImage(t testing.TB, src string) string {
 		}
 		copySparse(t, filepath.Join(dst, e.Name()), b)
 	}
-	return dst
 }
 
 // copySparse writes b to path, leaving its zero pages holes (the logs
