@@ -238,11 +238,8 @@ func diskFull(base string) (res diskFullResult) {
 		return res
 	}
 	mnt := filepath.Join(base, "tmpfs")
-	if err := os.Mkdir(mnt, 0o700); err != nil {
+	if err := mountTmpfs(mnt); err != nil {
 		return fail("%v", err)
-	}
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=48m"); err != nil {
-		return fail("mount tmpfs: %v", err)
 	}
 	defer syscall.Unmount(mnt, syscall.MNT_DETACH)
 	dir := filepath.Join(mnt, "store")
@@ -409,4 +406,16 @@ func fillTo(mnt, name string, leave int64) error {
 		}
 	}
 	return errors.New("never filled")
+}
+
+// mountTmpfs makes mnt and mounts a 48 MiB tmpfs there (in the test
+// child's own mount namespace).
+func mountTmpfs(mnt string) error {
+	if err := os.Mkdir(mnt, 0o700); err != nil {
+		return err
+	}
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=48m"); err != nil {
+		return fmt.Errorf("mount tmpfs: %w", err)
+	}
+	return nil
 }

@@ -60,11 +60,8 @@ func startOnFullDisk(t *testing.T, base string) (res fullStartResult) {
 		return res
 	}
 	mnt := filepath.Join(base, "tmpfs")
-	if err := os.Mkdir(mnt, 0o700); err != nil {
+	if err := mountTmpfs(mnt); err != nil {
 		return fail("%v", err)
-	}
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=48m"); err != nil {
-		return fail("mount tmpfs: %v", err)
 	}
 	defer syscall.Unmount(mnt, syscall.MNT_DETACH)
 	dir := filepath.Join(mnt, "store")
