@@ -15,7 +15,8 @@
 // loses the last flush interval and the flush under way; a clean Close
 // loses nothing. On a disk nearly full the journal pauses (ErrDiskFull,
 // Stats.Disk) until space returns; a store opened on such a disk is
-// opened read-only until then (readonly.go).
+// opened read-only until then (readonly.go) when less than 1 MiB is
+// free, for writing with the journal paused otherwise.
 //
 // Key layout (one-byte prefixes):
 //
