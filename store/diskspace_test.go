@@ -419,3 +419,28 @@ func mountTmpfs(mnt string) error {
 	}
 	return nil
 }
+
+// TestFullStartAfterCrash: after an unclean stop Badger must write to
+// replay its log, which a read-only open cannot; on a disk too full even
+// for that the start is refused as a full disk (free some space), not as
+// a damaged directory (which an operator might wipe), and the directory
+// is left as it was.
+func TestFullStartAfterCrash(t *testing.T) {
+	if _, ok, _ := freeBytes(t.TempDir()); !ok {
+		t.Skip("the free space cannot be told here")
+	}
+	dir := crashImage(t, 100)
+	before := hashDir(t, dir)
+	_, err := Open(dir, Options{MinFreeBytes: 1 << 62, openBytes: 1 << 62})
+	if !errors.Is(err, ErrDiskFull) || errors.Is(err, ErrCorrupt) {
+		t.Fatalf("open after a crash on a full disk: %v, want ErrDiskFull", err)
+	}
+	if !maps.Equal(before, hashDir(t, dir)) {
+		t.Fatal("the directory changed")
+	}
+	s := open(t, dir, Options{})
+	defer s.Close()
+	if c := restore(t, s); len(c.peers) != 100 {
+		t.Fatalf("restored %d peers once there was space, want 100", len(c.peers))
+	}
+}

@@ -204,6 +204,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
 			return nil, fmt.Errorf("%w: %s: %v", ErrLocked, dir, err)
 		}
+		if readOnly && strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()) { // Badger wraps it as text
+			// The logs were checked above: an unclean stop left them
+			// to be cut to their last record, which takes a write.
+			return nil, fmt.Errorf("%w: %s: after an unclean stop its log must be rewritten, which needs %d bytes free: %s",
+				ErrDiskFull, dir, opts.openBytes, disk.snapshot().Reason)
+		}
 		if looksDamaged(err, dir) {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, dir, err)
 		}
