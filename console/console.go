@@ -71,9 +71,10 @@ type Console struct {
 	extra *http.ServeMux
 	hosts map[string]bool
 	auth  *authLimiter
-	// badHost and badOrigin count requests refused for their Host (DNS
-	// rebinding) and for their Origin (another site's page).
-	badHost, badOrigin atomic.Uint64
+	// badHost, badOrigin and badToken count requests refused for their
+	// Host (DNS rebinding), their Origin (another site's page) and a
+	// settings form without this console's token.
+	badHost, badOrigin, badToken atomic.Uint64
 	// histBad counts chart history records not loaded, histFailed saves
 	// of the history that failed.
 	histBad, histFailed atomic.Uint64
@@ -190,6 +191,9 @@ func (c *Console) Problems() []Problem {
 	}
 	if n := c.badOrigin.Load(); n > 0 {
 		out = append(out, Problem{Where: "console", Reason: "foreign_origin", Count: n})
+	}
+	if n := c.badToken.Load(); n > 0 {
+		out = append(out, Problem{Where: "console", Reason: "bad_form_token", Count: n})
 	}
 	if n := c.histBad.Load(); n > 0 {
 		out = append(out, Problem{Where: "console", Reason: "chart_history_record_ignored", Count: n})
@@ -431,6 +435,7 @@ func (c *Console) serveSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(c.csrf)) != 1 {
+		c.badToken.Add(1)
 		http.Error(w, "stale or forged form: reload the console and try again", http.StatusForbidden)
 		return
 	}

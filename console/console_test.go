@@ -175,6 +175,9 @@ func TestSettingsForm(t *testing.T) {
 	if f.settings[0].Value != "1620" {
 		t.Fatal("forged form changed a setting")
 	}
+	if !slices.ContainsFunc(c.Problems(), func(p Problem) bool { return p.Reason == "bad_form_token" && p.Count == 1 }) {
+		t.Fatalf("the form without its token is not counted: %+v", c.Problems())
+	}
 	rec := postSettings(c, url.Values{"interval": {"900"}, "full_scrape": {"on"}, "tracker_port": {"7000"}, "csrf": {c.csrf}}, "http://127.0.0.1:17663")
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("valid form: %d", rec.Code)
